@@ -1,0 +1,7 @@
+"""Every domain's actors. Importing this package declares them all on the broker.
+
+``shared.broker`` is imported first (through ``shared.actors``) so actors bind to
+dramaturg's broker, never to a default one.
+"""
+
+from actors import example, maintenance  # noqa: F401

@@ -1,0 +1,54 @@
+"""example-touch: touch every active example item once per period.
+
+When: every 10 minutes (``DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE``).
+Fan-out: one ``example.touch.item`` child per active item, enqueued in the
+transaction that selected them. Idempotency key: (job, item, period) — the
+child's message id, and the unique ``example_touches (item_id, period)`` row
+written in the same transaction as the counter update, so the effect happens
+once even if the child runs twice. ``fail_first`` makes the child fail its
+first N attempts, which is how the platform's retries are exercised.
+"""
+
+from __future__ import annotations
+
+
+from pydantic import BaseModel
+
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.queues import EXAMPLE
+from shared.sql import sa_text
+
+
+class TouchItem(BaseModel):
+    item_id: int
+
+
+def mark_failed(session, payload: dict, error: str, now) -> None:
+    session.execute(sa_text("example", "example_item_fail"), {"id": payload["item_id"], "error": error})
+
+
+@item_actor("example.touch.item", queue=EXAMPLE, payload=TouchItem, on_exhausted=mark_failed)
+def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
+    from dramatiq.middleware import CurrentMessage
+
+    row = ctx.session.execute(sa_text("example", "example_item_lock"), {"id": payload.item_id}).one_or_none()
+    if row is None:
+        return 0  # the item was deleted since the fan-out: nothing to do
+    attempt = CurrentMessage.get_current_message().options.get("retries", 0) + 1
+    if attempt <= row.fail_first:
+        raise RuntimeError(f"example item {payload.item_id} fails attempt {attempt} of its first {row.fail_first}")
+    marked = ctx.session.execute(sa_text("example", "example_touch_mark"),
+                                 {"id": payload.item_id, "period": ctx.period, "now": ctx.now}).rowcount
+    if marked:
+        ctx.session.execute(sa_text("example", "example_item_touch"), {"id": payload.item_id, "now": ctx.now})
+    return marked
+
+
+@cron_job("example-touch", schedule="*/10 * * * *", actor_name="example.touch", period="minute",
+          description="touch every active example item once per period")
+def touch(ctx: JobContext) -> int:
+    ids = ctx.session.execute(sa_text("example", "example_items_active")).scalars()
+    return ctx.fan_out(touch_item, ((str(i), {"item_id": i}) for i in ids))
+
+
+

@@ -1,0 +1,1 @@
+"""dramaturg's platform: settings, clock, database, broker, middleware, locks, channels."""

@@ -1,0 +1,188 @@
+"""The two actor shapes every job uses: a cron actor and its per-entity child.
+
+``@cron_job(...)`` declares a Dramatiq actor on the ``cron`` queue and
+registers the job. Its function gets a :class:`JobContext`: a session in one
+transaction that already holds the (job, period) advisory lock, the instant
+it runs for (the tick's own time on a catch-up), and :meth:`JobContext.fan_out`
+to enqueue children in that same transaction.
+
+``@item_actor(...)`` declares a child: the payload is validated with pydantic
+first (a bad payload fails at once, never retried), then the function runs
+as ``fn(ctx, payload)`` in one transaction; ``ctx.session``, ``ctx.now``.
+
+Both return the number of items they processed (or a dict with
+``items_processed``); it lands in job_history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import dramatiq
+from dramatiq.middleware import CurrentMessage, SkipMessage
+from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
+
+from shared import locks
+from shared.broker import broker
+from shared.context import current_run
+from shared.errors import PayloadError
+from shared.jobs import JobSpec, child_id, register
+from shared.queues import CRON
+
+FANOUT_BATCH = 5000
+
+
+@dataclass
+class JobContext:
+    """What a cron job's function sees."""
+
+    session: Session
+    now: datetime  # the instant the run is for (tick time, or the clock at a manual trigger)
+    period: str
+    job: str
+    args: dict[str, Any]
+    settings: Any
+    run_id: int | None
+    trigger: str
+
+    def fan_out(self, child: dramatiq.Actor, items: Iterable[tuple[str, dict]], *, batch: int = FANOUT_BATCH) -> int:
+        """Enqueue one ``child`` message per ``(entity_key, payload)`` in this transaction.
+
+        Each child's id is derived from (job, entity, period), so a re-run for the
+        same period enqueues nothing twice. Returns how many were new.
+        """
+        new = 0
+        chunk: list = []
+        for entity, payload in items:
+            message = child.message_with_options(
+                kwargs=payload, job=self.job, trigger="fanout", parent_run_id=self.run_id, period=self.period,
+            ).copy(message_id=child_id(self.job, str(entity), self.period))
+            chunk.append(message)
+            if len(chunk) >= batch:
+                new += len(broker.enqueue_many(chunk, conn=self.session))
+                chunk = []
+        if chunk:
+            new += len(broker.enqueue_many(chunk, conn=self.session))
+        return new
+
+
+@dataclass
+class ItemContext:
+    """What a child actor's function sees."""
+
+    session: Session
+    now: datetime
+    period: str | None
+    settings: Any
+    run_id: int | None
+
+
+def _record(out) -> None:
+    info = current_run()
+    if info is None:
+        return
+    if isinstance(out, dict):
+        info.items_processed = out.get("items_processed")
+        info.result = out
+    elif isinstance(out, int):
+        info.items_processed = out
+
+
+def _message_options() -> dict:
+    message = CurrentMessage.get_current_message()
+    return message.options if message is not None else {}
+
+
+def cron_job(
+    name: str,
+    *,
+    schedule: Any,
+    actor_name: str,
+    description: str = "",
+    queue: str = CRON,
+    catch_up: str = "all",
+    max_lateness: float = 90.0,
+    period: str = "minute",
+    lock: str = "skip",
+    timezone: str | None = None,
+    enabled: bool = True,
+    args_model: type[BaseModel] | None = None,
+    **options: Any,
+) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor]:
+    """Declare a cron job. ``schedule`` is a cron string or periodiq's ``cron(...)``."""
+
+    def decorate(fn: Callable[[JobContext], Any]) -> dramatiq.Actor:
+        def run(tick: str | None = None, args: dict | None = None) -> None:
+            rt = broker.runtime
+            spec_tz = ZoneInfo(timezone or rt.settings.timezone)
+            now = datetime.fromisoformat(tick) if tick else rt.clock.now()
+            try:
+                parsed = args_model.model_validate(args or {}).model_dump() if args_model else dict(args or {})
+            except ValidationError as exc:
+                raise PayloadError(f"invalid arguments for job {name!r}: {exc}") from None
+            key = locks.period_key(now.astimezone(spec_tz), period)
+            info = current_run()
+            with rt.sessions.begin() as session:
+                if lock != "none" and not locks.acquire(session, name, key, lock):
+                    _message_options()["skip_reason"] = f"another run of {name} for period {key} holds the lock"
+                    raise SkipMessage()
+                ctx = JobContext(session, now, key, name, parsed, rt.settings,
+                                 info.run_id if info else None, _message_options().get("trigger", "cron"))
+                out = fn(ctx)
+            _record(out)
+
+        run.__name__ = fn.__name__
+        run.__doc__ = fn.__doc__
+        actor = dramatiq.actor(
+            run, actor_name=actor_name, queue_name=queue, broker=broker, job_name=name,
+            periodic=schedule, catch_up=catch_up, max_lateness=max_lateness, period=period, lock=lock,
+            kind="cron", **options,
+        )
+        register(JobSpec(name=name, actor=actor, schedule=str(schedule), description=description or (fn.__doc__ or "").strip().split("\n")[0],
+                         enabled=enabled, timezone=timezone, catch_up=catch_up, max_lateness=max_lateness,
+                         period=period, lock=lock))
+        actor.fn_impl = fn
+        return actor
+
+    return decorate
+
+
+def item_actor(
+    actor_name: str,
+    *,
+    queue: str,
+    payload: type[BaseModel],
+    on_exhausted: Callable[[Session, dict, str, datetime], None] | None = None,
+    **options: Any,
+) -> Callable[[Callable[[ItemContext, BaseModel], Any]], dramatiq.Actor]:
+    """Declare a child actor taking a pydantic ``payload`` (ids and plain JSON)."""
+
+    def decorate(fn: Callable[[ItemContext, BaseModel], Any]) -> dramatiq.Actor:
+        def run(**kwargs: Any) -> None:
+            rt = broker.runtime
+            try:
+                data = payload.model_validate(kwargs)
+            except ValidationError as exc:
+                raise PayloadError(f"invalid payload for {actor_name}: {exc}") from None
+            info = current_run()
+            with rt.sessions.begin() as session:
+                ctx = ItemContext(session, rt.clock.now(), _message_options().get("period"), rt.settings,
+                                  info.run_id if info else None)
+                out = fn(ctx, data)
+            _record(out)
+
+        run.__name__ = fn.__name__
+        run.__doc__ = fn.__doc__
+        if on_exhausted is not None:
+            options["on_exhausted"] = on_exhausted
+        actor = dramatiq.actor(run, actor_name=actor_name, queue_name=queue, broker=broker,
+                               payload_model=payload, kind="item", **options)
+        actor.fn_impl = fn
+        return actor
+
+    return decorate

@@ -1,0 +1,307 @@
+"""The ``dramaturg`` command: up, worker, scheduler, migrate, trigger, history, status, schedule.
+
+Exit codes: 0 success (for ``trigger``: the run succeeded, or was enqueued
+without ``--wait``), 1 the run or command failed, 2 usage or configuration
+errors. ``--json`` prints machine-readable output for scripts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+
+from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
+
+logger = logging.getLogger("dramaturg")
+
+
+def _runtime(args, *, import_actors: bool = True):
+    from shared.logging_setup import configure_logging
+    from shared.runtime import start
+    from shared.settings import load_settings
+
+    settings = load_settings()
+    configure_logging(settings, logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
+    return start(settings, import_actors=import_actors)
+
+
+def _schedule(runtime):
+    from scheduler.schedule import build_schedule
+
+    return build_schedule(runtime.settings)
+
+
+def _wait_for_db(runtime) -> None:
+    from shared.db import check_connection, retry_until_available
+
+    retry_until_available(lambda: check_connection(runtime.engine), what="waiting for the database")
+
+
+# --- commands --------------------------------------------------------------------------
+def cmd_migrate(args) -> int:
+    from shared.migrate import upgrade
+
+    runtime = _runtime(args, import_actors=False)
+    _wait_for_db(runtime)
+    upgrade(runtime.url)
+    print("database is at the latest migration")
+    return 0
+
+
+def cmd_worker(args) -> int:
+    import dramatiq
+
+    runtime = _runtime(args)
+    _schedule(runtime)  # validate job settings before taking work
+    _wait_for_db(runtime)
+    queues = set(args.queues.split(",")) if args.queues else None
+    worker = dramatiq.Worker(runtime.broker, queues=queues, worker_threads=args.threads or runtime.settings.worker_threads,
+                             worker_timeout=int(runtime.settings.poll_seconds * 1000))
+    stop = _stop_on_signals()
+    worker.start()
+    logger.info("worker %s consuming %s with %d thread(s)", runtime.broker.worker_id,
+                ", ".join(sorted(queues or runtime.broker.queues)), worker.worker_threads)
+    stop.wait()
+    logger.info("stopping worker: finishing in-flight messages (timeout %ds)", args.shutdown_timeout)
+    worker.stop(timeout=args.shutdown_timeout * 1000)
+    runtime.broker.close()
+    return 0
+
+
+def cmd_scheduler(args) -> int:
+    from scheduler.runner import Scheduler
+
+    runtime = _runtime(args)
+    table = _schedule(runtime)
+    _wait_for_db(runtime)
+    scheduler = Scheduler(runtime, table)
+    stop = _stop_on_signals()
+    import threading
+
+    threading.Thread(target=lambda: (stop.wait(), scheduler.stop()), daemon=True).start()
+    scheduler.run()
+    return 0
+
+
+def cmd_up(args) -> int:
+    """Migrate, then run workers and the scheduler as child processes until Ctrl-C."""
+    runtime = _runtime(args, import_actors=False)
+    from shared.migrate import upgrade
+
+    _wait_for_db(runtime)
+    upgrade(runtime.url)
+    env = dict(os.environ, DATABASE_URL=runtime.url)
+    exe = [sys.executable, "-m", "shared.cli"]
+    procs = [subprocess.Popen(exe + ["worker"], env=env) for _ in range(runtime.settings.worker_processes)]
+    procs.append(subprocess.Popen(exe + ["scheduler"], env=env))
+    logger.info("dramaturg is up (database %s); press Ctrl-C to stop", _masked(runtime.url))
+    stop = _stop_on_signals()
+    while not stop.wait(0.5):
+        dead = [p for p in procs if p.poll() is not None]
+        if dead:
+            logger.error("a child process exited with %s; stopping everything", dead[0].returncode)
+            break
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            p.kill()
+    if not runtime.settings.database_url:
+        from shared.embedded import stop_embedded
+
+        stop_embedded(runtime.settings.data_dir)
+    logger.info("dramaturg stopped")
+    return 0
+
+
+def cmd_trigger(args) -> int:
+    from shared.trigger import trigger_job, wait_for_run
+
+    try:
+        job_args = _parse_kv(args.arg)
+        at = datetime.fromisoformat(args.at) if args.at else None
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    runtime = _runtime(args)
+    run_id = trigger_job(runtime, args.job, args=job_args, at=at)
+    if not args.wait:
+        _out(args, {"run_id": run_id, "job": args.job, "status": "queued", "items_processed": None}, str(run_id))
+        return 0
+    row = wait_for_run(runtime, run_id, timeout=args.timeout)
+    data = {"run_id": run_id, "job": args.job, "status": row["status"], "items_processed": row["items_processed"],
+            "duration_ms": row["duration_ms"], "error": row["error"], "children": row.get("children", {})}
+    text = f"{run_id} {row['status']} items_processed={row['items_processed']} duration_ms={row['duration_ms']}"
+    if row.get("children"):
+        text += " children=" + ",".join(f"{k}:{v}" for k, v in sorted(row["children"].items()))
+    if row["error"]:
+        text += f"\nerror: {row['error']}"
+    _out(args, data, text)
+    failed = row["status"] == "failed" or row.get("children", {}).get("failed")
+    return 1 if failed else 0
+
+
+def cmd_history(args) -> int:
+    from shared import history
+
+    runtime = _runtime(args)
+    since = _parse_since(args.since, runtime.clock.now()) if args.since else None
+    with runtime.engine.connect() as conn:
+        rows = history.list_runs(conn.connection.dbapi_connection, job=args.job, status=args.status, since=since,
+                                 limit=args.limit)
+    if args.json:
+        print(json.dumps(rows, default=str, indent=2))
+        return 0
+    from shared.cli_views import history_table
+
+    history_table(rows)
+    return 0
+
+
+def cmd_status(args) -> int:
+    from shared import history
+    from shared.cli_views import status_view
+    from shared.sql import queries
+
+    runtime = _runtime(args)
+    table = _schedule(runtime)
+    now = runtime.clock.now()
+    with runtime.engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        with raw.cursor() as cur:
+            cur.execute(queries("queue")["queue_depths"], {"now": now})
+            depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
+        last = history.last_runs(raw)
+        failures = history.failures_since(raw, now - timedelta(hours=24))
+    jobs = [{"job": j.name, "enabled": j.enabled, "schedule": str(j.cron), "timezone": str(j.zone),
+             "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
+             "last_run": last.get(j.name), "failures_24h": failures.get(j.name, 0)} for j in table.values()]
+    if args.json:
+        print(json.dumps({"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures},
+                         default=str, indent=2))
+        return 0
+    status_view(now, depths, jobs)
+    return 0
+
+
+def cmd_schedule(args) -> int:
+    runtime = _runtime(args)
+    now = runtime.clock.now()
+    rows = [{"job": j.name, "schedule": str(j.cron), "enabled": j.enabled, "timezone": str(j.zone),
+             "catch_up": j.catch_up, "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
+             "description": j.spec.description} for j in _schedule(runtime).values()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    from shared.cli_views import schedule_table
+
+    schedule_table(rows)
+    return 0
+
+
+# --- helpers ---------------------------------------------------------------------------
+def _stop_on_signals():
+    import threading
+
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop
+
+
+def _parse_kv(pairs: list[str] | None) -> dict:
+    out = {}
+    for pair in pairs or []:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ValueError(f"--arg expects KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key.strip()] = value
+    return out
+
+
+def _parse_since(text: str, now: datetime) -> datetime:
+    units = {"m": "minutes", "h": "hours", "d": "days"}
+    if text[-1:] in units and text[:-1].isdigit():
+        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
+    value = datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def _masked(url: str) -> str:
+    from shared.db import mask_url
+
+    return mask_url(url)
+
+
+def _out(args, data: dict, text: str) -> None:
+    print(json.dumps(data, default=str) if args.json else text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dramaturg", description="Background jobs and cron on PostgreSQL.")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up", help="migrate, then run workers and the scheduler until Ctrl-C")
+    w = sub.add_parser("worker", help="run a worker process")
+    w.add_argument("--threads", type=int)
+    w.add_argument("--queues", help="comma-separated queues (default: all)")
+    w.add_argument("--shutdown-timeout", type=int, default=30, help="seconds to finish in-flight messages")
+    sub.add_parser("scheduler", help="run the cron scheduler")
+    sub.add_parser("migrate", help="migrate the database to the latest revision (idempotent)")
+    t = sub.add_parser("trigger", help="run a job now; prints its job_history id")
+    t.add_argument("job")
+    t.add_argument("--arg", action="append", metavar="KEY=VALUE", help="job argument (JSON values allowed)")
+    t.add_argument("--at", help="run for the period containing this ISO instant")
+    t.add_argument("--wait", action="store_true", help="wait and print the outcome")
+    t.add_argument("--timeout", type=float, default=300.0)
+    t.add_argument("--json", action="store_true")
+    h = sub.add_parser("history", help="recent runs")
+    h.add_argument("--job")
+    h.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "retrying", "skipped"])
+    h.add_argument("--since", help="e.g. 2h, 3d, or an ISO instant")
+    h.add_argument("--limit", type=int, default=50)
+    h.add_argument("--json", action="store_true")
+    s = sub.add_parser("status", help="queue depths, last and next runs, failures in 24 h")
+    s.add_argument("--json", action="store_true")
+    sc = sub.add_parser("schedule", help="the schedule table with next run times")
+    sc.add_argument("--json", action="store_true")
+    return parser
+
+
+COMMANDS = {"up": cmd_up, "worker": cmd_worker, "scheduler": cmd_scheduler, "migrate": cmd_migrate,
+            "trigger": cmd_trigger, "history": cmd_history, "status": cmd_status, "schedule": cmd_schedule}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (ConfigError, UnknownJob) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except DatabaseUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except DramaturgError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except TimeoutError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

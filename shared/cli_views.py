@@ -1,0 +1,58 @@
+"""How the CLI shows things to a person (rich tables); ``--json`` bypasses this module."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+STATUS_STYLE = {"succeeded": "green", "failed": "bold red", "retrying": "yellow", "running": "cyan",
+                "queued": "blue", "skipped": "dim"}
+
+
+def _when(value) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S") if value else "—"
+
+
+def history_table(rows: list[dict]) -> None:
+    table = Table(title="job history (newest first)")
+    for col in ("id", "job", "actor", "trigger", "status", "try", "started", "ms", "items", "parent", "error"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        style = STATUS_STYLE.get(r["status"], "")
+        table.add_row(str(r["id"]), r["job_name"], r["actor_name"], r["trigger"], f"[{style}]{r['status']}[/]",
+                      str(r["attempt"]), _when(r["started_at"]), str(r["duration_ms"] or "—"),
+                      str(r["items_processed"] if r["items_processed"] is not None else "—"),
+                      str(r["parent_id"] or ""), (r["error"] or "")[:80])
+    console.print(table)
+
+
+def status_view(now, depths: list[dict], jobs: list[dict]) -> None:
+    q = Table(title=f"queues at {_when(now)} UTC")
+    for col in ("queue", "state", "messages", "of which delayed"):
+        q.add_column(col)
+    for d in depths:
+        q.add_row(d["queue"], d["state"], str(d["count"]), str(d["delayed"] or ""))
+    console.print(q if depths else "[dim]queues are empty[/]")
+    j = Table(title="jobs")
+    for col in ("job", "enabled", "schedule", "last run", "last status", "ms", "items", "next run", "failed 24h"):
+        j.add_column(col)
+    for row in jobs:
+        last = row["last_run"] or {}
+        status = last.get("status", "—")
+        j.add_row(row["job"], "yes" if row["enabled"] else "[dim]no[/]", row["schedule"], _when(last.get("started_at")),
+                  f"[{STATUS_STYLE.get(status, '')}]{status}[/]", str(last.get("duration_ms") or "—"),
+                  str(last.get("items_processed") if last.get("items_processed") is not None else "—"),
+                  (row["next_run"] or "—")[:19].replace("T", " "),
+                  f"[bold red]{row['failures_24h']}[/]" if row["failures_24h"] else "0")
+    console.print(j)
+
+
+def schedule_table(rows: list[dict]) -> None:
+    table = Table(title="schedule")
+    for col in ("job", "schedule", "timezone", "enabled", "catch-up", "next run (UTC)", "what it does"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["job"], r["schedule"], r["timezone"], "yes" if r["enabled"] else "[dim]no[/]", r["catch_up"],
+                      (r["next_run"] or "—")[:19].replace("T", " "), r["description"])
+    console.print(table)

@@ -1,0 +1,56 @@
+"""The one error tree of dramaturg.
+
+Each class's docstring is its default message, so ``raise PayloadError()``
+still says something useful. Driver errors (psycopg2, requests) are wrapped
+into these at the boundary so callers never depend on a driver's types.
+"""
+
+from __future__ import annotations
+
+
+class DramaturgError(Exception):
+    """dramaturg failed."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or (type(self).__doc__ or "").strip())
+
+
+class ConfigError(DramaturgError):
+    """The configuration is invalid."""
+
+
+class DatabaseUnavailable(DramaturgError):
+    """The database cannot be reached."""
+
+
+class UnknownJob(DramaturgError):
+    """No job has that name."""
+
+
+class PayloadError(DramaturgError):
+    """The message payload is invalid; retrying cannot fix it."""
+
+
+class SkipRun(DramaturgError):
+    """This run was skipped (another run of the same job and period holds the lock)."""
+
+
+class ChannelTransient(DramaturgError):
+    """The channel failed in a way that may succeed on retry."""
+
+    def __init__(self, message: str | None = None, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        #: Seconds the remote asked us to wait before the next attempt (HTTP 429).
+        self.retry_after = retry_after
+
+
+class ChannelRejected(DramaturgError):
+    """The channel refused the request permanently; retrying cannot fix it."""
+
+
+class DeliveryUnknown(DramaturgError):
+    """The request may have reached the remote but no answer came back; it is not re-sent blindly."""
+
+
+#: Errors that fail a message at once instead of retrying it.
+NOT_RETRIED = (PayloadError, ChannelRejected, DeliveryUnknown)

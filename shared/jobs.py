@@ -1,0 +1,84 @@
+"""The job registry: every cron-declared job by its kebab-case name.
+
+Declared by :func:`shared.actors.cron_job`; read by the scheduler (schedule
+table), the CLI (``trigger``, ``status``, ``schedule``) and settings
+validation (unknown job names). The name is the same everywhere: settings
+(``DRAMATURG_JOB_<NAME>_…``), ``dramaturg trigger NAME``, job_history.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.errors import UnknownJob
+
+NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+CATCH_UP = ("all", "latest", "none")
+#: Namespace of deterministic message ids (ticks and fan-out children).
+ID_NAMESPACE = uuid.UUID("6f1c1d1e-5b7a-4d0e-9a63-8f1f0d5e2a10")
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A cron job's declaration; settings may override schedule, enabled, timezone, catch-up, lateness."""
+
+    name: str
+    actor: Any = field(compare=False, repr=False)
+    schedule: str
+    description: str = ""
+    enabled: bool = True
+    timezone: str | None = None
+    #: Missed ticks: "all" runs each missed period once, "latest" only the last, "none" drops them.
+    catch_up: str = "all"
+    #: Seconds after its instant a tick may still be enqueued when catch_up is "none".
+    max_lateness: float = 90.0
+    #: Granularity of the (job, period) lock and of the period a run works on.
+    period: str = "minute"
+    #: "skip" records a concurrent run of the same period as skipped; "wait" queues behind it.
+    lock: str = "skip"
+
+
+JOBS: dict[str, JobSpec] = {}
+
+
+def register(spec: JobSpec) -> None:
+    if not NAME_RE.match(spec.name):
+        raise ValueError(f"job name {spec.name!r} must be kebab-case (e.g. 'process-conversations')")
+    if spec.name in JOBS and JOBS[spec.name].actor is not spec.actor:
+        raise ValueError(f"job {spec.name!r} is declared twice")
+    if spec.catch_up not in CATCH_UP:
+        raise ValueError(f"job {spec.name!r}: catch_up must be one of {CATCH_UP}")
+    JOBS[spec.name] = spec
+
+
+def get_job(name: str) -> JobSpec:
+    """The job called ``name``.
+
+    Raises:
+        UnknownJob: listing the valid names and the closest match.
+    """
+    try:
+        return JOBS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, JOBS, n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise UnknownJob(f"unknown job {name!r}.{hint} Valid jobs: {', '.join(sorted(JOBS))}") from None
+
+
+def env_name(job: str) -> str:
+    """``process-conversations`` → ``PROCESS_CONVERSATIONS`` (the settings key)."""
+    return job.upper().replace("-", "_")
+
+
+def tick_id(job: str, tick_iso: str) -> str:
+    """The message id of ``job``'s tick at an instant: equal across schedulers, so enqueued once."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"tick|{job}|{tick_iso}"))
+
+
+def child_id(job: str, entity: str, period: str) -> str:
+    """The message id of a fan-out child: the idempotency key (job, entity, period)."""
+    return str(uuid.uuid5(ID_NAMESPACE, f"item|{job}|{entity}|{period}"))

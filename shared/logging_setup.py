@@ -1,0 +1,39 @@
+"""Log lines that carry the run: job name, message id, run id (and entity ids when set).
+
+``key=value`` after the level so lines can be grepped and parsed; secrets
+are scrubbed from every record by :class:`shared.redact.RedactingFilter`.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from shared.context import current_run
+from shared.redact import RedactingFilter
+
+FORMAT = "%(asctime)s %(levelname)-7s %(name)s [pid=%(process)d%(run)s] %(message)s"
+
+
+class RunFields(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        info = current_run()
+        if info is None:
+            record.run = ""
+        else:
+            entities = f" entities={','.join(info.entity_ids[:10])}" if info.entity_ids else ""
+            record.run = f" job={info.job_name} msg={info.message_id} run={info.run_id}{entities}"
+        return True
+
+
+def configure_logging(settings, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(FORMAT))
+    handler.addFilter(RunFields())
+    handler.addFilter(RedactingFilter(settings.secrets))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    for noisy in ("dramatiq", "alembic.runtime.migration"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    logging.getLogger("urllib3").setLevel(logging.WARNING)

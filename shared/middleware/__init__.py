@@ -1,0 +1,1 @@
+"""dramaturg's Dramatiq middleware, one class per module; ``shared/broker.py`` orders them."""

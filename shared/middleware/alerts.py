@@ -1,0 +1,44 @@
+"""FailureAlerts: a Slack-compatible webhook when a run fails for good.
+
+At most one alert per job per ``DRAMATURG_ALERT_MIN_INTERVAL`` (10 minutes),
+across all worker processes (the state is in Postgres); the next alert says
+how many failures were suppressed in between. Retries that will run again
+never alert.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dramatiq import Middleware
+
+from shared.redact import redact
+from shared.sql import queries
+
+logger = logging.getLogger(__name__)
+SQL = queries("alerts")
+
+
+class FailureAlerts(Middleware):
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        url = broker.settings.alert_webhook_url
+        if exception is None or not message.failed or url is None:
+            return
+        job = message.options.get("job") or message.actor_name
+        try:
+            with broker.pooled() as raw, raw.cursor() as cur:
+                cur.execute(SQL["alert_claim"], {"job": job, "now": broker.clock.now(),
+                                                 "interval": broker.settings.alert_min_interval})
+                send, suppressed = cur.fetchone()
+                raw.commit()
+            if not send:
+                return
+            from shared.channels.webhook import WebhookClient
+
+            error = redact(f"{type(exception).__name__}: {exception}", broker.settings.secrets)
+            text = f":rotating_light: dramaturg job `{job}` failed for good (message {message.message_id}): {error}"
+            if suppressed:
+                text += f" ({suppressed} more failure(s) of this job were not alerted in the last interval)"
+            WebhookClient(str(url)).post({"text": text, "job": job, "message_id": message.message_id})
+        except Exception as exc:  # an alert failure must not disturb the worker
+            logger.warning("failure alert for %s not sent: %s", job, exc)

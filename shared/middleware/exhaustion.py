@@ -1,0 +1,37 @@
+"""MarkFailedOnExhaustion: when a message fails for good, let its actor mark the entity failed.
+
+An actor declares ``on_exhausted=fn``; ``fn(session, kwargs, error, now)``
+runs in its own transaction after the last retry (or a non-retryable error),
+e.g. to set ``scheduled_events.status = 'failed'`` with the error. Errors in
+the hook are logged, never raised: the message is already settled.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from dramatiq import Middleware
+
+from shared.redact import redact
+
+logger = logging.getLogger(__name__)
+
+
+class MarkFailedOnExhaustion(Middleware):
+    @property
+    def actor_options(self):
+        return {"on_exhausted"}
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        if exception is None or not message.failed:
+            return
+        actor = broker.get_actor(message.actor_name)
+        hook = actor.options.get("on_exhausted")
+        if hook is None:
+            return
+        error = redact(f"{type(exception).__name__}: {exception}", broker.settings.secrets)
+        try:
+            with broker.runtime.sessions.begin() as session:
+                hook(session, dict(message.kwargs), error, broker.clock.now())
+        except Exception:
+            logger.exception("on_exhausted hook of %s failed for %s", message.actor_name, message.message_id)

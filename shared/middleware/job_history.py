@@ -1,0 +1,101 @@
+"""JobHistory: one job_history row per actor run, written in paired hooks.
+
+``before_process_message`` upserts the row as running (a manual trigger
+created it as queued at enqueue time) and sets the run context;
+``after_process_message`` writes the outcome — succeeded, retrying (the
+Retries middleware re-queued it) or failed (it did not) — and
+``after_skip_message`` writes skipped. It must sit *before* Retries in the
+middleware list: Dramatiq calls after-hooks in reverse order, so this one
+then sees Retries' decision.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback as tb
+
+from dramatiq import Middleware
+
+from shared import history
+from shared.context import RunInfo, current_run, reset_run, set_run
+from shared.redact import redact
+
+logger = logging.getLogger(__name__)
+
+
+class JobHistory(Middleware):
+    def __init__(self) -> None:
+        self._tokens: dict[str, object] = {}
+
+    @property
+    def actor_options(self):
+        return {"job_name"}
+
+    def _fields(self, broker, message) -> dict:
+        actor = broker.actors.get(message.actor_name)
+        options = message.options
+        job = options.get("job") or (actor.options.get("job_name") if actor else None) or message.actor_name
+        enqueued_ms = message.message_timestamp
+        from datetime import datetime, timezone
+
+        return dict(
+            job=job,
+            actor=message.actor_name,
+            message_id=message.message_id,
+            parent_id=options.get("parent_run_id"),
+            trigger=options.get("trigger") or ("cron" if options.get("tick") else "api"),
+            attempt=options.get("retries", 0) + 1,
+            period=options.get("period"),
+            args={"args": list(message.args), "kwargs": dict(message.kwargs)},
+            enqueued_at=datetime.fromtimestamp(enqueued_ms / 1000, timezone.utc) if enqueued_ms else None,
+            now=broker.clock.now(),
+        )
+
+    def before_process_message(self, broker, message):
+        fields = self._fields(broker, message)
+        with broker.pooled() as raw:
+            run_id = history.start(raw, **fields)
+            raw.commit()
+        info = RunInfo(run_id, fields["job"], message.actor_name, message.message_id, time.monotonic())
+        self._tokens[message.message_id] = set_run(info)
+
+    def after_process_message(self, broker, message, *, result=None, exception=None):
+        info = current_run()
+        if info is None or info.message_id != message.message_id:
+            return
+        try:
+            if exception is None:
+                status, error, trace = "succeeded", None, None
+            else:
+                status = "failed" if message.failed else "retrying"
+                secrets = broker.settings.secrets
+                error = redact(f"{type(exception).__name__}: {exception}", secrets)
+                trace = redact("".join(tb.format_exception(exception)), secrets)
+            with broker.pooled() as raw:
+                history.finish(
+                    raw, id=info.run_id, status=status, now=broker.clock.now(),
+                    duration_ms=int((time.monotonic() - info.started_monotonic) * 1000),
+                    items=info.items_processed, result=info.result, error=error, traceback=trace,
+                )
+                raw.commit()
+        finally:
+            self._reset(message)
+
+    def after_skip_message(self, broker, message):
+        info = current_run()
+        fields = self._fields(broker, message)
+        fields["error"] = message.options.get("skip_reason") or "skipped"
+        if info is not None:
+            fields["duration_ms"] = int((time.monotonic() - info.started_monotonic) * 1000)
+        try:
+            with broker.pooled() as raw:
+                history.skip(raw, **fields)
+                raw.commit()
+        finally:
+            self._reset(message)
+
+    def _reset(self, message) -> None:
+        token = self._tokens.pop(message.message_id, None)
+        if token is not None:
+            reset_run(token)

@@ -1,0 +1,164 @@
+"""dramaturg's configuration: one pydantic-settings class, read from the environment.
+
+Entry points (CLI, worker, scheduler, tests) load it once with :func:`load_settings`
+and pass it down. Errors name the variable that is wrong, so a bad deploy says
+what to fix instead of failing deep inside a job.
+
+Per-job settings are environment variables named after the job, e.g. for the job
+``process-conversations``::
+
+    DRAMATURG_JOB_PROCESS_CONVERSATIONS_SCHEDULE="*/5 * * * *"
+    DRAMATURG_JOB_PROCESS_CONVERSATIONS_ENABLED=false
+    DRAMATURG_JOB_PROCESS_CONVERSATIONS_TIMEZONE=Europe/Berlin
+    DRAMATURG_JOB_PROCESS_CONVERSATIONS_CATCH_UP=all|latest|none
+    DRAMATURG_JOB_PROCESS_CONVERSATIONS_MAX_LATENESS=120   (seconds)
+
+They are collected here as raw text and validated against the job table by the
+scheduler (see ``scheduler/schedule.py``), which knows the valid job names.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.errors import ConfigError
+
+JOB_PREFIX = "DRAMATURG_JOB_"
+JOB_FIELDS = ("SCHEDULE", "ENABLED", "TIMEZONE", "CATCH_UP", "MAX_LATENESS")
+
+
+class Settings(BaseSettings):
+    """Every knob of dramaturg, with its environment variable in the field's alias."""
+
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    # --- database -----------------------------------------------------------
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    data_dir: Path = Field(Path(".pgdata"), alias="DRAMATURG_DATA_DIR")
+    db_connect_timeout: float = Field(5.0, alias="DRAMATURG_DB_CONNECT_TIMEOUT", gt=0)
+
+    # --- time ----------------------------------------------------------------
+    now: datetime | None = Field(None, alias="DRAMATURG_NOW")
+    clock_frozen: bool = Field(False, alias="DRAMATURG_CLOCK_FROZEN")
+    timezone: str = Field("UTC", alias="DRAMATURG_TIMEZONE")
+
+    # --- worker and broker ------------------------------------------------------
+    worker_threads: int = Field(8, alias="DRAMATURG_WORKER_THREADS", ge=1, le=256)
+    worker_processes: int = Field(1, alias="DRAMATURG_WORKER_PROCESSES", ge=1, le=64)
+    lease_seconds: float = Field(30.0, alias="DRAMATURG_LEASE_SECONDS", gt=0)
+    poll_seconds: float = Field(1.0, alias="DRAMATURG_POLL_SECONDS", gt=0)
+    send_timeout: float = Field(10.0, alias="DRAMATURG_SEND_TIMEOUT", gt=0)
+    queue_retention_days: float = Field(7, alias="DRAMATURG_QUEUE_RETENTION_DAYS", gt=0)
+    stats_interval: float = Field(60.0, alias="DRAMATURG_STATS_INTERVAL", gt=0)
+
+    # --- retries and history ----------------------------------------------------
+    max_retries: int = Field(3, alias="DRAMATURG_MAX_RETRIES", ge=0)
+    retry_base_seconds: float = Field(60.0, alias="DRAMATURG_RETRY_BASE_SECONDS", gt=0)
+    history_retention_days: float = Field(30, alias="DRAMATURG_HISTORY_RETENTION_DAYS", gt=0)
+
+    # --- alerts and channels ------------------------------------------------------
+    alert_webhook_url: AnyHttpUrl | None = Field(None, alias="ALERT_WEBHOOK_URL")
+    alert_min_interval: float = Field(600.0, alias="DRAMATURG_ALERT_MIN_INTERVAL", ge=0)
+    telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_base: AnyHttpUrl = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE")
+    voice_api_base: AnyHttpUrl | None = Field(None, alias="VOICE_API_BASE")
+    voice_api_key: str | None = Field(None, alias="VOICE_API_KEY")
+    chat_webhook_url: AnyHttpUrl | None = Field(None, alias="CHAT_WEBHOOK_URL")
+    anthropic_api_key: str | None = Field(None, alias="ANTHROPIC_API_KEY")
+    anthropic_base_url: AnyHttpUrl | None = Field(None, alias="ANTHROPIC_BASE_URL")
+    anthropic_model: str = Field("claude-sonnet-4-5", alias="ANTHROPIC_MODEL")
+
+    # --- per-job overrides, raw (validated by the scheduler's job table) -----------
+    job_env: dict[str, dict[str, str]] = Field(default_factory=dict, exclude=True)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("postgresql://", "postgres://", "postgresql+psycopg2://")):
+            raise ValueError("must be a postgresql:// URL")
+        return value.replace("postgres://", "postgresql://", 1)
+
+    @field_validator("now")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Values that must never appear in logs, history or queue rows."""
+        values = [self.telegram_bot_token, self.voice_api_key, self.anthropic_api_key]
+        if self.database_url:
+            from sqlalchemy.engine import make_url
+
+            values.append(make_url(self.database_url).password)
+        return tuple(v for v in values if v)
+
+
+def collect_job_env(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """Group ``DRAMATURG_JOB_<NAME>_<FIELD>`` variables by job.
+
+    Returns ``{"PROCESS_CONVERSATIONS": {"SCHEDULE": "*/5 * * * *"}, ...}``;
+    the scheduler maps names back to kebab-case and rejects unknown ones.
+
+    Raises:
+        ConfigError: a ``DRAMATURG_JOB_`` variable has no known field suffix.
+    """
+    jobs: dict[str, dict[str, str]] = {}
+    for key, value in environ.items():
+        if not key.startswith(JOB_PREFIX):
+            continue
+        rest = key[len(JOB_PREFIX):]
+        field = next((f for f in JOB_FIELDS if rest.endswith("_" + f)), None)
+        if field is None or rest == field:
+            raise ConfigError(
+                f"{key}: expected DRAMATURG_JOB_<NAME>_<FIELD> with FIELD one of {', '.join(JOB_FIELDS)}"
+            )
+        jobs.setdefault(rest[: -len(field) - 1], {})[field] = value
+    return jobs
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read and validate the settings.
+
+    Parameters:
+        environ: the variables to read (default: ``os.environ``).
+        overrides: field values that win over the environment (tests use this).
+
+    Raises:
+        ConfigError: naming each invalid variable and why.
+    """
+    environ = dict(os.environ if environ is None else environ)
+    known = {f.alias for f in Settings.model_fields.values() if f.alias}
+    values: dict[str, Any] = {k: v for k, v in environ.items() if k in known}
+    values["job_env"] = collect_job_env(environ)
+    values.update(overrides)
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = err["loc"][0] if err["loc"] else "?"
+            alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
+            problems.append(f"{alias or field}: {err['msg']}")
+        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None

@@ -1,0 +1,65 @@
+-- job_history: one row per actor run (one message; retries update its attempt).
+-- Calling module: shared/history.py.
+
+-- name: history_insert_queued
+-- A manual/API trigger records its run at enqueue time so the id is known at once.
+INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at)
+VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'queued', 0, %(period)s, %(args)s, %(now)s)
+ON CONFLICT (message_id) DO NOTHING
+RETURNING id
+
+-- name: history_start
+INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, started_at)
+VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'running', %(attempt)s, %(period)s, %(args)s, %(enqueued_at)s, %(now)s)
+ON CONFLICT (message_id) DO UPDATE
+SET status = 'running', attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
+    finished_at = NULL, duration_ms = NULL, error = NULL, traceback = NULL
+RETURNING id
+
+-- name: history_finish
+UPDATE job_history
+SET status = %(status)s, finished_at = %(now)s, duration_ms = %(duration_ms)s,
+    items_processed = %(items)s, result = %(result)s, error = %(error)s, traceback = %(traceback)s
+WHERE id = %(id)s
+
+-- name: history_skip
+INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, started_at, finished_at, duration_ms, error)
+VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'skipped', %(attempt)s, %(period)s, %(args)s, %(enqueued_at)s, %(now)s, %(now)s, 0, %(error)s)
+ON CONFLICT (message_id) DO UPDATE
+SET status = 'skipped', finished_at = EXCLUDED.finished_at, started_at = COALESCE(job_history.started_at, EXCLUDED.started_at),
+    duration_ms = COALESCE(%(duration_ms)s, 0), error = EXCLUDED.error
+RETURNING id
+
+-- name: history_get
+SELECT id, job_name, actor_name, message_id, parent_id, trigger, status, attempt, period,
+       enqueued_at, started_at, finished_at, duration_ms, items_processed, result, error
+FROM job_history WHERE id = %(id)s
+
+-- name: history_list
+SELECT id, job_name, actor_name, parent_id, trigger, status, attempt, period,
+       started_at, finished_at, duration_ms, items_processed, error
+FROM job_history
+WHERE (%(job)s::text IS NULL OR job_name = %(job)s)
+  AND (%(status)s::text IS NULL OR status = %(status)s)
+  AND (%(since)s::timestamptz IS NULL OR coalesce(started_at, enqueued_at) >= %(since)s)
+  AND (%(top_level)s IS FALSE OR trigger <> 'fanout')
+ORDER BY id DESC
+LIMIT %(limit)s
+
+-- name: history_last_runs
+SELECT DISTINCT ON (job_name) job_name, id, status, started_at, finished_at, duration_ms, items_processed
+FROM job_history
+WHERE trigger <> 'fanout'
+ORDER BY job_name, id DESC
+
+-- name: history_failures_since
+SELECT job_name, count(*) FROM job_history
+WHERE status = 'failed' AND finished_at >= %(since)s
+GROUP BY job_name ORDER BY job_name
+
+-- name: history_prune
+-- Retention counts from finished_at; unfinished rows are kept.
+DELETE FROM job_history WHERE finished_at < %(before)s
+
+-- name: history_children_counts
+SELECT status, count(*) FROM job_history WHERE parent_id = %(id)s GROUP BY status

@@ -1,0 +1,101 @@
+-- The broker's queries on dramatiq-pg's table (dramatiq.queue).
+-- Calling module: shared/postgres_broker.py and shared/postgres_consumer.py.
+-- Business instants (eta) come from the injectable clock as %(now)s; leases
+-- use the database's real clock (clock_timestamp()) because they measure
+-- whether a worker is alive, not when business happens.
+
+-- name: queue_insert_many
+-- Idempotent bulk enqueue: an existing message id is left untouched (stock
+-- dramatiq-pg upserts and re-queues finished messages). Returns the new ids.
+INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, priority, enqueued_at, mtime)
+SELECT m.message_id, m.queue_name, 'queued', m.message, m.eta, m.priority, %(now)s, clock_timestamp()
+FROM unnest(%(ids)s::uuid[], %(queues)s::text[], %(messages)s::jsonb[], %(etas)s::timestamptz[], %(priorities)s::smallint[])
+     AS m(message_id, queue_name, message, eta, priority)
+ON CONFLICT (message_id) DO NOTHING
+RETURNING message_id, queue_name
+
+-- name: queue_notify
+-- A wake-up hint only: consumers also poll, so a lost NOTIFY delays, never loses.
+SELECT pg_notify('dramatiq.' || %(queue)s || '.enqueue', '')
+
+-- name: queue_claim
+-- Claim up to %(limit)s due messages, oldest eta first within a priority.
+-- SKIP LOCKED: concurrent claimers take disjoint rows and never wait.
+WITH next AS (
+    SELECT message_id
+    FROM dramatiq.queue
+    WHERE queue_name = %(queue)s AND state = 'queued' AND eta <= %(now)s
+    ORDER BY priority, eta
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+)
+UPDATE dramatiq.queue q
+SET state = 'consumed',
+    lease_owner = %(owner)s,
+    lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s),
+    claims = q.claims + 1,
+    mtime = clock_timestamp()
+FROM next
+WHERE q.message_id = next.message_id
+RETURNING q.message_id, q.message::text, q.claims, q.priority, q.eta
+
+-- name: queue_ack_many
+-- Fenced on the lease: a worker that lost its rows (expired and rescued) acks nothing.
+UPDATE dramatiq.queue
+SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+WHERE message_id = ANY(%(ids)s::uuid[]) AND state = 'consumed' AND lease_owner = %(owner)s
+RETURNING message_id
+
+-- name: queue_reject
+UPDATE dramatiq.queue
+SET state = 'rejected', reason = %(reason)s, message = COALESCE(%(message)s::jsonb, message),
+    lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+WHERE message_id = %(id)s AND state = 'consumed' AND lease_owner = %(owner)s
+
+-- name: queue_retry
+-- Put a message this worker holds back in the queue with a new eta (Retries
+-- middleware re-enqueues the same message id; an insert would be a no-op).
+UPDATE dramatiq.queue
+SET state = 'queued', eta = %(eta)s, message = %(message)s::jsonb,
+    lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+WHERE message_id = %(id)s AND state = 'consumed' AND lease_owner = %(owner)s
+
+-- name: queue_release
+-- Give back claimed-but-unstarted messages (worker shutdown), keeping their place.
+UPDATE dramatiq.queue
+SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+WHERE message_id = ANY(%(ids)s::uuid[]) AND state = 'consumed' AND lease_owner = %(owner)s
+
+-- name: queue_heartbeat
+UPDATE dramatiq.queue
+SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
+WHERE state = 'consumed' AND lease_owner = %(owner)s
+
+-- name: queue_rescue_expired
+-- Rows whose lease ran out belong to a dead (or stalled) worker: queue them again.
+UPDATE dramatiq.queue
+SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+WHERE message_id IN (
+    SELECT message_id FROM dramatiq.queue
+    WHERE state = 'consumed' AND lease_expires_at < clock_timestamp()
+    FOR UPDATE SKIP LOCKED
+)
+RETURNING message_id, queue_name
+
+-- name: queue_depths
+SELECT queue_name, state::text, count(*) AS n,
+       count(*) FILTER (WHERE state = 'queued' AND eta > %(now)s) AS delayed
+FROM dramatiq.queue
+GROUP BY queue_name, state
+ORDER BY queue_name, state
+
+-- name: queue_pending_count
+SELECT count(*) FROM dramatiq.queue
+WHERE queue_name = ANY(%(queues)s::text[]) AND state IN ('queued', 'consumed')
+
+-- name: queue_prune
+DELETE FROM dramatiq.queue
+WHERE state IN ('done', 'rejected') AND mtime < %(before)s
+
+-- name: queue_flush
+DELETE FROM dramatiq.queue WHERE queue_name = %(queue)s

@@ -1,0 +1,133 @@
+"""Test fixtures: a real PostgreSQL (the given one, or an embedded one) and a real Dramatiq worker.
+
+The schema is migrated once into a template database; each test gets its own
+clone (``CREATE DATABASE … TEMPLATE``), so tests never share state. Set
+``TEST_DATABASE_URL`` (or ``DATABASE_URL``) to use an existing server; with
+neither, an embedded server starts under ``.pgdata-test/``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+
+import psycopg2
+import pytest
+from sqlalchemy.engine import make_url
+
+from shared.clock import FrozenClock
+from tests.support.waiting import wait_until  # noqa: F401  (re-exported for tests)
+
+ROOT = Path(__file__).resolve().parent.parent
+#: The instant every test starts at (a Thursday); tests move a FrozenClock from here.
+T0 = datetime(2026, 3, 5, 10, 0, 0, tzinfo=timezone.utc)
+
+
+def _server_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
+    if url:
+        return url
+    from shared.embedded import embedded_url
+
+    return embedded_url(ROOT / ".pgdata-test", database="postgres")
+
+
+def _admin(url: str):
+    conn = psycopg2.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture(scope="session")
+def server_url() -> str:
+    return _server_url()
+
+
+@pytest.fixture(scope="session")
+def template_db(server_url):
+    """A database migrated to head once per session; tests clone it."""
+    from shared.migrate import upgrade
+
+    name = f"dramaturg_tmpl_{uuid.uuid4().hex[:8]}"
+    admin = _admin(server_url)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield name
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def db_url(server_url, template_db):
+    """A fresh database cloned from the migrated template, dropped after the test."""
+    name = f"dramaturg_t_{uuid.uuid4().hex[:10]}"
+    admin = _admin(server_url)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def empty_db_url(server_url):
+    """A fresh, unmigrated database."""
+    name = f"dramaturg_e_{uuid.uuid4().hex[:10]}"
+    admin = _admin(server_url)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    with admin.cursor() as cur:
+        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.close()
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(T0)
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    """Tests override this fixture to change settings for the runtime."""
+    return {}
+
+
+@pytest.fixture
+def runtime(db_url, clock, settings_overrides):
+    """The platform bound to this test's database and a FrozenClock at T0."""
+    from shared.runtime import start
+    from shared.settings import load_settings
+
+    values = {"DATABASE_URL": db_url, "DRAMATURG_POLL_SECONDS": "0.05", "DRAMATURG_LEASE_SECONDS": "5",
+              "DRAMATURG_WORKER_THREADS": "4"}
+    values.update(settings_overrides)
+    rt = start(load_settings(values), clock=clock)
+    yield rt
+    rt.engine.dispose()
+
+
+@pytest.fixture
+def worker(runtime):
+    """A real Dramatiq worker on the real broker, in this process, stopped after the test."""
+    import dramatiq
+
+    w = dramatiq.Worker(runtime.broker, worker_threads=4, worker_timeout=50)
+    w.start()
+    yield w
+    w.stop(timeout=10_000)
+
+
+@pytest.fixture
+def raw(runtime):
+    """A psycopg2 connection (autocommit) to the test database, for arranging and asserting."""
+    conn = psycopg2.connect(make_url(runtime.url).set(drivername="postgresql").render_as_string(hide_password=False))
+    conn.autocommit = True
+    yield conn
+    conn.close()
