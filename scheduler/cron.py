@@ -12,9 +12,8 @@ day-of-week 0-7 (0 and 7 are Sunday) and the ``@yearly``, ``@annually``,
 ``@monthly``, ``@weekly``, ``@daily``, ``@midnight``, ``@hourly`` aliases.
 
 Day matching follows Vixie cron: when both day-of-month and day-of-week
-are restricted, a day matches if *either* matches. As in Vixie cron a
-field counts as unrestricted when its text starts with ``*`` (so ``*/2``
-is unrestricted; croniter disagrees and treats ``*/2`` as restricted).
+are restricted, a day matches if *either* matches; a field whose text
+starts with ``*`` (``*/2`` too, unlike croniter) counts as unrestricted.
 
 Schedules are evaluated on the wall clock of a ``ZoneInfo`` zone:
 
@@ -49,22 +48,16 @@ _MONTHS = {n: i for i, n in enumerate(
     "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 _DOWS = {n: i for i, n in enumerate("sun mon tue wed thu fri sat".split())}
 # (name used in error messages, min, max, symbolic names)
-_FIELDS = (
-    ("minute", 0, 59, {}),
-    ("hour", 0, 23, {}),
-    ("day-of-month", 1, 31, {}),
-    ("month", 1, 12, _MONTHS),
-    ("day-of-week", 0, 7, _DOWS),
-)
+_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day-of-month", 1, 31, {}),
+           ("month", 1, 12, _MONTHS), ("day-of-week", 0, 7, _DOWS))
 # Longest month length, Feb counted as 29 so leap-day specs stay valid.
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
 def _value(text: str, part: str, name: str, lo: int, hi: int, names: dict) -> int:
-    key = text.lower()
-    if key in names:
-        return names[key]
-    if not text.isdigit():  # also rejects '', signs and unknown names
+    if text.lower() in names:
+        return names[text.lower()]
+    if not (text.isascii() and text.isdigit()):  # rejects '', signs, unknown names
         raise ValueError(f"{name} field '{part}': invalid value '{text}'")
     value = int(text)
     if not lo <= value <= hi:
@@ -78,7 +71,7 @@ def _parse_field(text: str, name: str, lo: int, hi: int, names: dict) -> frozens
         base, slash, step_text = part.partition("/")
         step = 1
         if slash:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not (step_text.isascii() and step_text.isdigit()) or int(step_text) == 0:
                 raise ValueError(
                     f"{name} field '{part}': step must be a positive integer")
             step = int(step_text)
@@ -145,10 +138,8 @@ class CronExpr:
             _parse_field(p, *f) for p, f in zip(parts, _FIELDS))
         weekdays = frozenset(d % 7 for d in dows)
         day_or = not parts[2].startswith("*") and not parts[4].startswith("*")
-        if not day_or and not any(
-                d <= _MONTH_DAYS[m - 1] for m in months for d in days):
-            # Would silently never fire (and make next_fire search forever).
-            raise ValueError(
+        if not day_or and not any(d <= _MONTH_DAYS[m - 1] for m in months for d in days):
+            raise ValueError(  # it would silently never fire
                 f"day-of-month field '{parts[2]}' never matches month field '{parts[3]}'")
         return cls(spec, minutes, hours, days, months, weekdays, day_or)
 
@@ -224,7 +215,7 @@ class CronExpr:
             ValueError: ``after`` is naive.
         """
         fire = next(self.fire_times(after, after + _SEARCH_HORIZON, tz), None)
-        if fire is None:  # e.g. "0 0 29 2 */7" has runs, "0 0 31 2 */7" never
+        if fire is None:  # unreachable: parse() rejects impossible day/month pairs
             raise ValueError(f"cron expression '{self.spec}' never fires")
         return fire
 
@@ -241,10 +232,7 @@ def _resolve(wall: datetime, tz: ZoneInfo) -> datetime:
     if before < after:
         # Nonexistent: every wall minute of the gap maps to the transition,
         # i.e. the gap's first minute read with the pre-transition offset.
-        while True:
-            earlier, later = _offsets(wall - _MINUTE, tz)
-            if not earlier < later:
-                break
+        while (prev := _offsets(wall - _MINUTE, tz))[0] < prev[1]:
             wall -= _MINUTE
     return (wall - before).replace(tzinfo=timezone.utc)
 
