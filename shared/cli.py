@@ -286,9 +286,12 @@ COMMANDS = {"up": cmd_up, "worker": cmd_worker, "scheduler": cmd_scheduler, "mig
 
 
 def main(argv: list[str] | None = None) -> int:
+    from shared.db import translate_errors
+
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        with translate_errors(os.environ.get("DATABASE_URL") or "the embedded server"):
+            return COMMANDS[args.command](args)
     except (ConfigError, UnknownJob) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -30,9 +30,16 @@ def backoff_ms(retries_so_far: int, base_ms: int) -> int:
 
 
 class ExactBackoffRetries(Retries):
-    def __init__(self, *, max_retries: int = 3, base_ms: int = 60_000) -> None:
-        super().__init__(max_retries=max_retries, min_backoff=base_ms)
-        self.base_ms = base_ms
+    def __init__(self, *, max_retries: int | None = None, base_ms: int | None = None) -> None:
+        # None: take DRAMATURG_MAX_RETRIES / DRAMATURG_RETRY_BASE_SECONDS from the bound settings.
+        super().__init__(max_retries=max_retries if max_retries is not None else 3)
+        self._max_retries, self._base_ms = max_retries, base_ms
+
+    def _defaults(self, broker) -> tuple[int, int]:
+        settings = broker.settings
+        max_retries = self._max_retries if self._max_retries is not None else settings.max_retries
+        base = self._base_ms if self._base_ms is not None else int(settings.retry_base_seconds * 1000)
+        return max_retries, base
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None:
@@ -44,14 +51,15 @@ class ExactBackoffRetries(Retries):
             message.fail()
             return
 
+        default_max, default_base = self._defaults(broker)
         retries = message.options.setdefault("retries", 0)
-        max_retries = message.options.get("max_retries", actor.options.get("max_retries", self.max_retries))
+        max_retries = message.options.get("max_retries", actor.options.get("max_retries", default_max))
         if retries >= max_retries:
             logger.warning("retries exhausted for %s after %d attempt(s)", message.message_id, retries + 1)
             message.fail()
             return
 
-        base = message.options.get("min_backoff", actor.options.get("min_backoff", self.base_ms))
+        base = message.options.get("min_backoff", actor.options.get("min_backoff", default_base))
         delay = backoff_ms(retries, base)
         if isinstance(exception, Retry) and exception.delay is not None:
             delay = max(delay, exception.delay)

@@ -1,0 +1,132 @@
+"""The ``dramaturg`` CLI as a user runs it: real processes, a real worker process, real Postgres."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.waiting import wait_until
+
+
+def _env(db_url: str, **extra) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAMATURG_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.05", **extra)
+    return env
+
+
+def dramaturg(db_url: str, *args: str, timeout: float = 60, **extra) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=_env(db_url, **extra),
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture
+def worker_process(db_url):
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "--threads", "2"],
+                            env=_env(db_url, DRAMATURG_RETRY_BASE_SECONDS="0.01"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    yield proc
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _queue_count(raw) -> int:
+    with raw.cursor() as cur:
+        cur.execute("SELECT count(*) FROM dramatiq.queue")
+        return cur.fetchone()[0]
+
+
+def test_unknown_job_lists_valid_names_and_exits_2(db_url, raw):
+    result = dramaturg(db_url, "trigger", "example-tuch")
+    assert result.returncode == 2
+    assert "unknown job 'example-tuch'" in result.stderr and "Did you mean 'example-touch'" in result.stderr
+    assert "prune-history" in result.stderr
+    assert _queue_count(raw) == 0
+
+
+def test_malformed_argument_is_rejected_and_nothing_is_enqueued(db_url, raw):
+    result = dramaturg(db_url, "trigger", "example-touch", "--arg", "no-equals-sign")
+    assert result.returncode == 2 and "--arg expects KEY=VALUE" in result.stderr
+    assert _queue_count(raw) == 0
+
+
+def test_trigger_prints_the_history_id_at_once(db_url, raw):
+    result = dramaturg(db_url, "trigger", "example-touch", "--json")
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["job"] == "example-touch" and out["status"] == "queued"
+    with raw.cursor() as cur:
+        cur.execute("SELECT status, trigger FROM job_history WHERE id = %s", (out["run_id"],))
+        assert cur.fetchone() == ("queued", "manual")
+
+
+def test_trigger_wait_reports_the_outcome_from_a_worker_process(db_url, raw, worker_process):
+    # Given two items and a worker process
+    with raw.cursor() as cur:
+        cur.execute("INSERT INTO example_items (name) VALUES ('a'), ('b')")
+    # When the job is triggered and waited for
+    result = dramaturg(db_url, "trigger", "example-touch", "--wait", "--json", "--timeout", "60")
+    # Then the outcome is printed and the exit code says it succeeded
+    assert result.returncode == 0, result.stderr
+    out = json.loads(result.stdout)
+    assert out["status"] == "succeeded" and out["items_processed"] == 2 and out["children"] == {"succeeded": 2}
+    # And history/status/schedule show it to scripts
+    history = json.loads(dramaturg(db_url, "history", "--job", "example-touch", "--json").stdout)
+    assert {r["trigger"] for r in history} == {"manual", "fanout"}
+    status = json.loads(dramaturg(db_url, "status", "--json").stdout)
+    touch = next(j for j in status["jobs"] if j["job"] == "example-touch")
+    assert touch["last_run"]["status"] == "succeeded" and touch["next_run"]
+    schedule = json.loads(dramaturg(db_url, "schedule", "--json").stdout)
+    assert {r["job"] for r in schedule} >= {"example-touch", "prune-history", "prune-queue"}
+
+
+def test_failed_run_exits_1(db_url, raw, worker_process):
+    # Given an item whose child always fails, and a worker retrying after 10, 20, 40 ms
+    with raw.cursor() as cur:
+        cur.execute("INSERT INTO example_items (name, fail_first) VALUES ('x', 99)")
+    result = dramaturg(db_url, "trigger", "example-touch", "--wait", "--timeout", "60")
+    # Then the child failed for good after 4 attempts and the command exits 1
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "children=failed:1" in result.stdout
+    with raw.cursor() as cur:
+        cur.execute("SELECT attempt, status FROM job_history WHERE trigger = 'fanout'")
+        assert cur.fetchall() == [(4, "failed")]
+
+
+def test_unreachable_database_gives_a_clear_error_with_the_password_masked(tmp_path):
+    url = "postgresql://app:hunter2-secret@127.0.0.1:1/app"
+    result = dramaturg(url, "trigger", "example-touch", timeout=60, DRAMATURG_SEND_TIMEOUT="2")
+    assert result.returncode == 1
+    assert "cannot reach the database" in result.stderr or "cannot get a connection" in result.stderr
+    assert "hunter2-secret" not in result.stderr + result.stdout and "***" in result.stderr
+
+
+def test_bad_configuration_stops_start_up_naming_the_variable(db_url):
+    result = dramaturg(db_url, "schedule", DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="every minute")
+    assert result.returncode == 2 and "DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE" in result.stderr
+
+
+def test_migrate_is_idempotent(empty_db_url):
+    for _ in range(2):
+        result = dramaturg(empty_db_url, "migrate")
+        assert result.returncode == 0, result.stderr
+    assert "latest migration" in result.stdout
+
+
+def test_worker_exits_cleanly_on_sigterm(db_url, raw, worker_process):
+    # Given a worker that is up: its consumers LISTEN on the database
+    def listening():
+        with raw.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dramaturg-listen' "
+                        "AND datname = current_database()")
+            return cur.fetchone()[0] > 0
+    wait_until(listening, timeout=30)
+    worker_process.send_signal(signal.SIGTERM)
+    assert worker_process.wait(timeout=30) == 0
