@@ -138,7 +138,13 @@ def cmd_trigger(args) -> int:
     if not args.wait:
         _out(args, {"run_id": run_id, "job": args.job, "status": "queued", "items_processed": None}, str(run_id))
         return 0
-    row = wait_for_run(runtime, run_id, timeout=args.timeout)
+    if args.json or not sys.stderr.isatty():
+        row = wait_for_run(runtime, run_id, timeout=args.timeout)
+    else:
+        from rich.console import Console
+
+        with Console(stderr=True).status(f"run {run_id} of {args.job}: waiting for it (and its children) to finish…"):
+            row = wait_for_run(runtime, run_id, timeout=args.timeout)
     data = {"run_id": run_id, "job": args.job, "status": row["status"], "items_processed": row["items_processed"],
             "duration_ms": row["duration_ms"], "error": row["error"], "children": row.get("children", {})}
     text = f"{run_id} {row['status']} items_processed={row['items_processed']} duration_ms={row['duration_ms']}"

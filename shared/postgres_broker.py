@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import dramatiq
+import psycopg2
 from dramatiq.broker import Broker
 from dramatiq.message import Message
 from sqlalchemy import exc as sa_exc
@@ -190,7 +191,9 @@ class PostgresBroker(Broker):
 
         try:
             fairy = self.engine.raw_connection()
-        except (sa_exc.TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError) as exc:
+        except (sa_exc.TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError,
+                # The pool raises the driver's own errors when a new connection fails.
+                psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
             detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
             raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None

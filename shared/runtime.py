@@ -58,8 +58,9 @@ def start(settings: Settings | None = None, *, clock: Clock | None = None, url: 
     clock = clock or clock_from_settings(settings)
     url = url or database_url(settings)
     # Worker threads, consumer threads and the heartbeat share this pool.
+    # A connect attempt is also bounded by the send timeout: send() must fail within it.
     engine = make_engine(url, pool_size=settings.worker_threads + 4, pool_timeout=settings.send_timeout,
-                         connect_timeout=settings.db_connect_timeout)
+                         connect_timeout=min(settings.db_connect_timeout, settings.send_timeout))
     runtime = Runtime(settings, clock, engine, make_session_factory(engine), broker, url)
     broker.bind(engine=engine, clock=clock, settings=settings)
     broker.runtime = runtime

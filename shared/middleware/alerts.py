@@ -26,11 +26,7 @@ class FailureAlerts(Middleware):
             return
         job = message.options.get("job") or message.actor_name
         try:
-            with broker.pooled() as raw, raw.cursor() as cur:
-                cur.execute(SQL["alert_claim"], {"job": job, "now": broker.clock.now(),
-                                                 "interval": broker.settings.alert_min_interval})
-                send, suppressed = cur.fetchone()
-                raw.commit()
+            send, suppressed = self._claim(broker, job)
             if not send:
                 return
             from shared.channels.webhook import WebhookClient
@@ -42,3 +38,16 @@ class FailureAlerts(Middleware):
             WebhookClient(str(url)).post({"text": text, "job": job, "message_id": message.message_id})
         except Exception as exc:  # an alert failure must not disturb the worker
             logger.warning("failure alert for %s not sent: %s", job, exc)
+
+    @staticmethod
+    def _claim(broker, job: str) -> tuple[bool, int]:
+        """Decide under the job's row lock: send now (and how many were suppressed), or count this one."""
+        now = broker.clock.now()
+        with broker.pooled() as raw, raw.cursor() as cur:
+            cur.execute(SQL["alert_state_ensure"], {"job": job})
+            cur.execute(SQL["alert_state_lock"], {"job": job})
+            last_sent, suppressed = cur.fetchone()
+            send = last_sent is None or (now - last_sent).total_seconds() >= broker.settings.alert_min_interval
+            cur.execute(SQL["alert_state_sent" if send else "alert_state_suppress"], {"job": job, "now": now})
+            raw.commit()
+        return send, suppressed

@@ -72,13 +72,20 @@ class JobHistory(Middleware):
                 secrets = broker.settings.secrets
                 error = redact(f"{type(exception).__name__}: {exception}", secrets)
                 trace = redact("".join(tb.format_exception(exception)), secrets)
+            duration_ms = int((time.monotonic() - info.started_monotonic) * 1000)
             with broker.pooled() as raw:
                 history.finish(
-                    raw, id=info.run_id, status=status, now=broker.clock.now(),
-                    duration_ms=int((time.monotonic() - info.started_monotonic) * 1000),
+                    raw, id=info.run_id, status=status, now=broker.clock.now(), duration_ms=duration_ms,
                     items=info.items_processed, result=info.result, error=error, traceback=trace,
                 )
                 raw.commit()
+            # One line per cron/manual run; fan-out children only when they go wrong.
+            if status != "succeeded":
+                log = logger.warning
+            else:
+                log = logger.debug if message.options.get("trigger") == "fanout" else logger.info
+            log("run %s %s in %d ms, items_processed=%s%s", info.run_id, status, duration_ms, info.items_processed,
+                f": {error}" if error else "")
         finally:
             self._reset(message)
 

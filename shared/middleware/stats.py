@@ -43,6 +43,8 @@ class WorkerStats(Middleware):
 
     def after_worker_boot(self, broker, worker):
         interval = broker.settings.stats_interval
+        with self._lock:  # counts are per worker run
+            self.processed = self.failed = self.retried = self.skipped = self.in_flight = 0
         self._stop.clear()
 
         def report():

@@ -130,3 +130,36 @@ def test_worker_exits_cleanly_on_sigterm(db_url, raw, worker_process):
     wait_until(listening, timeout=30)
     worker_process.send_signal(signal.SIGTERM)
     assert worker_process.wait(timeout=30) == 0
+
+
+def test_dramaturg_now_runs_the_command_at_that_instant_and_warns(db_url, raw):
+    # Given the documented clock override
+    result = dramaturg(db_url, "trigger", "example-touch", "--json",
+                       DRAMATURG_NOW="2026-01-01T00:00:30Z", DRAMATURG_CLOCK_FROZEN="true")
+    # Then the run is recorded at that instant, for that period, with a loud warning
+    assert result.returncode == 0, result.stderr
+    assert "DRAMATURG_NOW is set" in result.stderr
+    with raw.cursor() as cur:
+        cur.execute("SELECT enqueued_at::text, period FROM job_history WHERE id = %s", (json.loads(result.stdout)["run_id"],))
+        assert cur.fetchone() == ("2026-01-01 00:00:30+00", "2026-01-01T00:00")
+
+
+def test_worker_waits_for_an_unreachable_database_instead_of_crashing():
+    # Given a worker pointed at a database that is not there
+    url = "postgresql://app:hunter2-secret@127.0.0.1:1/app"
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker"], env=_env(url), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    lines: list[str] = []
+    import threading
+
+    reader = threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
+    try:
+        # Then it logs a clear, masked message and retries with backoff, staying alive
+        wait_until(lambda: sum("waiting for the database" in line for line in lines) >= 2, timeout=30)
+        assert proc.poll() is None
+        text = "".join(lines)
+        assert "retrying in" in text and "hunter2-secret" not in text and "***" in text
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
