@@ -170,6 +170,8 @@ def item_actor(
             except ValidationError as exc:
                 raise PayloadError(f"invalid payload for {actor_name}: {exc}") from None
             info = current_run()
+            if info is not None:  # log lines of this run name the entities it touches
+                info.entity_ids = [f"{k}={v}" for k, v in kwargs.items() if k == "id" or k.endswith("_id")]
             with rt.sessions.begin() as session:
                 ctx = ItemContext(session, rt.clock.now(), _message_options().get("period"), rt.settings,
                                   info.run_id if info else None)

@@ -38,6 +38,8 @@ from shared.sql import queries
 logger = logging.getLogger(__name__)
 SQL = queries("queue")
 
+_bind_lock = threading.Lock()
+
 #: The caller's DB-API connection while inside ``broker.transaction(...)``.
 _joined_connection: contextvars.ContextVar = contextvars.ContextVar("dramaturg_joined_connection", default=None)
 
@@ -76,7 +78,14 @@ class PostgresBroker(Broker):
 
     def _require_bound(self) -> None:
         if self.engine is None:
-            raise RuntimeError("the broker is not bound to a database: call shared.runtime.start(...) first")
+            # An app that only imports actors and calls .send(): bind from the
+            # environment (DATABASE_URL …) on first use, once, and say so.
+            from shared.runtime import start
+
+            with _bind_lock:
+                if self.engine is None:
+                    logger.info("binding the broker from the environment on first use")
+                    start(import_actors=False)
 
     # --- queues ----------------------------------------------------------------------
     def declare_queue(self, queue_name: str) -> None:

@@ -163,3 +163,14 @@ def test_worker_waits_for_an_unreachable_database_instead_of_crashing():
     finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
+
+
+def test_an_app_process_sends_with_only_database_url_set(db_url, raw):
+    # Given a plain Python process that imports an actor and calls .send()
+    code = "from actors.example.touch import touch_item; touch_item.send(item_id=7)"
+    result = subprocess.run([sys.executable, "-c", code], env=_env(db_url), capture_output=True, text=True, timeout=60)
+    # Then the message is in the queue for the worker
+    assert result.returncode == 0, result.stderr
+    with raw.cursor() as cur:
+        cur.execute("SELECT queue_name, state::text, message->'kwargs' FROM dramatiq.queue")
+        assert cur.fetchall() == [("example", "queued", {"item_id": 7})]
