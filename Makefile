@@ -1,29 +1,18 @@
-# Two commands from a fresh clone: `make up` runs dramaturg, `make test` runs the tests.
-# Each sets itself up on first use: a virtual environment in .venv with the project installed.
+# Shortcuts for the README's two commands (which need only Python: no make required).
 PYTHON ?= python3
-VENV := .venv
-BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
 
-.PHONY: up test install bench clean
+.PHONY: up test bench clean
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
-	touch $(STAMP)
+up:
+	$(PYTHON) -m shared.bootstrap up
 
-install: $(STAMP)
+test:
+	$(PYTHON) -m shared.bootstrap test $(PYTEST_ARGS)
 
-up: $(STAMP)
-	$(BIN)/dramaturg up
-
-test: $(STAMP)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
-
-bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
-	$(BIN)/python -m bench
+bench:
+	$(PYTHON) -m shared.bootstrap test --version >/dev/null
+	.venv/bin/python -m pip install --quiet -e '.[bench]'
+	.venv/bin/python -m bench
 
 clean:
-	rm -rf $(VENV) .pgdata .pgdata-test
+	rm -rf .venv .pgdata .pgdata-test
