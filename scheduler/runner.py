@@ -18,6 +18,7 @@ import psycopg2
 
 from scheduler.schedule import ScheduledJob
 from scheduler.ticks import due_ticks, tick_text
+from shared.clock import real_seconds
 from shared.errors import DatabaseUnavailable
 from shared.jobs import tick_id
 from shared.locks import period_key
@@ -98,7 +99,7 @@ class Scheduler:
             wait = (self.next_wakeup(now) - now).total_seconds()
             # Wake at least every 5 s so a changed clock or a restart of the
             # database is noticed; ticks are computed from the watermark anyway.
-            self.stop_event.wait(max(0.05, min(wait, 5.0)))
+            self.stop_event.wait(max(0.05, min(real_seconds(self.runtime.clock, wait), 5.0)))
         logger.info("scheduler stopped")
 
     def stop(self) -> None:

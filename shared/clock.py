@@ -5,8 +5,9 @@ for the time, and SQL receives that time as a parameter instead of calling
 ``now()``. Tests and demos can then run any job at any instant:
 
 - ``SystemClock``: the real time.
-- ``OffsetClock``: starts at a given instant and runs forward in real time
-  (``DRAMATURG_NOW=2026-03-29T00:59:30Z``).
+- ``OffsetClock``: starts at a given instant and runs forward in real time,
+  or ``rate`` times faster (``DRAMATURG_NOW=2026-03-29T00:59:30Z``,
+  ``DRAMATURG_CLOCK_RATE=60`` makes a minute of backoff pass in a second).
 - ``FrozenClock``: stays at an instant until told to move
   (``DRAMATURG_NOW=... DRAMATURG_CLOCK_FROZEN=true``, or tests calling ``advance``).
 
@@ -38,14 +39,15 @@ class SystemClock:
 
 
 class OffsetClock:
-    """Starts at ``start`` and advances with real time."""
+    """Starts at ``start`` and advances ``rate`` times as fast as real time."""
 
-    def __init__(self, start: datetime) -> None:
+    def __init__(self, start: datetime, rate: float = 1.0) -> None:
         self._start = start.astimezone(timezone.utc)
         self._t0 = time.monotonic()
+        self.rate = rate
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=time.monotonic() - self._t0)
+        return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self.rate)
 
 
 class FrozenClock:
@@ -72,14 +74,20 @@ class FrozenClock:
 
 
 def clock_from_settings(settings) -> Clock:
-    """Build the clock that ``DRAMATURG_NOW`` / ``DRAMATURG_CLOCK_FROZEN`` ask for."""
-    if settings.now is None:
+    """Build the clock that ``DRAMATURG_NOW`` / ``DRAMATURG_CLOCK_FROZEN`` / ``DRAMATURG_CLOCK_RATE`` ask for."""
+    if settings.now is None and settings.clock_rate == 1:
         return SystemClock()
-    kind = "frozen at" if settings.clock_frozen else "starting at"
+    start = settings.now or datetime.now(timezone.utc)
+    kind = "frozen at" if settings.clock_frozen else f"running at {settings.clock_rate:g}x from"
     logger.warning(
-        "!!! DRAMATURG_NOW is set: this process's clock is %s %s, not the real time. "
+        "!!! DRAMATURG_NOW/DRAMATURG_CLOCK_RATE is set: this process's clock is %s %s, not the real time. "
         "Use it for tests, demos and replays only. !!!",
         kind,
-        settings.now.isoformat(),
+        start.isoformat(),
     )
-    return FrozenClock(settings.now) if settings.clock_frozen else OffsetClock(settings.now)
+    return FrozenClock(start) if settings.clock_frozen else OffsetClock(start, settings.clock_rate)
+
+
+def real_seconds(clock: Clock, clock_seconds: float) -> float:
+    """How long to really wait for ``clock_seconds`` to pass on ``clock``."""
+    return clock_seconds / getattr(clock, "rate", 1.0)

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     # --- time ----------------------------------------------------------------
     now: datetime | None = Field(None, alias="DRAMATURG_NOW")
     clock_frozen: bool = Field(False, alias="DRAMATURG_CLOCK_FROZEN")
+    clock_rate: float = Field(1.0, alias="DRAMATURG_CLOCK_RATE", gt=0, le=3600)
     timezone: str = Field("UTC", alias="DRAMATURG_TIMEZONE")
 
     # --- worker and broker ------------------------------------------------------

@@ -138,7 +138,7 @@ def test_dramaturg_now_runs_the_command_at_that_instant_and_warns(db_url, raw):
                        DRAMATURG_NOW="2026-01-01T00:00:30Z", DRAMATURG_CLOCK_FROZEN="true")
     # Then the run is recorded at that instant, for that period, with a loud warning
     assert result.returncode == 0, result.stderr
-    assert "DRAMATURG_NOW is set" in result.stderr
+    assert "DRAMATURG_NOW/DRAMATURG_CLOCK_RATE is set" in result.stderr and "frozen at 2026-01-01" in result.stderr
     with raw.cursor() as cur:
         cur.execute("SELECT enqueued_at::text, period FROM job_history WHERE id = %s", (json.loads(result.stdout)["run_id"],))
         assert cur.fetchone() == ("2026-01-01 00:00:30+00", "2026-01-01T00:00")
