@@ -4,4 +4,4 @@
 dramaturg's broker, never to a default one.
 """
 
-from actors import example, maintenance  # noqa: F401
+from actors import challenges, example, maintenance, tasks  # noqa: F401

@@ -77,7 +77,7 @@ class ItemContext:
 
     session: Session
     now: datetime
-    period: str | None
+    period: str  # the fan-out's period, or the minute it runs in when sent directly
     settings: Any
     run_id: int | None
 
@@ -173,8 +173,10 @@ def item_actor(
             if info is not None:  # log lines of this run name the entities it touches
                 info.entity_ids = [f"{k}={v}" for k, v in kwargs.items() if k == "id" or k.endswith("_id")]
             with rt.sessions.begin() as session:
-                ctx = ItemContext(session, rt.clock.now(), _message_options().get("period"), rt.settings,
-                                  info.run_id if info else None)
+                now = rt.clock.now()
+                # Sent directly (not fanned out): the period is the minute it runs in.
+                period = _message_options().get("period") or locks.period_key(now, "minute")
+                ctx = ItemContext(session, now, period, rt.settings, info.run_id if info else None)
                 out = fn(ctx, data)
             _record(out)
 

@@ -39,15 +39,19 @@ class SystemClock:
 
 
 class OffsetClock:
-    """Starts at ``start`` and advances ``rate`` times as fast as real time."""
+    """Reads ``start`` at the real instant ``anchor`` (default: now) and advances ``rate`` times as fast.
 
-    def __init__(self, start: datetime, rate: float = 1.0) -> None:
+    Processes given the same start, anchor and rate agree on the time, so a
+    scheduler and workers started at different moments share one timeline.
+    """
+
+    def __init__(self, start: datetime, rate: float = 1.0, anchor: datetime | None = None) -> None:
         self._start = start.astimezone(timezone.utc)
-        self._t0 = time.monotonic()
+        self._anchor = (anchor or datetime.now(timezone.utc)).timestamp()
         self.rate = rate
 
     def now(self) -> datetime:
-        return self._start + timedelta(seconds=(time.monotonic() - self._t0) * self.rate)
+        return self._start + timedelta(seconds=(time.time() - self._anchor) * self.rate)
 
 
 class FrozenClock:
@@ -85,7 +89,9 @@ def clock_from_settings(settings) -> Clock:
         kind,
         start.isoformat(),
     )
-    return FrozenClock(start) if settings.clock_frozen else OffsetClock(start, settings.clock_rate)
+    if settings.clock_frozen:
+        return FrozenClock(start)
+    return OffsetClock(start, settings.clock_rate, settings.clock_anchor)
 
 
 def real_seconds(clock: Clock, clock_seconds: float) -> float:

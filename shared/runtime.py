@@ -65,5 +65,24 @@ def start(settings: Settings | None = None, *, clock: Clock | None = None, url: 
     broker.bind(engine=engine, clock=clock, settings=settings)
     broker.runtime = runtime
     if import_actors:
-        import actors  # noqa: F401  (declares every actor on the broker)
+        import_actor_modules(settings)
     return runtime
+
+
+def import_actor_modules(settings: Settings) -> None:
+    """Declare dramaturg's actors and the app's own (``DRAMATURG_ACTOR_MODULES=myapp.jobs,…``).
+
+    Raises:
+        ConfigError: a listed module cannot be imported.
+    """
+    import importlib
+
+    from shared.errors import ConfigError
+
+    import actors  # noqa: F401  (declares every built-in domain's actors)
+
+    for name in filter(None, (m.strip() for m in settings.actor_modules.split(","))):
+        try:
+            importlib.import_module(name)
+        except ImportError as exc:
+            raise ConfigError(f"DRAMATURG_ACTOR_MODULES: cannot import {name!r}: {exc}") from None

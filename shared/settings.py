@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     now: datetime | None = Field(None, alias="DRAMATURG_NOW")
     clock_frozen: bool = Field(False, alias="DRAMATURG_CLOCK_FROZEN")
     clock_rate: float = Field(1.0, alias="DRAMATURG_CLOCK_RATE", gt=0, le=3600)
+    clock_anchor: datetime | None = Field(None, alias="DRAMATURG_CLOCK_ANCHOR")
+
+    # --- your own actors -----------------------------------------------------------
+    actor_modules: str = Field("", alias="DRAMATURG_ACTOR_MODULES")
     timezone: str = Field("UTC", alias="DRAMATURG_TIMEZONE")
 
     # --- worker and broker ------------------------------------------------------
@@ -98,7 +102,7 @@ class Settings(BaseSettings):
             raise ValueError("must be a postgresql:// URL")
         return value.replace("postgres://", "postgresql://", 1)
 
-    @field_validator("now")
+    @field_validator("now", "clock_anchor")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:

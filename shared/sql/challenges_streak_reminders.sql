@@ -1,17 +1,23 @@
 -- The streak-reminders job's queries. Calling module: actors/challenges/streak_reminders.py.
 
 -- name: streak_reminders_insert
--- For each user: the local date at this tick in their zone (NULL zone = UTC),
+-- For each user with a streak: their zone (NULL or unknown = UTC, so one bad
+-- value cannot fail the run for everybody), their local date at this tick,
 -- and the instant the reminder time falls on that local date. Users whose
--- reminder instant lies in (since, now] and whose streak is at risk (active
--- streak, no activity yet today) get one reminder; the unique
--- (user_id, type, dedupe_key = local date) keeps it to one per local day.
-WITH local AS (
-  SELECT u.id, u.current_streak, u.last_activity_date, z.zone,
-         (CAST(%(now)s AS timestamptz) AT TIME ZONE z.zone)::date AS local_date
+-- reminder instant lies in (since, now] and who have no activity on their
+-- local date get one reminder; the unique (user_id, type, dedupe_key = local
+-- date) keeps it to one per local day.
+WITH zones AS MATERIALIZED (
+  SELECT name FROM pg_timezone_names
+), zoned AS (
+  SELECT u.id, u.current_streak, u.last_activity_date, coalesce(z.name, 'UTC') AS zone
   FROM challenge_users u
-  CROSS JOIN LATERAL (SELECT coalesce(u.timezone, 'UTC') AS zone) z
+  LEFT JOIN zones z ON z.name = u.timezone
   WHERE u.current_streak > 0
+), local AS (
+  SELECT id, current_streak, last_activity_date, zone,
+         (CAST(%(now)s AS timestamptz) AT TIME ZONE zone)::date AS local_date
+  FROM zoned
 ), due AS (
   SELECT id, current_streak, last_activity_date, local_date,
          (local_date + CAST(%(remind_time)s AS time)) AT TIME ZONE zone AS remind_instant

@@ -1,0 +1,31 @@
+"""notification-cleanup: delete notifications older than the retention, read or unread.
+
+When: daily at 00:15 (``DRAMATURG_JOB_NOTIFICATION_CLEANUP_SCHEDULE``), period
+day, missed days collapse into one run (catch_up latest). Both feeds are
+pruned: the challenge app's ``notifications`` and the task app's
+``web_notifications``. Retention is ``CHALLENGES_NOTIFICATION_RETENTION_DAYS``
+(30) counted back from the run's instant; a row is deleted when
+``created_at < now - retention`` — one exactly 30 days old is kept until the
+next run. Idempotency key: none needed, a second run finds nothing to delete.
+``items_processed`` is the total deleted, per table in the result.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from actors.challenges.config import challenges_config
+from shared.actors import JobContext, cron_job
+from shared.sql import sa_text
+
+SQL = "challenges_notification_cleanup"
+
+
+@cron_job("notification-cleanup", schedule="15 0 * * *", actor_name="challenges.notification_cleanup",
+          period="day", catch_up="latest", description="delete notifications older than the retention")
+def notification_cleanup(ctx: JobContext) -> dict:
+    before = ctx.now - timedelta(days=challenges_config().notification_retention_days)
+    notifications = ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before}).rowcount
+    web = ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before}).rowcount
+    return {"items_processed": notifications + web, "notifications": notifications, "web_notifications": web,
+            "before": before.isoformat()}

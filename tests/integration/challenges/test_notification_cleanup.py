@@ -1,0 +1,61 @@
+"""notification-cleanup: both feeds lose rows older than 30 days, read or unread; the boundary is kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from psycopg2 import sql
+
+from shared.trigger import trigger_job, wait_for_run
+from tests.conftest import T0
+from tests.integration.challenges.conftest import one
+
+DAY = timedelta(days=1)
+
+
+def _notify(raw, user: int, created_at, read: bool = False) -> int:
+    return one(raw, "INSERT INTO notifications (user_id, type, title, created_at, read) "
+                    "VALUES (%s, 'info', 'hello', %s, %s) RETURNING id", (user, created_at, read))[0]
+
+
+def _web(raw, created_at, read: bool = False) -> int:
+    return one(raw, "INSERT INTO web_notifications (user_id, kind, title, created_at, read) "
+                    "VALUES (1, 'reminder', 'hello', %s, %s) RETURNING id", (created_at, read))[0]
+
+
+def _ids(raw, table: str) -> list[int]:
+    with raw.cursor() as cur:
+        cur.execute(sql.SQL("SELECT id FROM {} ORDER BY id").format(sql.Identifier(table)))
+        return [r[0] for r in cur.fetchall()]
+
+
+def test_notifications_older_than_30_days_are_deleted_read_or_unread(runtime, worker, raw, make_user):
+    # Given notifications 31 days old (read and unread), exactly 30 days old, and 29 days old, in both feeds
+    user = make_user()
+    _notify(raw, user, T0 - 31 * DAY, read=True)
+    _notify(raw, user, T0 - 31 * DAY)
+    boundary = _notify(raw, user, T0 - 30 * DAY)
+    recent = _notify(raw, user, T0 - 29 * DAY)
+    _web(raw, T0 - 40 * DAY, read=True)
+    web_boundary = _web(raw, T0 - 30 * DAY)
+    # When the job runs
+    row = wait_for_run(runtime, trigger_job(runtime, "notification-cleanup"), timeout=20)
+    # Then the older ones are gone; exactly 30 days old is kept (deleted when strictly older)
+    assert row["status"] == "succeeded" and row["items_processed"] == 3
+    assert _ids(raw, "notifications") == [boundary, recent]
+    assert _ids(raw, "web_notifications") == [web_boundary]
+
+
+def test_counts_per_feed_are_recorded_and_a_rerun_deletes_nothing(runtime, worker, raw, make_user):
+    # Given two expired challenge notifications and one expired web notification
+    user = make_user()
+    _notify(raw, user, T0 - 45 * DAY)
+    _notify(raw, user, T0 - 60 * DAY)
+    _web(raw, T0 - 31 * DAY)
+    # When the job runs twice
+    first = wait_for_run(runtime, trigger_job(runtime, "notification-cleanup"), timeout=20)
+    second = wait_for_run(runtime, trigger_job(runtime, "notification-cleanup"), timeout=20)
+    # Then the first run's result has the count per table and the second deletes nothing
+    assert one(raw, "SELECT result FROM job_history WHERE id = %s", (first["id"],))[0] | {"before": None} == {
+        "items_processed": 3, "notifications": 2, "web_notifications": 1, "before": None}
+    assert second["items_processed"] == 0
