@@ -49,6 +49,7 @@ class JobContext:
     settings: Any
     run_id: int | None
     trigger: str
+    children: int = 0  # new children enqueued by fan_out; job_history.result records it
 
     def fan_out(self, child: dramatiq.Actor, items: Iterable[tuple[str, dict]], *, batch: int = FANOUT_BATCH) -> int:
         """Enqueue one ``child`` message per ``(entity_key, payload)`` in this transaction.
@@ -68,6 +69,7 @@ class JobContext:
                 chunk = []
         if chunk:
             new += len(broker.enqueue_many(chunk, conn=self.session))
+        self.children += new
         return new
 
 
@@ -82,15 +84,19 @@ class ItemContext:
     run_id: int | None
 
 
-def _record(out) -> None:
+def _record(out, children: int = 0) -> None:
     info = current_run()
     if info is None:
         return
     if isinstance(out, dict):
         info.items_processed = out.get("items_processed")
-        info.result = out
+        info.result = dict(out)
     elif isinstance(out, int):
         info.items_processed = out
+    if children:
+        # Lets a waiter (``trigger --wait``) know how many children to wait for,
+        # including those no worker has started yet.
+        info.result = {**(info.result or {}), "children_enqueued": children}
 
 
 def _message_options() -> dict:
@@ -134,7 +140,7 @@ def cron_job(
                 ctx = JobContext(session, now, key, name, parsed, rt.settings,
                                  info.run_id if info else None, _message_options().get("trigger", "cron"))
                 out = fn(ctx)
-            _record(out)
+            _record(out, children=ctx.children)
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__

@@ -74,8 +74,9 @@ def wait_for_run(runtime, run_id: int, *, timeout: float, include_children: bool
             row = history.get(raw, run_id)
             children = history.children_counts(raw, run_id) if row and include_children else {}
             raw.rollback()
-        busy = any(s not in FINAL for s in children)
-        if row and row["status"] in FINAL and not busy:
+        expected = ((row or {}).get("result") or {}).get("children_enqueued", 0)
+        finished = sum(n for s, n in children.items() if s in FINAL)
+        if row and row["status"] in FINAL and finished >= expected and finished == sum(children.values()):
             if children:
                 row["children"] = children
             return row

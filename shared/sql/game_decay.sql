@@ -7,7 +7,7 @@ SELECT u.id
 FROM users u
 WHERE u.game_status = 'active'
   AND COALESCE(u.last_interaction_at, u.created_at)
-      + make_interval(secs => (CAST(%(grace_hours)s AS float8[])[u.chapter] + 1) * 3600) <= %(as_of)s
+      + make_interval(secs => ((CAST(%(grace_hours)s AS float8[]))[u.chapter] + 1) * 3600) <= %(as_of)s
   AND NOT EXISTS (SELECT 1 FROM score_history h
                   WHERE h.user_id = u.id AND h.event_type = 'decay'
                     AND h.decay_hour > %(as_of)s - interval '1 hour')

@@ -1,0 +1,71 @@
+"""The chat game's tunables (grace periods, decay rates, delays, thresholds), read from GAME_* variables.
+
+Loaded once per process by :func:`game_config`; defaults follow the specs.
+Per-chapter values are five comma-separated numbers for chapters 1–5, e.g.
+``GAME_GRACE_HOURS=8,16,24,48,72``. A bad value raises ConfigError naming the
+variable.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from shared.errors import ConfigError
+
+PerChapter = Annotated[tuple[float, float, float, float, float], NoDecode]
+
+
+class GameConfig(BaseSettings):
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    grace_hours: PerChapter = Field((8, 16, 24, 48, 72), alias="GAME_GRACE_HOURS")
+    decay_rates: PerChapter = Field((0.8, 0.6, 0.4, 0.3, 0.2), alias="GAME_DECAY_RATES")
+    decay_cap: float = Field(20.0, alias="GAME_DECAY_CAP", gt=0)
+    # Follow-up delay range in minutes per chapter (chapter 5 answers at once).
+    delay_min_minutes: PerChapter = Field((2, 1, 1, 0, 0), alias="GAME_RESPONSE_DELAY_MIN")
+    delay_max_minutes: PerChapter = Field((5, 3, 2, 1, 0), alias="GAME_RESPONSE_DELAY_MAX")
+    idle_minutes: float = Field(15.0, alias="GAME_CONVERSATION_IDLE_MINUTES", gt=0)
+    deliver_batch: int = Field(50, alias="GAME_DELIVER_BATCH", ge=1, le=1000)
+    stale_hours: float = Field(24.0, alias="GAME_STALE_HOURS", gt=0)
+    fanout_page: int = Field(1000, alias="GAME_FANOUT_PAGE", ge=1)
+
+    @field_validator("grace_hours", "decay_rates", "delay_min_minutes", "delay_max_minutes", mode="before")
+    @classmethod
+    def _split(cls, value):
+        if isinstance(value, str):
+            return tuple(float(v) for v in value.split(","))
+        return value
+
+    @field_validator("grace_hours", "decay_rates", "delay_min_minutes", "delay_max_minutes")
+    @classmethod
+    def _non_negative(cls, value):
+        if any(v < 0 for v in value):
+            raise ValueError("values must be >= 0")
+        return value
+
+
+def load_game_config(environ=None) -> GameConfig:
+    """Validate GAME_* variables (``os.environ`` by default).
+
+    Raises:
+        ConfigError: naming each invalid variable.
+    """
+    import os
+
+    env = dict(os.environ if environ is None else environ)
+    aliases = {f.alias for f in GameConfig.model_fields.values()}
+    try:
+        return GameConfig.model_validate({k: v for k, v in env.items() if k in aliases})
+    except ValidationError as exc:
+        problems = sorted({f"{e['loc'][0] if e['loc'] else '?'}: {e['msg']}" for e in exc.errors()})
+        raise ConfigError("invalid game configuration: " + "; ".join(problems)) from None
+
+
+@cache
+def game_config() -> GameConfig:
+    """The process's game configuration, read once."""
+    return load_game_config()

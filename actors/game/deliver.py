@@ -1,0 +1,118 @@
+"""deliver: send due scheduled_events (Telegram messages, voice calls), at most once each.
+
+When: every minute (period "minute", catch-up "none": a late tick is simply
+the next one). The cron run claims up to 50 due pending events, oldest due
+first, FOR UPDATE SKIP LOCKED, and enqueues one ``game.deliver.item`` child
+per event. Idempotency key: the event id — the child's message id is derived
+from (job, event) alone, so an event waiting for a retry is never given a
+second child by a later tick.
+
+The child is an outbox state machine: pending → sending (committed before the
+HTTP call) → delivered | pending (transient error: retried by the platform at
+1, 2, 4 minutes; after the last retry → failed with retry_count 3) | failed
+(rejected: chat not found, blocked) | unknown (no answer after sending; never
+re-sent blindly). An event found in 'sending' means a previous attempt died
+between the call and the write: it becomes 'unknown' instead of being sent again.
+The transitions themselves live in actors/game/outbox.py.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from uuid import UUID
+
+from dramatiq.middleware import CurrentMessage
+from pydantic import BaseModel
+
+from actors.game import outbox
+from actors.game.config import game_config
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.broker import broker
+from shared.channels.telegram import TelegramClient
+from shared.channels.voice import VoiceClient
+from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.jobs import child_id
+from shared.queues import GAME
+from shared.sql import sa_text
+
+
+class DeliverEvent(BaseModel):
+    event_id: UUID
+
+
+def _retry_plan() -> tuple[bool, float]:
+    """(is this the last attempt, seconds until the platform's next attempt)."""
+    # Resolved as ExactBackoffRetries does: message → actor → DRAMATURG_MAX_RETRIES / _RETRY_BASE_SECONDS.
+    message = CurrentMessage.get_current_message()
+    actor = broker.get_actor(message.actor_name)
+    retries = message.options.get("retries", 0)
+    limit = message.options.get("max_retries", actor.options.get("max_retries", broker.settings.max_retries))
+    base_ms = message.options.get("min_backoff",
+                                  actor.options.get("min_backoff", broker.settings.retry_base_seconds * 1000))
+    return retries >= limit, base_ms * (2 ** retries) / 1000
+
+
+def _send(ctx: ItemContext, event, recipient: str, text: str) -> None:
+    s = ctx.settings
+    if event.platform == "voice":
+        if not s.voice_api_base:
+            raise ChannelRejected("VOICE_API_BASE is not configured")
+        voice = VoiceClient(str(s.voice_api_base), s.voice_api_key or "")
+        try:
+            voice.start_call(recipient, text, idempotency_key=str(event.id))  # the key dedupes a re-sent call
+        finally:
+            voice.close()
+    else:
+        telegram = TelegramClient(str(s.telegram_api_base), s.telegram_bot_token or "")
+        try:
+            telegram.send_message(recipient, text)
+        finally:
+            telegram.close()
+
+
+def _counts(outcome: str, **extra) -> dict:
+    """The child's result: delivered / failed / skipped (cancelled and unknown count as skipped sends)."""
+    counts = {"delivered": 0, "failed": 0, "skipped": 0}
+    counts["delivered" if outcome == "delivered" else "failed" if outcome == "failed" else "skipped"] = 1
+    return {"items_processed": counts["delivered"], **counts, "outcome": outcome, **extra}
+
+
+@item_actor("game.deliver.item", queue=GAME, payload=DeliverEvent, on_exhausted=outbox.mark_exhausted)
+def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
+    outcome, event, recipient, text = outbox.claim(payload.event_id, ctx.now)
+    if outcome != "send":
+        return _counts(outcome)
+    eid, now = payload.event_id, ctx.now
+    try:
+        _send(ctx, event, recipient, text)
+    except ChannelTransient as exc:
+        last, wait = _retry_plan()
+        if last:
+            outbox.write("deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending")
+        else:
+            wait = max(wait, exc.retry_after or 0)
+            outbox.write("deliver_event_retry", id=eid, error=str(exc), now=now, retry_at=now + timedelta(seconds=wait))
+        raise
+    except ChannelRejected as exc:
+        outbox.write("deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending")
+        return _counts("failed", error=str(exc))
+    except DeliveryUnknown as exc:
+        outbox.write("deliver_event_set", id=eid, status="unknown", error=str(exc), now=now, expect="sending")
+        raise  # not retried: an operator decides whether the player got it
+    outbox.write("deliver_event_delivered", id=eid, now=now)
+    return _counts("delivered")
+
+
+@cron_job("deliver", schedule="* * * * *", actor_name="game.deliver", period="minute", catch_up="none",
+          description="send due scheduled events (Telegram, voice), at most 50 per tick")
+def deliver(ctx: JobContext) -> dict:
+    ids = ctx.session.execute(sa_text("game_deliver", "deliver_claim_due"),
+                              {"now": ctx.now, "limit": game_config().deliver_batch}).scalars().all()
+    messages = [
+        deliver_event.message_with_options(kwargs={"event_id": str(i)}, job=ctx.job, trigger="fanout",
+                                           parent_run_id=ctx.run_id, period=ctx.period)
+        .copy(message_id=child_id(ctx.job, str(i), "event"))
+        for i in ids
+    ]
+    new = len(broker.enqueue_many(messages, conn=ctx.session)) if messages else 0
+    return {"items_processed": new, "claimed": len(ids), "already_queued": len(ids) - new}
