@@ -67,6 +67,7 @@ class PostgresBroker(Broker):
         self.settings = None
         self.worker_id = uuid.uuid4()
         self._inflight: set[str] = set()
+        self._unackable: set[str] = set()  # failed messages whose retry could not be written
         self._inflight_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
@@ -125,7 +126,14 @@ class PostgresBroker(Broker):
         now = self.clock.now()
         eta = now + timedelta(milliseconds=delay) if delay else now
         if message.message_id in self._inflight:
-            self._retry(message, eta)
+            try:
+                self._retry(message, eta)
+            except DatabaseUnavailable as exc:
+                # The row stays claimed by us; it must not be acked as done, or the
+                # retry would be lost. Its lease runs out and a worker runs it again.
+                self._unackable.add(message.message_id)
+                logger.error("could not requeue %s for retry (%s); it runs again when its lease expires",
+                             message.message_id, exc)
             return message
         self.emit_before("enqueue", message, delay)
         self.enqueue_many([message], eta=eta)

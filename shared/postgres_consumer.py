@@ -89,7 +89,7 @@ class PostgresConsumer(Consumer):
             if message.actor_name not in self.broker.actors:
                 self._reject_poison(message_id, f"unknown actor {message.actor_name!r}")
                 continue
-            if claims > 1:
+            if claims > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died holding it
                 logger.warning("redelivering %s (claim #%d): a previous worker did not finish it", message_id, claims)
             self.buffer.append(message)
 
@@ -99,6 +99,10 @@ class PostgresConsumer(Consumer):
 
     # --- ack / nack ----------------------------------------------------------------------
     def ack(self, message) -> None:
+        if message.message_id in self.broker._unackable:
+            self.broker._unackable.discard(message.message_id)
+            self._forget([message.message_id])  # leave the row claimed: lease expiry brings it back
+            return
         self.pending_acks.append(message.message_id)
         if len(self.pending_acks) >= 256:
             self._flush_acks()

@@ -1,0 +1,1 @@
+"""Side-by-side broker benchmark: ``python -m bench`` (see bench/__main__.py); results in bench/RESULTS.md."""

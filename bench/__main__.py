@@ -1,0 +1,89 @@
+"""``python -m bench [--quick] [--runs N] [--server URL]``: run every figure side by side, write bench/RESULTS.md.
+
+Each figure runs ``--runs`` times (3; 1 with ``--quick``, which also shrinks
+the sizes) for each system, each run on a fresh database, and reports the
+median with min–max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+import traceback
+
+from bench import figures, report, systems
+
+
+def sizes(quick: bool) -> dict:
+    if quick:
+        return {"single": 1000, "bulk": 100_000, "bulk_oneby": 5_000, "drain": 10_000, "steady_s": 5, "latency_s": 10,
+                "backlog": 100_000, "fanout": 10_000, "runs": 1}
+    return {"single": 3000, "bulk": 100_000, "bulk_oneby": 20_000, "drain": 10_000, "steady_s": 10, "latency_s": 20,
+            "backlog": 100_000, "fanout": 100_000, "runs": 3}
+
+
+def repeat(label: str, runs: int, server: str, system: str, fn) -> list:
+    values = []
+    for i in range(runs):
+        url = systems.create_database(server, system)
+        try:
+            t = time.monotonic()
+            values.append(fn(url))
+            print(f"  {label:<28} {system:<10} run {i + 1}: {values[-1]}  ({time.monotonic() - t:.1f}s)", flush=True)
+        except Exception:
+            traceback.print_exc()
+            print(f"  {label} {system} run {i + 1} failed", flush=True)
+        finally:
+            systems.drop_database(server, url)
+    return values
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--quick", action="store_true", help="one run, smaller sizes")
+    parser.add_argument("--runs", type=int, help="repetitions per figure (default 3, quick 1)")
+    parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--only", help="comma-separated figure names to run")
+    parser.add_argument("--out", default=str(systems.ROOT / "bench" / "RESULTS.md"))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.ERROR)
+    size = sizes(args.quick)
+    runs = args.runs or size["runs"]
+    names = ["stock", "dramaturg"] + (["redis"] if systems.redis_reachable() else [])
+    only = set(args.only.split(",")) if args.only else None
+    results: dict = {"size": size, "runs": runs, "systems": names, "figures": {}}
+    F = results["figures"]
+    S = args.server
+
+    def fig(name: str, system: str, fn, n_runs: int | None = None):
+        if only and name not in only:
+            return
+        F.setdefault(name, {})[system] = repeat(name, n_runs or runs, S, system, fn)
+
+    for system in names:
+        fig("single_enqueue", system, lambda u, s=system: figures.single_enqueue(s, u, size["single"]))
+        n = size["bulk"] if system == "dramaturg" else size["bulk_oneby"]
+        fig("bulk_enqueue", system, lambda u, s=system, n=n: figures.bulk_enqueue(s, u, n))
+        fig("drain", system, lambda u, s=system: figures.drain(s, u, size["drain"]))
+        fig("steady", system, lambda u, s=system: figures.steady(s, u, size["steady_s"]))
+        fig("latency", system, lambda u, s=system: figures.latency(s, u, size["latency_s"]))
+        fig("footprint", system, lambda u, s=system: figures.footprint(s, u, size["backlog"]))
+    fig("bulk_enqueue", "raw", lambda u: figures.raw_multirow_insert(u, size["bulk"]))
+    fig("drain", "raw", lambda u: figures.raw_claim_ack(u, size["drain"]))
+    fig("rescue", "dramaturg", lambda u: figures.rescue("dramaturg", u, 30.0, 60.0), 1)
+    fig("rescue_lease5", "dramaturg", lambda u: figures.rescue("dramaturg", u, 5.0, 30.0), 1)
+    fig("rescue", "stock", lambda u: figures.rescue("stock", u, 30.0, 45.0), 1)
+    fig("fan_out", "dramaturg", lambda u: figures.fan_out(u, size["fanout"]))
+
+    results["command"] = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    if only:
+        print(results)
+        return
+    report.write(args.out, results)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
