@@ -68,6 +68,10 @@ class PostgresBroker(Broker):
         self.worker_id = uuid.uuid4()
         self._inflight: set[str] = set()
         self._unackable: set[str] = set()  # failed messages whose retry could not be written
+        # Acks and releases a closed consumer could not write (database down);
+        # the heartbeat writes them when the database answers again.
+        self._adopted_acks: list[str] = []
+        self._adopted_releases: list[str] = []
         self._inflight_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
@@ -252,15 +256,40 @@ class PostgresBroker(Broker):
             except Exception as exc:  # a DB outage must not kill the heartbeat
                 logger.warning("heartbeat failed: %s", exc)
 
+    def adopt(self, *, acks=(), releases=()) -> None:
+        """Take over acks/releases a consumer could not write; they stay leased until written."""
+        with self._inflight_lock:
+            self._adopted_acks.extend(acks)
+            self._adopted_releases.extend(releases)
+
+    def _write_adopted(self, cur) -> list[str]:
+        with self._inflight_lock:
+            acks, releases = self._adopted_acks, self._adopted_releases
+            self._adopted_acks, self._adopted_releases = [], []
+        try:
+            if acks:
+                cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": self.worker_id})
+            if releases:
+                cur.execute(SQL["queue_release"], {"ids": releases, "owner": self.worker_id})
+        except BaseException:
+            self.adopt(acks=acks, releases=releases)
+            raise
+        return acks + releases
+
     def heartbeat_once(self) -> list[tuple[str, str]]:
-        """Renew this worker's leases and requeue expired ones; returns the rescued rows."""
+        """Write adopted acks, renew this worker's leases, requeue expired ones; returns the rescued rows."""
         with self.pooled() as raw, raw.cursor() as cur:
-            cur.execute(SQL["queue_heartbeat"], {"owner": self.worker_id, "lease": self.settings.lease_seconds})
+            written = self._write_adopted(cur)
+            with self._inflight_lock:
+                held = list(self._inflight)
+            cur.execute(SQL["queue_heartbeat"], {"ids": held, "owner": self.worker_id, "lease": self.settings.lease_seconds})
             cur.execute(SQL["queue_rescue_expired"])
             rescued = [(str(mid), q) for mid, q in cur.fetchall()]
             for queue in sorted({q for _, q in rescued}):
                 cur.execute(SQL["queue_notify"], {"queue": queue})
             raw.commit()
+        if written:
+            self.untrack(written)
         if rescued:
             logger.warning("rescued %d message(s) whose worker lease expired", len(rescued))
         return rescued

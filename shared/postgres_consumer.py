@@ -36,6 +36,7 @@ class PostgresConsumer(Consumer):
         self.buffer: deque[Message] = deque()
         self.held: set[str] = set()  # claimed by us, not yet acked/rejected/released
         self.pending_acks: list[str] = []
+        self.pending_releases: list[str] = []  # failed, retry not written: back to the queue as is
         self.listen_conn = None
 
     # --- iteration ---------------------------------------------------------------------
@@ -101,13 +102,22 @@ class PostgresConsumer(Consumer):
     def ack(self, message) -> None:
         if message.message_id in self.broker._unackable:
             self.broker._unackable.discard(message.message_id)
-            self._forget([message.message_id])  # leave the row claimed: lease expiry brings it back
+            # Not done: give the row back (now, or when the database answers again);
+            # if this worker dies first, its lease expires and it is rescued.
+            self.pending_releases.append(message.message_id)
             return
         self.pending_acks.append(message.message_id)
         if len(self.pending_acks) >= 256:
             self._flush_acks()
 
     def _flush_acks(self) -> None:
+        if self.pending_releases:
+            ids, self.pending_releases = self.pending_releases, []
+            try:
+                self._release(ids)
+            except BaseException:
+                self.pending_releases[:0] = ids
+                raise
         if not self.pending_acks:
             return
         ids, self.pending_acks = self.pending_acks, []
@@ -141,6 +151,15 @@ class PostgresConsumer(Consumer):
         self.buffer.clear()
         if not ids:
             return
+        try:
+            self._release(ids)
+        except Exception as exc:
+            # Called while Dramatiq closes a consumer: raising here would kill its
+            # consumer thread. The broker's heartbeat writes the release later.
+            logger.warning("could not release %d message(s) now (%s); will retry", len(ids), exc)
+            self.broker.adopt(releases=ids)
+
+    def _release(self, ids: list[str]) -> None:
         with self.broker.pooled() as raw, raw.cursor() as cur:
             cur.execute(SQL["queue_release"], {"ids": ids, "owner": self.broker.worker_id})
             raw.commit()
@@ -186,7 +205,9 @@ class PostgresConsumer(Consumer):
         try:
             self._flush_acks()
         except Exception as exc:
-            logger.warning("could not flush %d ack(s) at close: %s", len(self.pending_acks), exc)
+            logger.warning("could not write %d ack(s) at close (%s); will retry", len(self.pending_acks), exc)
+            self.broker.adopt(acks=self.pending_acks, releases=self.pending_releases)
+            self.pending_acks, self.pending_releases = [], []
         self._drop_listen()
 
 

@@ -67,9 +67,11 @@ SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock
 WHERE message_id = ANY(%(ids)s::uuid[]) AND state = 'consumed' AND lease_owner = %(owner)s
 
 -- name: queue_heartbeat
+-- Renew only rows this worker still holds: a row it gave up on (say, a retry
+-- that could not be written) must expire and be rescued, not live forever.
 UPDATE dramatiq.queue
 SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
-WHERE state = 'consumed' AND lease_owner = %(owner)s
+WHERE message_id = ANY(%(ids)s::uuid[]) AND state = 'consumed' AND lease_owner = %(owner)s
 
 -- name: queue_rescue_expired
 -- Rows whose lease ran out belong to a dead (or stalled) worker: queue them again.
