@@ -98,10 +98,23 @@ def cmd_up(args) -> int:
     _wait_for_db(runtime)
     upgrade(runtime.url)
     env = dict(os.environ, DATABASE_URL=runtime.url)
+    demo = None
+    if getattr(args, "demo", False):
+        from shared.demo.launch import Demo
+
+        demo = Demo.prepare(runtime)
+        env.update(demo.env)
+    # The demo sends children's logs to files so the terminal shows deliveries, not tick logs.
+    out = (lambda name: {"stdout": demo.child_output(name), "stderr": subprocess.STDOUT}) if demo else (lambda name: {})
     exe = [sys.executable, "-m", "shared.cli"]
-    procs = [subprocess.Popen(exe + ["worker"], env=env) for _ in range(runtime.settings.worker_processes)]
-    procs.append(subprocess.Popen(exe + ["scheduler"], env=env))
+    procs = [subprocess.Popen(exe + ["worker"], env=env, **out("worker"))
+             for _ in range(runtime.settings.worker_processes)]
+    if demo:
+        demo.before_scheduler()  # its first cleanup must run before any deliver tick exists
+    procs.append(subprocess.Popen(exe + ["scheduler"], env=env, **out("scheduler")))
     logger.info("dramaturg is up (database %s); press Ctrl-C to stop", _masked(runtime.url))
+    if demo:
+        demo.banner()
     stop = _stop_on_signals()
     while not stop.wait(0.5):
         dead = [p for p in procs if p.poll() is not None]
@@ -116,6 +129,8 @@ def cmd_up(args) -> int:
             p.wait(timeout=40)
         except subprocess.TimeoutExpired:
             p.kill()
+    if demo:
+        demo.stop()
     if not runtime.settings.database_url:
         from shared.embedded import stop_embedded
 
@@ -260,7 +275,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dramaturg", description="Background jobs and cron on PostgreSQL.")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("up", help="migrate, then run workers and the scheduler until Ctrl-C")
+    u = sub.add_parser("up", help="migrate, then run workers and the scheduler until Ctrl-C")
+    u.add_argument("--demo", action="store_true",
+                   help="seed the chat game's demo data, run on a 60x clock, show deliveries in a local sink")
     w = sub.add_parser("worker", help="run a worker process")
     w.add_argument("--threads", type=int)
     w.add_argument("--queues", help="comma-separated queues (default: all)")
