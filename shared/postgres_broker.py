@@ -72,6 +72,7 @@ class PostgresBroker(Broker):
         # the heartbeat writes them when the database answers again.
         self._adopted_acks: list[str] = []
         self._adopted_releases: list[str] = []
+        self._adopted_rejects: list[tuple[str, str, str | None]] = []
         self._inflight_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
@@ -135,7 +136,8 @@ class PostgresBroker(Broker):
             except DatabaseUnavailable as exc:
                 # The row stays claimed by us; it must not be acked as done, or the
                 # retry would be lost. Its lease runs out and a worker runs it again.
-                self._unackable.add(message.message_id)
+                with self._inflight_lock:
+                    self._unackable.add(message.message_id)
                 logger.error("could not requeue %s for retry (%s); it runs again when its lease expires",
                              message.message_id, exc)
             return message
@@ -240,41 +242,59 @@ class PostgresBroker(Broker):
 
     # --- heartbeat and rescue ------------------------------------------------------------
     def _ensure_heartbeat(self) -> None:
-        if self._heartbeat is None or not self._heartbeat.is_alive():
-            self._stop.clear()
-            self._heartbeat = threading.Thread(target=self._beat, name="dramaturg-heartbeat", daemon=True)
+        if self._heartbeat is None or not self._heartbeat.is_alive() or self._stop.is_set():
+            self._stop = stop = threading.Event()  # one per thread: a stopping one never blocks its successor
+            self._heartbeat = threading.Thread(target=self._beat, args=(stop,), name="dramaturg-heartbeat", daemon=True)
             self._heartbeat.start()
 
-    def _beat(self) -> None:
+    def _beat(self, stop: threading.Event) -> None:
         lease = self.settings.lease_seconds
         # Renew well before expiry; rescue often enough that a dead worker's rows
         # come back within lease + a few seconds.
         period = max(0.05, min(lease / 3, 5.0))
-        while not self._stop.wait(period):
+        while not stop.wait(period):
             try:
                 self.heartbeat_once()
             except Exception as exc:  # a DB outage must not kill the heartbeat
                 logger.warning("heartbeat failed: %s", exc)
 
-    def adopt(self, *, acks=(), releases=()) -> None:
-        """Take over acks/releases a consumer could not write; they stay leased until written."""
+    def take_unackable(self, message_id: str) -> bool:
+        """True (once) if ``message_id`` failed and its retry could not be written."""
+        with self._inflight_lock:
+            if message_id in self._unackable:
+                self._unackable.discard(message_id)
+                return True
+        return False
+
+    def adopt(self, *, acks=(), releases=(), rejects=()) -> None:
+        """Take over outcomes a consumer could not write; the heartbeat writes them.
+
+        Acked and rejected rows stay leased (renewed) until written, so they are
+        not run again; released rows stop being renewed at once — if the release
+        cannot be written, their lease expires and they are rescued anyway.
+        """
         with self._inflight_lock:
             self._adopted_acks.extend(acks)
             self._adopted_releases.extend(releases)
+            self._adopted_rejects.extend(rejects)
+            self._inflight.difference_update(releases)
 
     def _write_adopted(self, cur) -> list[str]:
         with self._inflight_lock:
-            acks, releases = self._adopted_acks, self._adopted_releases
-            self._adopted_acks, self._adopted_releases = [], []
+            acks, releases, rejects = self._adopted_acks, self._adopted_releases, self._adopted_rejects
+            self._adopted_acks, self._adopted_releases, self._adopted_rejects = [], [], []
         try:
             if acks:
                 cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": self.worker_id})
             if releases:
                 cur.execute(SQL["queue_release"], {"ids": releases, "owner": self.worker_id})
+            for message_id, reason, body in rejects:
+                cur.execute(SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body,
+                                                  "owner": self.worker_id})
         except BaseException:
-            self.adopt(acks=acks, releases=releases)
+            self.adopt(acks=acks, releases=releases, rejects=rejects)
             raise
-        return acks + releases
+        return acks + [r[0] for r in rejects]
 
     def heartbeat_once(self) -> list[tuple[str, str]]:
         """Write adopted acks, renew this worker's leases, requeue expired ones; returns the rescued rows."""

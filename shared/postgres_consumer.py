@@ -1,17 +1,19 @@
 """The consumer side of :mod:`shared.postgres_broker`: claim, ack, reject, release.
 
-Dramatiq runs one consumer per queue in its consumer thread, calls
-``__next__`` in a loop, and routes acks/nacks back through the same thread.
-This consumer claims up to ``prefetch`` due rows at a time (never the whole
-queue), buffers them, and sleeps on LISTEN — or at most ``poll_seconds`` —
-when nothing is due. Acks queued during one loop turn are written in one
-statement at the next turn.
+Dramatiq runs one consumer per queue in a consumer thread that calls
+``__next__`` in a loop; worker threads call ``ack``/``nack`` when a message is
+done. Those calls only queue the outcome and wake the consumer thread, which
+writes all queued outcomes in one statement per kind, then claims the next
+batch of due rows (``FOR UPDATE SKIP LOCKED``, never the whole queue). With
+nothing due it sleeps on LISTEN — at most ``poll_seconds`` — and with every
+slot busy it sleeps until a worker thread reports back.
 """
 
 from __future__ import annotations
 
 import logging
 import select
+import threading
 import time
 from collections import deque
 
@@ -33,11 +35,15 @@ class PostgresConsumer(Consumer):
         self.queue_name = queue_name
         self.prefetch = max(1, prefetch)
         self.timeout = timeout / 1000
-        self.buffer: deque[Message] = deque()
-        self.held: set[str] = set()  # claimed by us, not yet acked/rejected/released
+        self.buffer: deque[Message] = deque()  # claimed, not yet handed to Dramatiq
+        self.held: set[str] = set()  # claimed by us, outcome not yet written
+        # Outcomes reported by worker threads, written by the consumer thread.
+        self.reported = threading.Condition()
         self.pending_acks: list[str] = []
         self.pending_releases: list[str] = []  # failed, retry not written: back to the queue as is
+        self.pending_rejects: list[tuple[str, str, str | None]] = []
         self.listen_conn = None
+        self.closed = False
 
     # --- iteration ---------------------------------------------------------------------
     def __iter__(self):
@@ -46,15 +52,17 @@ class PostgresConsumer(Consumer):
     def __next__(self):
         try:
             self._listen()  # LISTEN before the first claim, so no enqueue slips between them
-            self._flush_acks()
-            if not self.buffer and len(self.held) < self.prefetch:
-                self._claim(self.prefetch - len(self.held))
+            self._write_outcomes()
+            # Refill when half the window is free: one claim per several messages.
+            free = self.prefetch - len(self.held)
+            if not self.buffer and free >= max(1, self.prefetch // 2):
+                self._claim(free)
             if self.buffer:
                 return MessageProxy(self.buffer.popleft())
-            if len(self.held) >= self.prefetch:
-                # Every slot is busy: acks arrive through this same thread, so
-                # return quickly to let Dramatiq hand them to us.
-                time.sleep(0.005)
+            if free < max(1, self.prefetch // 2):
+                with self.reported:  # busy: wait for a worker thread to report an outcome
+                    if not self._has_outcomes():
+                        self.reported.wait(min(self.timeout, 0.5))
             else:
                 self._wait_for_notify()
             return None
@@ -85,85 +93,92 @@ class PostgresConsumer(Consumer):
             try:
                 message = Message.decode(body.encode("utf-8"))
             except Exception as exc:  # a poison row must not stop the queue
-                self._reject_poison(message_id, f"undecodable message: {type(exc).__name__}: {exc}")
+                self._poison(message_id, f"undecodable message: {type(exc).__name__}: {exc}")
                 continue
             if message.actor_name not in self.broker.actors:
-                self._reject_poison(message_id, f"unknown actor {message.actor_name!r}")
+                self._poison(message_id, f"unknown actor {message.actor_name!r}")
                 continue
             if claims > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died holding it
                 logger.warning("redelivering %s (claim #%d): a previous worker did not finish it", message_id, claims)
             self.buffer.append(message)
 
-    def _reject_poison(self, message_id: str, reason: str) -> None:
+    def _poison(self, message_id: str, reason: str) -> None:
         logger.error("rejecting message %s: %s", message_id, reason)
-        self._reject(message_id, reason, None)
+        with self.reported:
+            self.pending_rejects.append((message_id, reason, None))
 
-    # --- ack / nack ----------------------------------------------------------------------
+    # --- outcomes (called from worker threads) -------------------------------------------
     def ack(self, message) -> None:
-        if message.message_id in self.broker._unackable:
-            self.broker._unackable.discard(message.message_id)
-            # Not done: give the row back (now, or when the database answers again);
-            # if this worker dies first, its lease expires and it is rescued.
-            self.pending_releases.append(message.message_id)
+        # Dramatiq acks a failed message too once Retries re-queued it; if that
+        # re-queue could not be written, the message is not done: give it back.
+        not_done = self.broker.take_unackable(message.message_id)
+        if self.closed:  # Dramatiq restarted this consumer; the outcome is still ours to write
+            self.broker.adopt(**({"releases": [message.message_id]} if not_done else {"acks": [message.message_id]}))
             return
-        self.pending_acks.append(message.message_id)
-        if len(self.pending_acks) >= 256:
-            self._flush_acks()
-
-    def _flush_acks(self) -> None:
-        if self.pending_releases:
-            ids, self.pending_releases = self.pending_releases, []
-            try:
-                self._release(ids)
-            except BaseException:
-                self.pending_releases[:0] = ids
-                raise
-        if not self.pending_acks:
-            return
-        ids, self.pending_acks = self.pending_acks, []
-        try:
-            with self.broker.pooled() as raw, raw.cursor() as cur:
-                cur.execute(SQL["queue_ack_many"], {"ids": ids, "owner": self.broker.worker_id})
-                acked = {str(r[0]) for r in cur.fetchall()}
-                raw.commit()
-        except BaseException:
-            self.pending_acks[:0] = ids  # keep them; Dramatiq retries post-processing
-            raise
-        stale = [i for i in ids if i not in acked]
-        if stale:
-            # Either a retry re-queued it (normal) or our lease expired and another
-            # worker owns it now: the fence refuses the ack, which is the point.
-            logger.debug("ack skipped for %d message(s) no longer leased to this worker", len(stale))
-        self._forget(ids)
+        with self.reported:
+            (self.pending_releases if not_done else self.pending_acks).append(message.message_id)
+            self.reported.notify()
 
     def nack(self, message) -> None:
         reason = message.options.get("reject_reason") or _reason_from(message)
-        self._reject(message.message_id, reason, message.encode().decode())
+        if self.closed:
+            self.broker.adopt(rejects=[(message.message_id, reason, message.encode().decode())])
+            return
+        with self.reported:
+            self.pending_rejects.append((message.message_id, reason, message.encode().decode()))
+            self.reported.notify()
 
-    def _reject(self, message_id: str, reason: str, body: str | None) -> None:
-        with self.broker.pooled() as raw, raw.cursor() as cur:
-            cur.execute(SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": self.broker.worker_id})
-            raw.commit()
-        self._forget([message_id])
+    def _has_outcomes(self) -> bool:
+        return bool(self.pending_acks or self.pending_releases or self.pending_rejects)
+
+    def _take_outcomes(self):
+        with self.reported:
+            taken = self.pending_acks, self.pending_releases, self.pending_rejects
+            self.pending_acks, self.pending_releases, self.pending_rejects = [], [], []
+        return taken
+
+    def _write_outcomes(self) -> None:
+        """Write every reported outcome: one statement per kind; fenced on our lease."""
+        acks, releases, rejects = self._take_outcomes()
+        if not (acks or releases or rejects):
+            return
+        owner = self.broker.worker_id
+        # Released rows may be claimed again at once, even by this process: stop
+        # tracking them first so our bookkeeping never un-tracks the new claim.
+        self._forget(releases)
+        try:
+            with self.broker.pooled() as raw, raw.cursor() as cur:
+                if acks:
+                    # A row no longer leased to us (re-queued by a retry, or rescued
+                    # after our lease expired) is skipped: the fence is the point.
+                    cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": owner})
+                if releases:
+                    cur.execute(SQL["queue_release"], {"ids": releases, "owner": owner})
+                for message_id, reason, body in rejects:
+                    cur.execute(SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": owner})
+                raw.commit()
+        except BaseException:
+            with self.reported:  # keep them for the next turn (or the broker, at close)
+                self.pending_acks[:0], self.pending_releases[:0], self.pending_rejects[:0] = acks, releases, rejects
+            raise
+        self._forget(acks + [r[0] for r in rejects])
 
     def requeue(self, messages) -> None:
+        """Give back messages claimed but not started (worker shutdown or consumer restart)."""
         ids = [m.message_id for m in messages] + [m.message_id for m in self.buffer]
         self.buffer.clear()
         if not ids:
             return
         try:
-            self._release(ids)
+            with self.broker.pooled() as raw, raw.cursor() as cur:
+                cur.execute(SQL["queue_release"], {"ids": ids, "owner": self.broker.worker_id})
+                raw.commit()
+            self._forget(ids)
         except Exception as exc:
             # Called while Dramatiq closes a consumer: raising here would kill its
             # consumer thread. The broker's heartbeat writes the release later.
             logger.warning("could not release %d message(s) now (%s); will retry", len(ids), exc)
             self.broker.adopt(releases=ids)
-
-    def _release(self, ids: list[str]) -> None:
-        with self.broker.pooled() as raw, raw.cursor() as cur:
-            cur.execute(SQL["queue_release"], {"ids": ids, "owner": self.broker.worker_id})
-            raw.commit()
-        self._forget(ids)
 
     def _forget(self, ids) -> None:
         self.held.difference_update(ids)
@@ -202,12 +217,14 @@ class PostgresConsumer(Consumer):
             self.listen_conn = None
 
     def close(self) -> None:
+        self.closed = True
         try:
-            self._flush_acks()
+            self._write_outcomes()
         except Exception as exc:
-            logger.warning("could not write %d ack(s) at close (%s); will retry", len(self.pending_acks), exc)
-            self.broker.adopt(acks=self.pending_acks, releases=self.pending_releases)
-            self.pending_acks, self.pending_releases = [], []
+            acks, releases, rejects = self._take_outcomes()
+            logger.warning("could not write %d outcome(s) at close (%s); will retry",
+                           len(acks) + len(releases) + len(rejects), exc)
+            self.broker.adopt(acks=acks, releases=releases, rejects=rejects)
         self._drop_listen()
 
 

@@ -110,6 +110,7 @@ def runtime(db_url, clock, settings_overrides):
     values.update(settings_overrides)
     rt = start(load_settings(values), clock=clock)
     yield rt
+    rt.broker.close()  # stops the heartbeat before this test's database is dropped
     rt.engine.dispose()
 
 

@@ -48,11 +48,11 @@ def test_ack_from_a_worker_whose_lease_was_rescued_is_refused(runtime, raw):
     (message_b,) = consumer_b.buffer
     # Then A's late ack changes nothing: the row stays B's
     consumer_a.ack(message_a)
-    consumer_a._flush_acks()
+    consumer_a._write_outcomes()
     with raw.cursor() as cur:
         cur.execute("SELECT state::text, lease_owner, claims FROM dramatiq.queue WHERE message_id = %s", (mid,))
         assert cur.fetchone() == ("consumed", str(b.worker_id), 2)
     # And B's ack settles it
     consumer_b.ack(message_b)
-    consumer_b._flush_acks()
+    consumer_b._write_outcomes()
     assert states(raw) == {"done": 1}
