@@ -1,0 +1,66 @@
+"""F4: two schedulers for 10 minutes, a third killed and restarted repeatedly: each minute tick is
+enqueued and run exactly once."""
+
+from __future__ import annotations
+
+import random
+import signal
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from tests.faults.conftest import figures
+from tests.support.processes import DramaturgProcess, Supervisor
+from tests.support.waiting import wait_until
+
+RATE = 30  # clock ×30: ten scheduled minutes in twenty real seconds
+
+
+def _cron_periods(raw) -> Counter:
+    with raw.cursor() as cur:
+        cur.execute("SELECT period FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron' "
+                    "AND status = 'succeeded'")
+        return Counter(r[0] for r in cur.fetchall())
+
+
+@pytest.mark.parametrize("minutes", [pytest.param(10, id="10min")])
+def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_raw, fault_env, tmp_path, minutes):
+    # Given one example item, so each run of example-touch leaves a per-period marker
+    with fault_raw.cursor() as cur:
+        cur.execute("INSERT INTO example_items (name) VALUES ('x')")
+    start = datetime.now(timezone.utc).replace(second=50, microsecond=0)
+    env = fault_env(DRAMATURG_CLOCK_RATE=str(RATE), DRAMATURG_NOW=start.isoformat(),
+                    DRAMATURG_CLOCK_ANCHOR=datetime.now(timezone.utc).isoformat(),
+                    DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *")
+    worker = DramaturgProcess(["worker"], env, tmp_path, "worker")
+    steady = [DramaturgProcess(["scheduler"], env, tmp_path, f"scheduler-{i}") for i in (1, 2)]
+    flaky = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler-flaky")
+    rng = random.Random(4)
+    kills = 0
+    # When they all run for the window while the third is killed over and over
+    with Supervisor([worker, *steady, flaky]):
+        deadline = time.monotonic() + minutes * 60 / RATE
+        while time.monotonic() < deadline:
+            wait_until(lambda: flaky.alive(), timeout=10)
+            pause = rng.uniform(1.0, 3.0)
+            end = time.monotonic() + pause
+            wait_until(lambda: time.monotonic() >= end, timeout=pause + 1, interval=0.1)
+            flaky.signal(signal.SIGKILL)
+            kills += 1
+        # Then, once the last ticks have run, every minute of the window ran exactly once
+        expected = {(start + timedelta(minutes=m + 1)).strftime("%Y-%m-%dT%H:%M") for m in range(minutes - 1)}
+        def all_ran():
+            periods = _cron_periods(fault_raw)
+            return periods if expected <= set(periods) else None
+        periods = wait_until(all_ran, timeout=60, message=lambda: f"missing {sorted(expected - set(_cron_periods(fault_raw)))}")
+    with fault_raw.cursor() as cur:
+        cur.execute("SELECT period, count(*) FROM example_touches GROUP BY period")
+        touches = dict(cur.fetchall())
+    window = {p: n for p, n in periods.items() if p in expected}
+    figures("F4", minutes=minutes, kills=kills, flaky_starts=flaky.starts, cron_runs=sum(window.values()),
+            max_runs_per_minute=max(window.values()), touches_per_minute=set(touches[p] for p in expected))
+    assert set(window.values()) == {1} and set(periods.values()) == {1}
+    assert all(touches[p] == 1 for p in expected)
+    assert kills >= 3
