@@ -35,6 +35,7 @@ from shared.jobs import JobSpec, child_id, register
 from shared.queues import CRON
 
 FANOUT_BATCH = 5000
+CRON_PRIORITY = -10
 
 
 @dataclass
@@ -144,6 +145,9 @@ def cron_job(
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__
+        # Ticks run before domain work already pulled into a busy worker (lower
+        # number = sooner), so a backlog never makes a cron job late.
+        options.setdefault("priority", CRON_PRIORITY)
         actor = dramatiq.actor(
             run, actor_name=actor_name, queue_name=queue, broker=broker, job_name=name,
             periodic=schedule, catch_up=catch_up, max_lateness=max_lateness, period=period, lock=lock,
