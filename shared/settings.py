@@ -23,7 +23,7 @@ import os
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
@@ -143,6 +143,33 @@ def collect_job_env(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     return jobs
 
 
+M = TypeVar("M", bound=BaseSettings)
+
+
+def validate_env(model: type[M], environ: Mapping[str, str], what: str, **extra: Any) -> M:
+    """Validate ``model`` from the variables in ``environ`` that it names (by alias).
+
+    Parameters:
+        what: how the error calls this configuration ("game configuration", …).
+        extra: field values given directly (they win over the environment).
+
+    Raises:
+        ConfigError: naming each invalid variable and why.
+    """
+    known = {f.alias for f in model.model_fields.values() if f.alias}
+    values: dict[str, Any] = {k: v for k, v in environ.items() if k in known}
+    values.update(extra)
+    try:
+        return model.model_validate(values)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            field = err["loc"][0] if err["loc"] else "?"
+            info = model.model_fields.get(field)
+            problems.append(f"{(info.alias if info else None) or field}: {err['msg']}")
+        raise ConfigError(f"invalid {what}: " + "; ".join(sorted(set(problems)))) from None
+
+
 def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Read and validate the settings.
 
@@ -154,16 +181,4 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         ConfigError: naming each invalid variable and why.
     """
     environ = dict(os.environ if environ is None else environ)
-    known = {f.alias for f in Settings.model_fields.values() if f.alias}
-    values: dict[str, Any] = {k: v for k, v in environ.items() if k in known}
-    values["job_env"] = collect_job_env(environ)
-    values.update(overrides)
-    try:
-        return Settings.model_validate(values)
-    except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            field = err["loc"][0] if err["loc"] else "?"
-            alias = Settings.model_fields[field].alias if field in Settings.model_fields else field
-            problems.append(f"{alias or field}: {err['msg']}")
-        raise ConfigError("invalid configuration: " + "; ".join(problems)) from None
+    return validate_env(Settings, environ, "configuration", job_env=collect_job_env(environ), **overrides)

@@ -62,30 +62,27 @@ def template_db(server_url):
     admin.close()
 
 
-@pytest.fixture
-def db_url(server_url, template_db):
-    """A fresh database cloned from the migrated template, dropped after the test."""
-    name = f"dramaturg_t_{uuid.uuid4().hex[:10]}"
+def _fresh_database(server_url: str, prefix: str, template: str | None = None):
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = _admin(server_url)
     with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
+        cur.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
+
+
+@pytest.fixture
+def db_url(server_url, template_db):
+    """A fresh database cloned from the migrated template, dropped after the test."""
+    yield from _fresh_database(server_url, "dramaturg_t", template_db)
 
 
 @pytest.fixture
 def empty_db_url(server_url):
     """A fresh, unmigrated database."""
-    name = f"dramaturg_e_{uuid.uuid4().hex[:10]}"
-    admin = _admin(server_url)
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    with admin.cursor() as cur:
-        cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.close()
+    yield from _fresh_database(server_url, "dramaturg_e")
 
 
 @pytest.fixture

@@ -16,10 +16,10 @@ from collections.abc import Mapping
 from datetime import time
 from functools import cache
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import ConfigError
+from shared.settings import validate_env
 
 
 class ChallengesConfig(BaseSettings):
@@ -31,18 +31,13 @@ class ChallengesConfig(BaseSettings):
     streak_window_minutes: int = Field(15, alias="CHALLENGES_STREAK_WINDOW_MINUTES", ge=1, le=720)
 
 
-def load_challenges_config(environ: Mapping[str, str]) -> ChallengesConfig:
-    """Validate the challenge app's variables from ``environ``.
+def load_challenges_config(environ: Mapping[str, str] | None = None) -> ChallengesConfig:
+    """Validate the challenge app variables (``os.environ`` by default).
 
     Raises:
         ConfigError: naming each invalid variable.
     """
-    known = {f.alias for f in ChallengesConfig.model_fields.values()}
-    try:
-        return ChallengesConfig.model_validate({k: v for k, v in environ.items() if k in known})
-    except ValidationError as exc:
-        problems = [f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()]  # loc is the alias
-        raise ConfigError("invalid challenge app configuration: " + "; ".join(problems)) from None
+    return validate_env(ChallengesConfig, os.environ if environ is None else environ, "challenge app configuration")
 
 
 @cache

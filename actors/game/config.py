@@ -8,13 +8,15 @@ variable.
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import cache
 from typing import Annotated
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from shared.errors import ConfigError
+from shared.settings import validate_env
 
 PerChapter = Annotated[tuple[float, float, float, float, float], NoDecode]
 
@@ -48,21 +50,13 @@ class GameConfig(BaseSettings):
         return value
 
 
-def load_game_config(environ=None) -> GameConfig:
-    """Validate GAME_* variables (``os.environ`` by default).
+def load_game_config(environ: Mapping[str, str] | None = None) -> GameConfig:
+    """Validate the game variables (``os.environ`` by default).
 
     Raises:
         ConfigError: naming each invalid variable.
     """
-    import os
-
-    env = dict(os.environ if environ is None else environ)
-    aliases = {f.alias for f in GameConfig.model_fields.values()}
-    try:
-        return GameConfig.model_validate({k: v for k, v in env.items() if k in aliases})
-    except ValidationError as exc:
-        problems = sorted({f"{e['loc'][0] if e['loc'] else '?'}: {e['msg']}" for e in exc.errors()})
-        raise ConfigError("invalid game configuration: " + "; ".join(problems)) from None
+    return validate_env(GameConfig, os.environ if environ is None else environ, "game configuration")
 
 
 @cache

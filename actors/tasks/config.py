@@ -10,10 +10,10 @@ import os
 from collections.abc import Mapping
 from functools import cache
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.errors import ConfigError
+from shared.settings import validate_env
 
 
 class TasksConfig(BaseSettings):
@@ -22,18 +22,13 @@ class TasksConfig(BaseSettings):
     overdue_notify: bool = Field(True, alias="TASKS_OVERDUE_NOTIFY")
 
 
-def load_tasks_config(environ: Mapping[str, str]) -> TasksConfig:
-    """Validate the task app's variables from ``environ``.
+def load_tasks_config(environ: Mapping[str, str] | None = None) -> TasksConfig:
+    """Validate the task app variables (``os.environ`` by default).
 
     Raises:
         ConfigError: naming each invalid variable.
     """
-    known = {f.alias for f in TasksConfig.model_fields.values()}
-    try:
-        return TasksConfig.model_validate({k: v for k, v in environ.items() if k in known})
-    except ValidationError as exc:
-        problems = [f"{e['loc'][0]}: {e['msg']}" for e in exc.errors()]  # loc is the alias
-        raise ConfigError("invalid task app configuration: " + "; ".join(problems)) from None
+    return validate_env(TasksConfig, os.environ if environ is None else environ, "task app configuration")
 
 
 @cache
