@@ -39,9 +39,17 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
     flaky = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler-flaky")
     rng = random.Random(4)
     kills = 0
+    anchor = datetime.fromisoformat(env["DRAMATURG_CLOCK_ANCHOR"])
+
+    def sim_now() -> datetime:
+        return start + (datetime.now(timezone.utc) - anchor) * RATE
+
     # When they all run for the window while the third is killed over and over
     with Supervisor([worker, *steady, flaky]):
-        deadline = time.monotonic() + minutes * 60 / RATE
+        # (the window starts at the first whole minute after every scheduler is up)
+        wait_until(lambda: all("scheduler started" in p.log() for p in (*steady, flaky)), timeout=60)
+        first = sim_now().replace(second=0, microsecond=0) + timedelta(minutes=1)
+        deadline = time.monotonic() + ((first - sim_now()).total_seconds() + minutes * 60) / RATE
         while time.monotonic() < deadline:
             wait_until(lambda: flaky.alive(), timeout=10)
             pause = rng.uniform(1.0, 3.0)
@@ -50,7 +58,7 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
             flaky.signal(signal.SIGKILL)
             kills += 1
         # Then, once the last ticks have run, every minute of the window ran exactly once
-        expected = {(start + timedelta(minutes=m + 1)).strftime("%Y-%m-%dT%H:%M") for m in range(minutes - 1)}
+        expected = {(first + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M") for m in range(minutes)}
         def all_ran():
             periods = _cron_periods(fault_raw)
             return periods if expected <= set(periods) else None

@@ -14,7 +14,7 @@ from tests.support.processes import DramaturgProcess
 from tests.support.waiting import wait_until
 
 RATE = 600  # one scheduled hour every six real seconds
-START = datetime(2026, 3, 5, 10, 30, tzinfo=timezone.utc)  # processes are up well before 11:00
+START = datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)  # six real seconds for the processes to come up
 
 
 def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, fault_raw, fault_env, tmp_path):
@@ -37,6 +37,8 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler").start()
     try:
+        wait_until(lambda: "scheduler started" in scheduler.log(), timeout=30)
+        assert sim_now() < datetime(2026, 3, 5, 10, 59, tzinfo=timezone.utc), "processes started too slowly"
         # When the scheduler runs through 11:00 and 12:00, is down from 12:05 to 15:30 (13, 14, 15 missed)
         until(datetime(2026, 3, 5, 12, 5, tzinfo=timezone.utc))
         scheduler.stop()
