@@ -129,3 +129,12 @@ def raw(runtime):
     conn.autocommit = True
     yield conn
     conn.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quiet_broker_at_exit():
+    """Stop the global broker's heartbeat when the session ends (its last database is gone)."""
+    yield
+    from shared.broker import broker
+
+    broker.close()
