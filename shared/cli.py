@@ -327,6 +327,17 @@ def main(argv: list[str] | None = None) -> int:
     except TimeoutError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:
+        if _is_undefined_table(exc):
+            print("error: the database has no dramaturg tables yet: run `dramaturg migrate` first", file=sys.stderr)
+            return 1
+        raise
+
+
+def _is_undefined_table(exc: BaseException) -> bool:
+    from psycopg2.errors import UndefinedTable
+
+    return isinstance(exc, UndefinedTable) or isinstance(getattr(exc, "orig", None), UndefinedTable)
 
 
 if __name__ == "__main__":

@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 console = Console()
 STATUS_STYLE = {"succeeded": "green", "failed": "bold red", "retrying": "yellow", "running": "cyan",
                 "queued": "blue", "skipped": "dim"}
+
+
+def _status(status: str | None) -> Text:
+    # Text, not markup: a status or an error message must never be parsed as markup.
+    return Text(status or "—", style=STATUS_STYLE.get(status or "", ""))
 
 
 def _when(value) -> str:
@@ -19,11 +25,10 @@ def history_table(rows: list[dict]) -> None:
     for col in ("id", "job", "actor", "trigger", "status", "try", "started", "ms", "items", "parent", "error"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        style = STATUS_STYLE.get(r["status"], "")
-        table.add_row(str(r["id"]), r["job_name"], r["actor_name"], r["trigger"], f"[{style}]{r['status']}[/]",
+        table.add_row(str(r["id"]), r["job_name"], r["actor_name"], r["trigger"], _status(r["status"]),
                       str(r["attempt"]), _when(r["started_at"]), str(r["duration_ms"] or "—"),
                       str(r["items_processed"] if r["items_processed"] is not None else "—"),
-                      str(r["parent_id"] or ""), (r["error"] or "")[:80])
+                      str(r["parent_id"] or ""), Text((r["error"] or "")[:80]))
     console.print(table)
 
 
@@ -39,9 +44,8 @@ def status_view(now, depths: list[dict], jobs: list[dict]) -> None:
         j.add_column(col)
     for row in jobs:
         last = row["last_run"] or {}
-        status = last.get("status", "—")
         j.add_row(row["job"], "yes" if row["enabled"] else "[dim]no[/]", row["schedule"], _when(last.get("started_at")),
-                  f"[{STATUS_STYLE.get(status, '')}]{status}[/]", str(last.get("duration_ms") or "—"),
+                  _status(last.get("status")), str(last.get("duration_ms") or "—"),
                   str(last.get("items_processed") if last.get("items_processed") is not None else "—"),
                   (row["next_run"] or "—")[:19].replace("T", " "),
                   f"[bold red]{row['failures_24h']}[/]" if row["failures_24h"] else "0")
@@ -54,5 +58,5 @@ def schedule_table(rows: list[dict]) -> None:
         table.add_column(col, overflow="fold")
     for r in rows:
         table.add_row(r["job"], r["schedule"], r["timezone"], "yes" if r["enabled"] else "[dim]no[/]", r["catch_up"],
-                      (r["next_run"] or "—")[:19].replace("T", " "), r["description"])
+                      (r["next_run"] or "—")[:19].replace("T", " "), Text(r["description"]))
     console.print(table)

@@ -174,3 +174,18 @@ def test_an_app_process_sends_with_only_database_url_set(db_url, raw):
     with raw.cursor() as cur:
         cur.execute("SELECT queue_name, state::text, message->'kwargs' FROM dramatiq.queue")
         assert cur.fetchall() == [("example", "queued", {"item_id": 7})]
+
+
+def test_human_readable_views_render(db_url, raw):
+    # Given one queued manual run with an error-looking text in its args
+    assert dramaturg(db_url, "trigger", "example-touch", "--arg", "note=[red]not markup[/]").returncode == 0
+    for command in ("status", "history", "schedule"):
+        result = dramaturg(db_url, command, COLUMNS="200")
+        assert result.returncode == 0, result.stderr
+        assert "example-touch" in result.stdout
+
+
+def test_commands_on_an_unmigrated_database_say_to_migrate(empty_db_url):
+    result = dramaturg(empty_db_url, "status")
+    assert result.returncode == 1 and "run `dramaturg migrate` first" in result.stderr
+    assert "Traceback" not in result.stderr
