@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from typing import TypeVar
 
+import psycopg2
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
@@ -86,5 +87,34 @@ def retry_until_available(
             if deadline is not None and time.monotonic() + delay > deadline:
                 raise
             logger.error("%s: %s; retrying in %.1fs", what, exc, delay)
+            time.sleep(delay)
+            delay = min(delay * 2, max_backoff)
+
+
+#: Errors that mean "the database is down or restarting", as opposed to a bad query.
+OUTAGE_ERRORS = (DatabaseUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
+                 psycopg2.OperationalError, psycopg2.InterfaceError)
+
+
+def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float = 300.0, max_backoff: float = 5.0) -> T:
+    """Call ``action`` until it stops failing with an outage error, for at most ``seconds``.
+
+    For bookkeeping that must not be dropped when the database restarts under a
+    worker (saving a retry, settling an exhausted message): giving up there
+    would lose the message, so the worker thread waits the outage out.
+
+    Raises:
+        The last outage error once ``seconds`` have passed.
+    """
+    deadline = time.monotonic() + seconds
+    delay = 0.25
+    while True:
+        try:
+            return action()
+        except OUTAGE_ERRORS as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            logger.warning("%s: database unavailable (%s); retrying in %.2fs", what, first, delay)
             time.sleep(delay)
             delay = min(delay * 2, max_backoff)

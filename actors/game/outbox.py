@@ -11,15 +11,23 @@ from __future__ import annotations
 from uuid import UUID
 
 from shared.broker import broker
+from shared.db import retry_through_outage
 from shared.sql import sa_text
 
 Q = "game_outbox"
 
 
 def write(name: str, **params) -> None:
-    """One state write in its own committed transaction (the child's session would roll back on raise)."""
-    with broker.runtime.sessions.begin() as session:
-        session.execute(sa_text(Q, name), params)
+    """One state write in its own committed transaction (the child's session would roll back on raise).
+
+    It waits out a database restart: after the HTTP call the outcome is known, and
+    dropping it would leave the event 'sending' and turn a delivered message 'unknown'.
+    """
+    def commit() -> None:
+        with broker.runtime.sessions.begin() as session:
+            session.execute(sa_text(Q, name), params)
+
+    retry_through_outage(commit, what=f"recording {name} for event {params.get('id')}")
 
 
 def mark_exhausted(session, payload: dict, error: str, now) -> None:

@@ -12,6 +12,7 @@ import logging
 
 from dramatiq import Middleware
 
+from shared.db import retry_through_outage
 from shared.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -30,8 +31,13 @@ class MarkFailedOnExhaustion(Middleware):
         if hook is None:
             return
         error = redact(f"{type(exception).__name__}: {exception}", broker.settings.secrets)
-        try:
+
+        def settle() -> None:
             with broker.runtime.sessions.begin() as session:
                 hook(session, dict(message.kwargs), error, broker.clock.now())
+
+        try:
+            # A database restart must not leave the entity unsettled (e.g. an event stuck in 'sending').
+            retry_through_outage(settle, what=f"on_exhausted hook of {message.actor_name}")
         except Exception:
             logger.exception("on_exhausted hook of %s failed for %s", message.actor_name, message.message_id)

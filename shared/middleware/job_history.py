@@ -18,6 +18,7 @@ import traceback as tb
 from dramatiq import Middleware
 
 from shared import history
+from shared.db import retry_through_outage
 from shared.context import RunInfo, current_run, reset_run, set_run
 from shared.redact import redact
 
@@ -54,9 +55,15 @@ class JobHistory(Middleware):
 
     def before_process_message(self, broker, message):
         fields = self._fields(broker, message)
-        with broker.pooled() as raw:
-            run_id = history.start(raw, **fields)
-            raw.commit()
+
+        def write() -> int:
+            with broker.pooled() as raw:
+                run_id = history.start(raw, **fields)
+                raw.commit()
+            return run_id
+
+        # Through a database restart: a run without its row (or one left 'running') misleads status and waiters.
+        run_id = retry_through_outage(write, what=f"recording the start of {message.message_id}")
         info = RunInfo(run_id, fields["job"], message.actor_name, message.message_id, time.monotonic())
         self._tokens[message.message_id] = set_run(info)
 
@@ -73,12 +80,17 @@ class JobHistory(Middleware):
                 error = redact(f"{type(exception).__name__}: {exception}", secrets)
                 trace = redact("".join(tb.format_exception(exception)), secrets)
             duration_ms = int((time.monotonic() - info.started_monotonic) * 1000)
-            with broker.pooled() as raw:
-                history.finish(
-                    raw, id=info.run_id, status=status, now=broker.clock.now(), duration_ms=duration_ms,
-                    items=info.items_processed, result=info.result, error=error, traceback=trace,
-                )
-                raw.commit()
+            now = broker.clock.now()
+
+            def write() -> None:
+                with broker.pooled() as raw:
+                    history.finish(
+                        raw, id=info.run_id, status=status, now=now, duration_ms=duration_ms,
+                        items=info.items_processed, result=info.result, error=error, traceback=trace,
+                    )
+                    raw.commit()
+
+            retry_through_outage(write, what=f"recording the outcome of {message.message_id}")
             # One line per cron/manual run; fan-out children only when they go wrong.
             if status != "succeeded":
                 log = logger.warning

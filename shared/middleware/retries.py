@@ -19,6 +19,7 @@ from dramatiq.errors import Retry
 from dramatiq.middleware import Retries
 from pydantic import ValidationError
 
+from shared.db import retry_through_outage
 from shared.errors import NOT_RETRIED, ChannelTransient
 
 logger = logging.getLogger(__name__)
@@ -67,4 +68,7 @@ class ExactBackoffRetries(Retries):
             delay = max(delay, int(exception.retry_after * 1000))
         message.options["retries"] = retries + 1
         logger.info("retrying %s in %d ms (retry %d of %d)", message.message_id, delay, retries + 1, max_retries)
-        broker.enqueue(message, delay=delay)
+        # If saving the retry failed, Dramatiq would ack the message and it would be gone for good
+        # (e.g. its error was the database restarting): wait the outage out instead.
+        retry_through_outage(lambda: broker.enqueue(message, delay=delay),
+                             what=f"saving the retry of {message.message_id}")
