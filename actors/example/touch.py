@@ -1,6 +1,8 @@
 """example-touch: touch every active example item once per period.
 
-When: every 10 minutes (``DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE``).
+When: every 10 minutes (``DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE``) once enabled
+(``DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED=true``); off by default, it exists to show
+and test the platform end to end.
 Fan-out: one ``example.touch.item`` child per active item, enqueued in the
 transaction that selected them. Idempotency key: (job, item, period) — the
 child's message id, and the unique ``example_touches (item_id, period)`` row
@@ -44,8 +46,8 @@ def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
     return marked
 
 
-@cron_job("example-touch", schedule="*/10 * * * *", actor_name="example.touch", period="minute",
-          description="touch every active example item once per period")
+@cron_job("example-touch", schedule="*/10 * * * *", actor_name="example.touch", period="minute", enabled=False,
+          description="example: touch every active example item once per period (off unless enabled)")
 def touch(ctx: JobContext) -> int:
     ids = ctx.session.execute(sa_text("example", "example_items_active")).scalars()
     return ctx.fan_out(touch_item, ((str(i), {"item_id": i}) for i in ids))

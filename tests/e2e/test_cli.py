@@ -82,7 +82,8 @@ def test_trigger_wait_reports_the_outcome_from_a_worker_process(db_url, raw, wor
     assert {r["trigger"] for r in history} == {"manual", "fanout"}
     status = json.loads(dramaturg(db_url, "status", "--json").stdout)
     touch = next(j for j in status["jobs"] if j["job"] == "example-touch")
-    assert touch["last_run"]["status"] == "succeeded" and touch["next_run"]
+    assert touch["last_run"]["status"] == "succeeded" and touch["enabled"] is False  # off by default
+    assert all(j["next_run"] for j in status["jobs"] if j["enabled"])
     schedule = json.loads(dramaturg(db_url, "schedule", "--json").stdout)
     assert {r["job"] for r in schedule} >= {"example-touch", "prune-history", "prune-queue"}
 

@@ -33,7 +33,8 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
     start = datetime.now(timezone.utc).replace(second=50, microsecond=0)
     env = fault_env(DRAMATURG_CLOCK_RATE=str(RATE), DRAMATURG_NOW=start.isoformat(),
                     DRAMATURG_CLOCK_ANCHOR=datetime.now(timezone.utc).isoformat(),
-                    DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *")
+                    DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
+                    DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="true")
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker")
     steady = [DramaturgProcess(["scheduler"], env, tmp_path, f"scheduler-{i}") for i in (1, 2)]
     flaky = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler-flaky")

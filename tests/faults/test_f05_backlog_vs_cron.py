@@ -32,6 +32,7 @@ def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env,
     only_touch = {f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in JOBS if n != "example-touch"}
     env = fault_env(DRAMATURG_CLOCK_RATE=str(RATE), DRAMATURG_NOW=sim_start.isoformat(),
                     DRAMATURG_CLOCK_ANCHOR=anchor.isoformat(), DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
+                    DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="true",
                     **only_touch)
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler").start()

@@ -34,6 +34,7 @@ def scheduler(runtime):
         env[f"DRAMATURG_JOB_{key}_SCHEDULE"] = spec
         env[f"DRAMATURG_JOB_{key}_TIMEZONE"] = zone
         env[f"DRAMATURG_JOB_{key}_CATCH_UP"] = "none"
+        env[f"DRAMATURG_JOB_{key}_ENABLED"] = "true"
     table = build_schedule(load_settings(env))
     return Scheduler(runtime, {name: job for name, job in table.items() if name in JOBS})
 

@@ -41,7 +41,7 @@ def test_f11_outage_is_survived_without_restart_or_loss(fault_db, fault_raw, fau
     # Given a worker and a scheduler (clock ×10: a per-minute tick every 6 s) with 500 messages queued
     clock_env = {"DRAMATURG_CLOCK_RATE": "10", "DRAMATURG_CLOCK_ANCHOR": datetime.now(timezone.utc).isoformat(),
                  "DRAMATURG_NOW": datetime.now(timezone.utc).isoformat(),
-                 "DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE": "* * * * *"}
+                 "DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE": "* * * * *", "DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED": "true"}
     runtime.broker.enqueue_many([record_actor.message(n, 10) for n in range(500)])
     worker = DramaturgProcess(["worker"], fault_env(**clock_env), tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], fault_env(**clock_env), tmp_path, "scheduler").start()

@@ -23,7 +23,7 @@ def _ticks(raw, job: str) -> list[str]:
 def _scheduler(runtime, **env) -> Scheduler:
     from shared.settings import load_settings
 
-    values = {"DATABASE_URL": runtime.url, **env}
+    values = {"DATABASE_URL": runtime.url, "DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED": "true", **env}
     return Scheduler(runtime, build_schedule(load_settings(values)))
 
 
