@@ -43,6 +43,7 @@ class PostgresConsumer(Consumer):
         self.pending_releases: list[str] = []  # failed, retry not written: back to the queue as is
         self.pending_rejects: list[tuple[str, str, str | None]] = []
         self.listen_conn = None
+        self.conn = None  # claims and outcomes
         self.closed = False
 
     # --- iteration ---------------------------------------------------------------------
@@ -52,11 +53,12 @@ class PostgresConsumer(Consumer):
     def __next__(self):
         try:
             self._listen()  # LISTEN before the first claim, so no enqueue slips between them
-            self._write_outcomes()
-            # Refill when half the window is free: one claim per several messages.
+            # Refill when half the window is free: one claim per several messages,
+            # in the same transaction as the outcomes reported meanwhile.
             free = self.prefetch - len(self.held)
-            if not self.buffer and free >= max(1, self.prefetch // 2):
-                self._claim(free)
+            claim = free if not self.buffer and free >= max(1, self.prefetch // 2) else 0
+            self._cycle(claim)
+            free = self.prefetch - len(self.held)
             if self.buffer:
                 return MessageProxy(self.buffer.popleft())
             if free < max(1, self.prefetch // 2):
@@ -72,18 +74,42 @@ class PostgresConsumer(Consumer):
             time.sleep(min(5.0, self.broker.settings.poll_seconds * 2))
             raise DramatiqConnectionError(str(exc)) from None
 
-    def _claim(self, limit: int) -> None:
-        params = {
-            "queue": self.queue_name,
-            "now": self.broker.clock.now(),
-            "limit": limit,
-            "owner": self.broker.worker_id,
-            "lease": self.broker.settings.lease_seconds,
-        }
-        with self.broker.pooled() as raw, raw.cursor() as cur:
-            cur.execute(SQL["queue_claim"], params)
-            rows = cur.fetchall()
-            raw.commit()
+    def _cycle(self, claim: int) -> None:
+        """One transaction: write every reported outcome (fenced on our lease), then claim up to ``claim`` rows."""
+        acks, releases, rejects = self._take_outcomes()
+        if not (acks or releases or rejects or claim):
+            return
+        owner = self.broker.worker_id
+        # Released rows may be claimed again at once, even by this process: stop
+        # tracking them first so our bookkeeping never un-tracks the new claim.
+        self._forget(releases)
+        rows: list = []
+        try:
+            conn = self._connection()
+            with conn.cursor() as cur:
+                if acks:
+                    # A row no longer leased to us (re-queued by a retry, or rescued
+                    # after our lease expired) is skipped: the fence is the point.
+                    cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": owner})
+                if releases:
+                    cur.execute(SQL["queue_release"], {"ids": releases, "owner": owner})
+                for message_id, reason, body in rejects:
+                    cur.execute(SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": owner})
+                if claim:
+                    cur.execute(SQL["queue_claim"], {"queue": self.queue_name, "now": self.broker.clock.now(),
+                                                     "limit": claim, "owner": owner,
+                                                     "lease": self.broker.settings.lease_seconds})
+                    rows = cur.fetchall()
+            conn.commit()
+        except BaseException:
+            self._drop_connection()
+            with self.reported:  # keep them for the next turn (or the broker, at close)
+                self.pending_acks[:0], self.pending_releases[:0], self.pending_rejects[:0] = acks, releases, rejects
+            raise
+        self._forget(acks + [r[0] for r in rejects])
+        self._accept(rows)
+
+    def _accept(self, rows) -> None:
         # UPDATE ... RETURNING does not keep the CTE's order: restore FIFO here.
         rows.sort(key=lambda r: (r[3], r[4]))
         for message_id, body, claims, _priority, _eta in rows:
@@ -101,6 +127,33 @@ class PostgresConsumer(Consumer):
             if claims > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died holding it
                 logger.warning("redelivering %s (claim #%d): a previous worker did not finish it", message_id, claims)
             self.buffer.append(message)
+
+    def _connection(self):
+        """This consumer's own connection for claims and outcomes (no pool checkout per cycle)."""
+        if self.conn is None:
+            try:
+                self.conn = psycopg2.connect(self._dsn(), connect_timeout=max(2, int(self.broker.settings.db_connect_timeout)),
+                                             application_name="dramaturg-consumer")
+            except psycopg2.OperationalError as exc:
+                raise DatabaseUnavailable(f"consumer cannot connect: {_first_line(exc)}") from None
+            with self.conn.cursor() as cur:
+                # A claim or ack lost in a database crash only means the message is
+                # delivered again (at least once, as always): no need to wait for
+                # the WAL flush on every cycle.
+                cur.execute("SET synchronous_commit = off")
+            self.conn.commit()
+        return self.conn
+
+    def _drop_connection(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except Exception:
+                pass
+            self.conn = None
+
+    def _dsn(self) -> str:
+        return self.broker.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def _poison(self, message_id: str, reason: str) -> None:
         logger.error("rejecting message %s: %s", message_id, reason)
@@ -138,30 +191,8 @@ class PostgresConsumer(Consumer):
         return taken
 
     def _write_outcomes(self) -> None:
-        """Write every reported outcome: one statement per kind; fenced on our lease."""
-        acks, releases, rejects = self._take_outcomes()
-        if not (acks or releases or rejects):
-            return
-        owner = self.broker.worker_id
-        # Released rows may be claimed again at once, even by this process: stop
-        # tracking them first so our bookkeeping never un-tracks the new claim.
-        self._forget(releases)
-        try:
-            with self.broker.pooled() as raw, raw.cursor() as cur:
-                if acks:
-                    # A row no longer leased to us (re-queued by a retry, or rescued
-                    # after our lease expired) is skipped: the fence is the point.
-                    cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": owner})
-                if releases:
-                    cur.execute(SQL["queue_release"], {"ids": releases, "owner": owner})
-                for message_id, reason, body in rejects:
-                    cur.execute(SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": owner})
-                raw.commit()
-        except BaseException:
-            with self.reported:  # keep them for the next turn (or the broker, at close)
-                self.pending_acks[:0], self.pending_releases[:0], self.pending_rejects[:0] = acks, releases, rejects
-            raise
-        self._forget(acks + [r[0] for r in rejects])
+        """Write every reported outcome now (no claim)."""
+        self._cycle(0)
 
     def requeue(self, messages) -> None:
         """Give back messages claimed but not started (worker shutdown or consumer restart)."""
@@ -170,9 +201,10 @@ class PostgresConsumer(Consumer):
         if not ids:
             return
         try:
-            with self.broker.pooled() as raw, raw.cursor() as cur:
+            conn = self._connection()
+            with conn.cursor() as cur:
                 cur.execute(SQL["queue_release"], {"ids": ids, "owner": self.broker.worker_id})
-                raw.commit()
+            conn.commit()
             self._forget(ids)
         except Exception as exc:
             # Called while Dramatiq closes a consumer: raising here would kill its
@@ -197,9 +229,8 @@ class PostgresConsumer(Consumer):
 
     def _listen(self):
         if self.listen_conn is None:
-            dsn = self.broker.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
             try:
-                conn = psycopg2.connect(dsn, connect_timeout=5, application_name="dramaturg-listen")
+                conn = psycopg2.connect(self._dsn(), connect_timeout=5, application_name="dramaturg-listen")
             except psycopg2.OperationalError:
                 return None  # claims still poll; LISTEN is only a wake-up hint
             conn.autocommit = True
@@ -226,12 +257,18 @@ class PostgresConsumer(Consumer):
                            len(acks) + len(releases) + len(rejects), exc)
             self.broker.adopt(acks=acks, releases=releases, rejects=rejects)
         self._drop_listen()
+        self._drop_connection()
 
 
 def _quote_channel(name: str) -> str:
     # Queue names are validated by Dramatiq ([a-zA-Z_][a-zA-Z0-9._-]*), so a
     # double-quoted identifier is safe; LISTEN cannot take a bind parameter.
     return '"' + name.replace('"', '""') + '"'
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _reason_from(message) -> str:
