@@ -2,26 +2,32 @@
 
 Each figure runs ``--runs`` times (3; 1 with ``--quick``, which also shrinks
 the sizes) for each system, each run on a fresh database, and reports the
-median with min–max.
+median with min–max. Footprint, rescue and fan-out run once (see ``sizes``).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
 import traceback
 
-from bench import figures, report, systems
+from bench import fanout, figures, footprint, foreign, load, report, systems
+
+
+DEFAULT_OUT = str(systems.ROOT / "bench" / "RESULTS.md")
 
 
 def sizes(quick: bool) -> dict:
     if quick:
-        return {"single": 1000, "bulk": 100_000, "bulk_oneby": 5_000, "drain": 10_000, "steady_s": 5, "latency_s": 10,
-                "backlog": 100_000, "fanout": 10_000, "runs": 1}
-    return {"single": 3000, "bulk": 100_000, "bulk_oneby": 20_000, "drain": 10_000, "steady_s": 10, "latency_s": 20,
-            "backlog": 100_000, "fanout": 100_000, "runs": 3}
+        # smaller backlogs and windows, no 30 s-lease rescue: about 5 minutes
+        return {"single": 1000, "bulk": 100_000, "bulk_oneby": 5_000, "drain": 5_000, "steady_s": 5, "latency_s": 8,
+                "backlogs": [100_000], "fanout": 10_000, "runs": 1, "once": 1, "rescue30": False}
+    # footprint, rescue and the 100k fan-out run once (minutes each); the rest `runs` times
+    return {"single": 3000, "bulk": 100_000, "bulk_oneby": 20_000, "drain": 10_000, "steady_s": 10, "latency_s": 15,
+            "backlogs": [100_000, 1_000_000], "fanout": 100_000, "runs": 3, "once": 1, "rescue30": True}
 
 
 def repeat(label: str, runs: int, server: str, system: str, fn) -> list:
@@ -46,14 +52,21 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, help="repetitions per figure (default 3, quick 1)")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--only", help="comma-separated figure names to run")
-    parser.add_argument("--out", default=str(systems.ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument("--out", default=DEFAULT_OUT, help="with --only, RESULTS.md is written only to an explicit --out")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     size = sizes(args.quick)
     runs = args.runs or size["runs"]
     names = ["stock", "dramaturg"] + (["redis"] if systems.redis_reachable() else [])
+    skipped = {}
+    for name in foreign.FOREIGN:
+        why = foreign.available(name)
+        if why:
+            skipped[name] = why
+        else:
+            names.append(name)
     only = set(args.only.split(",")) if args.only else None
-    results: dict = {"size": size, "runs": runs, "systems": names, "figures": {}}
+    results: dict = {"size": size, "runs": runs, "systems": names, "skipped": skipped, "figures": {}}
     F = results["figures"]
     S = args.server
 
@@ -64,23 +77,28 @@ def main(argv=None) -> None:
 
     for system in names:
         fig("single_enqueue", system, lambda u, s=system: figures.single_enqueue(s, u, size["single"]))
-        n = size["bulk"] if system == "dramaturg" else size["bulk_oneby"]
+        n = size["bulk"] if system == "dramaturg" or system in foreign.FOREIGN else size["bulk_oneby"]
         fig("bulk_enqueue", system, lambda u, s=system, n=n: figures.bulk_enqueue(s, u, n))
         fig("drain", system, lambda u, s=system: figures.drain(s, u, size["drain"]))
-        fig("steady", system, lambda u, s=system: figures.steady(s, u, size["steady_s"]))
-        fig("latency", system, lambda u, s=system: figures.latency(s, u, size["latency_s"]))
-        fig("footprint", system, lambda u, s=system: figures.footprint(s, u, size["backlog"]))
-    fig("bulk_enqueue", "raw", lambda u: figures.raw_multirow_insert(u, size["bulk"]))
+        fig("steady", system, lambda u, s=system: load.steady(s, u, size["steady_s"]))
+        fig("latency", system, lambda u, s=system: load.latency(s, u, size["latency_s"]))
+        fig("footprint", system, lambda u, s=system: footprint.footprint(s, u, size["backlogs"]), size["once"])
+    fig("bulk_enqueue", "raw", lambda u: figures.raw_copy(u, size["bulk"]))
+    fig("bulk_enqueue_values", "raw", lambda u: figures.raw_multirow_insert(u, size["bulk"]))
     fig("drain", "raw", lambda u: figures.raw_claim_ack(u, size["drain"]))
-    fig("rescue", "dramaturg", lambda u: figures.rescue("dramaturg", u, 30.0, 60.0), 1)
-    fig("rescue_lease5", "dramaturg", lambda u: figures.rescue("dramaturg", u, 5.0, 30.0), 1)
-    fig("rescue", "stock", lambda u: figures.rescue("stock", u, 30.0, 45.0), 1)
-    fig("fan_out", "dramaturg", lambda u: figures.fan_out(u, size["fanout"]))
+    if size["rescue30"]:
+        fig("rescue", "dramaturg", lambda u: footprint.rescue("dramaturg", u, 30.0, 60.0), size["once"])
+    fig("rescue_lease5", "dramaturg", lambda u: footprint.rescue("dramaturg", u, 5.0, 30.0), size["once"])
+    fig("rescue", "stock", lambda u: footprint.rescue("stock", u, 30.0, 45.0), size["once"])
+    fig("fan_out", "dramaturg", lambda u: fanout.fan_out(u, size["fanout"]), size["once"])
 
     results["command"] = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
     if only:
         print(results)
-        return
+        if args.out == DEFAULT_OUT:
+            return
+    with open(args.out.rsplit(".", 1)[0] + ".json", "w") as fh:
+        json.dump(results, fh, indent=1)  # the raw runs, to re-render or compare
     report.write(args.out, results)
     print(f"wrote {args.out}")
 

@@ -19,7 +19,8 @@ from dramatiq.middleware import AgeLimit, Callbacks, Pipelines, Retries, Shutdow
 ROOT = Path(__file__).resolve().parent.parent
 STOCK_SCHEMA = ROOT / "migrations" / "sql" / "dramatiq_pg_schema.sql"
 QUEUE = "bench"
-PG_SYSTEMS = ("stock", "dramaturg")
+FOREIGN = ("pgqueuer", "procrastinate")
+PG_SYSTEMS = ("stock", "dramaturg") + FOREIGN
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
@@ -51,6 +52,10 @@ def create_database(server: str, system: str) -> str:
     url = server.rsplit("/", 1)[0] + "/" + name
     if system == "stock":
         scalar(url, STOCK_SCHEMA.read_text())
+    elif system in FOREIGN:
+        from bench.foreign import install_schema
+
+        install_schema(system, url)
     else:
         from shared.migrate import upgrade
 
@@ -101,20 +106,11 @@ def build(system: str, url: str, *, threads: int = 8, lease: float = 30.0):
     broker._bench_url = url
     dramatiq.set_broker(broker)
     actor = dramatiq.actor(_noop, actor_name="bench.noop", queue_name=QUEUE, broker=broker, max_retries=0)
-    child = dramatiq.actor(_decay_one, actor_name="bench.decay_one", queue_name=QUEUE, broker=broker, max_retries=0)
-    return broker, actor, child
+    return broker, actor
 
 
 def _noop(n: int) -> None:
     """The measured job: nothing, so the figures are the broker's own cost."""
-
-
-def _decay_one(user_id: int) -> None:
-    """A fan-out child: one-row UPDATE, as a per-user decay job would do."""
-    broker = dramatiq.get_broker()
-    with broker.pooled() as raw, raw.cursor() as cur:
-        cur.execute("UPDATE bench_users SET score = score * 0.9 WHERE id = %s", (user_id,))
-        raw.commit()
 
 
 def bulk_insert_stock(url: str, messages) -> None:
@@ -161,6 +157,10 @@ def pending(system: str, url: str) -> int:
 
         base, _, namespace = url.partition("#")
         return redis.Redis.from_url(base).hlen(f"{namespace}:{QUEUE}.msgs")
+    if system == "pgqueuer":
+        return scalar(url, "SELECT count(*) FROM pgqueuer WHERE status IN ('queued', 'picked')")
+    if system == "procrastinate":
+        return scalar(url, "SELECT count(*) FROM procrastinate_jobs WHERE status IN ('todo', 'doing')")
     return scalar(url, "SELECT count(*) FROM dramatiq.queue WHERE state IN ('queued', 'consumed')")
 
 

@@ -3,7 +3,8 @@
 It runs the real ``dramatiq.Worker`` on the chosen broker and, every 50 ms,
 writes a small JSON file the parent reads: messages processed so far, when
 the worker started, its RSS, and (with ``--latency``) each message's
-enqueue→start delay. It stops cleanly on SIGTERM; the rescue figure kills it
+enqueue→start delay. pgqueuer and procrastinate run their own
+worker instead (:mod:`bench.foreign`). It stops cleanly on SIGTERM; the rescue figure kills it
 with SIGKILL instead.
 """
 
@@ -18,6 +19,7 @@ import time
 
 import dramatiq
 
+from bench.foreign import FOREIGN
 from bench.systems import build
 
 
@@ -67,11 +69,14 @@ def main() -> None:
     parser.add_argument("--latency", action="store_true")
     args = parser.parse_args()
 
-    broker, _, _ = build(args.system, args.url, threads=args.threads, lease=args.lease)
     counter = Counter(args.latency)
-    broker.add_middleware(counter)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    if args.system in FOREIGN:
+        run_foreign(args, counter, stop)
+        return
+    broker, _ = build(args.system, args.url, threads=args.threads, lease=args.lease)
+    broker.add_middleware(counter)
     worker = dramatiq.Worker(broker, worker_threads=args.threads, worker_timeout=100)
     started = time.time()
     worker.start()
@@ -81,6 +86,24 @@ def main() -> None:
     write_stats(args.stats, counter, started)
     broker.close()
 
+
+def run_foreign(args, counter: Counter, stop: threading.Event) -> None:
+    """pgqueuer / procrastinate: their own worker in a thread; the job's int is its enqueue time in ms."""
+    from bench import foreign
+
+    def on_job(n: int) -> None:
+        with counter.lock:
+            counter.count += 1
+            if counter.latency:
+                counter.latencies.append(time.time() * 1000 - n)
+
+    started = time.time()
+    runner = threading.Thread(target=foreign.run_worker, args=(args.system, args.url, args.threads, on_job, stop))
+    runner.start()
+    while not stop.wait(0.05):
+        write_stats(args.stats, counter, started)
+    runner.join(20)
+    write_stats(args.stats, counter, started)
 
 if __name__ == "__main__":
     main()

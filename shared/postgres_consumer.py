@@ -18,6 +18,7 @@ import time
 from collections import deque
 
 import psycopg2
+import psycopg2.extras
 from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
 from dramatiq.message import Message
@@ -53,11 +54,7 @@ class PostgresConsumer(Consumer):
     def __next__(self):
         try:
             self._listen()  # LISTEN before the first claim, so no enqueue slips between them
-            # Refill when half the window is free: one claim per several messages,
-            # in the same transaction as the outcomes reported meanwhile.
-            free = self.prefetch - len(self.held)
-            claim = free if not self.buffer and free >= max(1, self.prefetch // 2) else 0
-            self._cycle(claim)
+            self._cycle(refill=not self.buffer)
             free = self.prefetch - len(self.held)
             if self.buffer:
                 return MessageProxy(self.buffer.popleft())
@@ -74,15 +71,22 @@ class PostgresConsumer(Consumer):
             time.sleep(min(5.0, self.broker.settings.poll_seconds * 2))
             raise DramatiqConnectionError(str(exc)) from None
 
-    def _cycle(self, claim: int) -> None:
-        """One transaction: write every reported outcome (fenced on our lease), then claim up to ``claim`` rows."""
+    def _cycle(self, refill: bool, limit: int | None = None) -> None:
+        """One transaction: write every reported outcome (fenced on our lease), then, with
+        ``refill``, claim up to ``limit`` rows (default: the free part of the window, once
+        at least half of it is free — one claim per several messages)."""
         acks, releases, rejects = self._take_outcomes()
-        if not (acks or releases or rejects or claim):
-            return
-        owner = self.broker.worker_id
         # Released rows may be claimed again at once, even by this process: stop
         # tracking them first so our bookkeeping never un-tracks the new claim.
         self._forget(releases)
+        settled = set(acks) | {r[0] for r in rejects}
+        free = self.prefetch - len(self.held - settled)
+        claim = 0
+        if refill:
+            claim = limit if limit is not None else (free if free >= max(1, self.prefetch // 2) else 0)
+        if not (acks or releases or rejects or claim):
+            return
+        owner = self.broker.worker_id
         rows: list = []
         try:
             conn = self._connection()
@@ -136,6 +140,7 @@ class PostgresConsumer(Consumer):
                                              application_name="dramaturg-consumer")
             except psycopg2.OperationalError as exc:
                 raise DatabaseUnavailable(f"consumer cannot connect: {_first_line(exc)}") from None
+            psycopg2.extras.register_uuid(conn_or_curs=self.conn)  # the worker id is a UUID
             with self.conn.cursor() as cur:
                 # A claim or ack lost in a database crash only means the message is
                 # delivered again (at least once, as always): no need to wait for
@@ -192,7 +197,7 @@ class PostgresConsumer(Consumer):
 
     def _write_outcomes(self) -> None:
         """Write every reported outcome now (no claim)."""
-        self._cycle(0)
+        self._cycle(refill=False)
 
     def requeue(self, messages) -> None:
         """Give back messages claimed but not started (worker shutdown or consumer restart)."""

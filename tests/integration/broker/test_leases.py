@@ -21,7 +21,7 @@ def test_killed_workers_rows_run_exactly_once_after_their_lease_expires(runtime,
     # Given a worker that claimed 30 messages and then died (it never renews its 1 s lease)
     runtime.broker.enqueue_many([record.message(i) for i in range(30)])
     dead = consumer_of(other_broker(runtime), prefetch=30)
-    dead._cycle(30)
+    dead._cycle(True, 30)
     assert len(dead.held) == 30
     # When a live worker runs alongside
     request.getfixturevalue("worker")
@@ -39,12 +39,12 @@ def test_ack_from_a_worker_whose_lease_was_rescued_is_refused(runtime, raw):
     (mid,) = runtime.broker.enqueue_many([noop.message(1)])
     a, b = other_broker(runtime), other_broker(runtime)
     consumer_a, consumer_b = consumer_of(a), consumer_of(b)
-    consumer_a._cycle(1)
+    consumer_a._cycle(True, 1)
     (message_a,) = consumer_a.buffer
     # When B's heartbeat rescues it and B claims it again
     # (the global broker's heartbeat, left running by earlier tests, may rescue it first)
     wait_until(lambda: b.heartbeat_once() or states(raw) == {"queued": 1}, timeout=10, message="lease expired and rescued")
-    consumer_b._cycle(1)
+    consumer_b._cycle(True, 1)
     (message_b,) = consumer_b.buffer
     # Then A's late ack changes nothing: the row stays B's
     consumer_a.ack(message_a)

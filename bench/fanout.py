@@ -1,0 +1,80 @@
+"""The fan-out figure through the real platform, against one set-based UPDATE doing the same change.
+
+A ``dramaturg worker`` process (the real CLI worker: all of the platform's
+middleware, job_history for the run and every child, 8 threads) runs
+:mod:`bench.fanout_job`; the parent triggers it with ``trigger_job`` and
+times trigger → every child finished (job_history says so). Then the same
+change as ``UPDATE bench_users SET score = score * 0.9``.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from bench import systems
+from bench.procs import THREADS
+
+FINAL = ("succeeded", "failed", "skipped")
+
+
+def _start_worker(url: str) -> subprocess.Popen:
+    env = {**os.environ, "DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job",
+           "DRAMATURG_WORKER_THREADS": str(THREADS), "DRAMATURG_POLL_SECONDS": "0.2"}
+    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker"], cwd=systems.ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    # ready when its consumers LISTEN (they claim right after)
+    while not systems.scalar(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                  "AND application_name = 'dramaturg-listen'"):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            proc.kill()
+            raise RuntimeError("the dramaturg worker did not start")
+        time.sleep(0.1)
+    return proc
+
+
+def fan_out(url: str, n: int) -> dict:
+    """Seconds from trigger to all ``n`` children finished; the parent run's own share; the set-based UPDATE."""
+    from shared import history
+    from shared.runtime import start
+    from shared.settings import load_settings
+    from shared.trigger import trigger_job
+
+    systems.scalar(url, "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
+                        f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users")
+    runtime = start(load_settings({"DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job"}))
+    proc = _start_worker(url)
+    try:
+        t = time.perf_counter()
+        run_id = trigger_job(runtime, "bench-decay")
+        deadline = time.monotonic() + 1800
+        while True:
+            with runtime.engine.connect() as conn:
+                raw = conn.connection.dbapi_connection
+                row = history.get(raw, run_id)
+                done = sum(c for s, c in history.children_counts(raw, run_id).items() if s in FINAL)
+                raw.rollback()
+            if row["status"] in FINAL and done >= n:
+                break
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"fan-out did not finish: run {row['status']}, {done}/{n} children")
+            time.sleep(0.2)
+        fan = time.perf_counter() - t
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(30)
+        runtime.broker.close()
+        runtime.engine.dispose()
+    changed = systems.scalar(url, "SELECT count(*) FROM bench_users WHERE score < 100")
+    conn = systems.admin(url)
+    t = time.perf_counter()
+    with conn.cursor() as cur:
+        cur.execute("UPDATE bench_users SET score = score * 0.9")
+    setbased = time.perf_counter() - t
+    conn.close()
+    return {"fan_out_s": fan, "parent_s": (row["duration_ms"] or 0) / 1000, "set_update_s": setbased,
+            "children_per_s": n / fan, "changed": changed}
