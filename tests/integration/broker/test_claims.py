@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from tests.integration.broker.conftest import consumer_of, noop, other_broker, states
+from tests.integration.broker.conftest import QUEUE, consumer_of, noop, other_broker, states
 from tests.support.waiting import wait_until
 
 
@@ -75,3 +75,28 @@ def test_a_20000_message_backlog_holds_no_more_advisory_locks_than_threads(runti
         (in_flight,) = cur.fetchone()
     # And it claims a window of the backlog, never the whole of it
     assert in_flight <= 2 * worker.worker_threads + 256
+
+
+def test_a_fresh_process_claims_before_any_other_database_use(runtime, raw):
+    # Given a queued message and a brand-new process whose very first database
+    # work is a consumer claim (no pool connection has configured psycopg2 yet)
+    import subprocess
+    import sys
+
+    from shared.broker import broker
+
+    broker.enqueue_many([noop.message(1)])
+    code = (
+        "from shared.runtime import start\n"
+        "from shared.settings import load_settings\n"
+        "from shared.postgres_consumer import PostgresConsumer\n"
+        f"rt = start(load_settings({{'DATABASE_URL': {runtime.url!r}}}), import_actors=False)\n"
+        "import tests.integration.broker.conftest\n"
+        f"c = PostgresConsumer(broker=rt.broker, queue_name={QUEUE!r}, prefetch=4, timeout=100)\n"
+        "c._cycle(True, 4)\n"
+        "print(len(c.buffer))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    # Then the claim works and takes the message
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "1"
