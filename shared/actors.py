@@ -16,7 +16,7 @@ Both return the number of items they processed (or a dict with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,6 +51,18 @@ class JobContext:
     run_id: int | None
     trigger: str
     children: int = 0  # new children enqueued by fan_out; job_history.result records it
+
+    def pages(self, query, params: dict[str, Any], *, page_size: int) -> Iterator[Any]:
+        """The first column of a keyset-paged ``query``, page by page, so a large table
+        never sits in memory at once. The query takes ``%(after)s`` (the last key of the
+        previous page, as text; NULL at first) and ``%(page)s`` (the page size)."""
+        after = None
+        while True:
+            page = self.session.execute(query, {**params, "after": after, "page": page_size}).scalars().all()
+            yield from page
+            if len(page) < page_size:
+                return
+            after = str(page[-1])
 
     def fan_out(self, child: dramatiq.Actor, items: Iterable[tuple[str, dict]], *, batch: int = FANOUT_BATCH) -> int:
         """Enqueue one ``child`` message per ``(entity_key, payload)`` in this transaction.

@@ -68,15 +68,8 @@ def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
 
 def _eligible(ctx: JobContext, cfg: GameConfig) -> Iterator[UUID]:
     """Eligible user ids in pages, so a large table never sits in memory at once."""
-    after = None
-    while True:
-        page = ctx.session.execute(sa_text("game_decay", "decay_users_eligible"), {
-            "grace_hours": list(cfg.grace_hours), "as_of": ctx.now, "after": after, "page": cfg.fanout_page,
-        }).scalars().all()
-        yield from page
-        if len(page) < cfg.fanout_page:
-            return
-        after = str(page[-1])
+    return ctx.pages(sa_text("game_decay", "decay_users_eligible"),
+                     {"grace_hours": list(cfg.grace_hours), "as_of": ctx.now}, page_size=cfg.fanout_page)
 
 
 @cron_job("decay", schedule="0 * * * *", actor_name="game.decay", period="hour", catch_up="all",

@@ -102,16 +102,8 @@ def process_conversation(ctx: ItemContext, payload: ConversationItem) -> dict:
 
 
 def _idle(ctx: JobContext):
-    page_size = game_config().fanout_page
     before = ctx.now - timedelta(minutes=game_config().idle_minutes)
-    after = None
-    while True:
-        page = ctx.session.execute(sa_text(Q, "conversations_idle"),
-                                   {"idle_before": before, "after": after, "page": page_size}).scalars().all()
-        yield from page
-        if len(page) < page_size:
-            return
-        after = str(page[-1])
+    return ctx.pages(sa_text(Q, "conversations_idle"), {"idle_before": before}, page_size=game_config().fanout_page)
 
 
 @cron_job("process-conversations", schedule="*/5 * * * *", actor_name="game.process_conversations",

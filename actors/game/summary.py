@@ -76,15 +76,7 @@ def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
 
 
 def _due(ctx: JobContext, day: date):
-    page_size = game_config().fanout_page
-    after = None
-    while True:
-        page = ctx.session.execute(sa_text(Q, "summary_users_due"),
-                                   {"day": day, "after": after, "page": page_size}).scalars().all()
-        yield from page
-        if len(page) < page_size:
-            return
-        after = str(page[-1])
+    return ctx.pages(sa_text(Q, "summary_users_due"), {"day": day}, page_size=game_config().fanout_page)
 
 
 @cron_job("summary", schedule="59 23 * * *", actor_name="game.summary", period="day", catch_up="all",

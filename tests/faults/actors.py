@@ -18,7 +18,7 @@ SQL = queries("faults")
 
 def record(n: int, work_ms: int = 0) -> None:
     if work_ms:
-        time.sleep(work_ms / 1000)  # the work itself: a slow message, so SIGTERM finds some in flight
+        time.sleep(work_ms / 1000)  # sleep-ok: the work itself, a slow message, so SIGTERM finds some in flight
     with broker.pooled() as raw, raw.cursor() as cur:
         cur.execute(SQL["fault_ledger_insert"], {"n": n})
         raw.commit()
