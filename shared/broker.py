@@ -50,11 +50,3 @@ def build_broker() -> PostgresBroker:
 
 broker = build_broker()
 dramatiq.set_broker(broker)
-
-
-def retries_middleware() -> ExactBackoffRetries:
-    return next(m for m in broker.middleware if isinstance(m, ExactBackoffRetries))
-
-
-def stats_middleware() -> WorkerStats:
-    return next(m for m in broker.middleware if isinstance(m, WorkerStats))
