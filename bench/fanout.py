@@ -24,7 +24,7 @@ FINAL = ("succeeded", "failed", "skipped")
 def _start_worker(url: str) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job",
            "DRAMATURG_WORKER_THREADS": str(THREADS), "DRAMATURG_POLL_SECONDS": "0.2"}
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker"], cwd=systems.ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "worker"], cwd=systems.ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     # ready when its consumers LISTEN (they claim right after)
@@ -39,10 +39,10 @@ def _start_worker(url: str) -> subprocess.Popen:
 
 def fan_out(url: str, n: int) -> dict:
     """Seconds from trigger to all ``n`` children finished; the parent run's own share; the set-based UPDATE."""
-    from shared import history
-    from shared.runtime import start
-    from shared.settings import load_settings
-    from shared.trigger import trigger_job
+    from dramaturg.shared import history
+    from dramaturg.shared.runtime import start
+    from dramaturg.shared.settings import load_settings
+    from dramaturg.shared.trigger import trigger_job
 
     systems.scalar(url, "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
                         f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users")

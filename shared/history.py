@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg2.extras import Json, RealDictCursor
 
-from shared.sql import queries
+from dramaturg.shared.sql import queries
 
 SQL = queries("history")
 

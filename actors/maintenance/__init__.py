@@ -1,3 +1,3 @@
 """Built-in housekeeping jobs: history and queue retention."""
 
-from actors.maintenance import prune_history, prune_queue  # noqa: F401
+from dramaturg.actors.maintenance import prune_history, prune_queue  # noqa: F401

@@ -1,3 +1,3 @@
 """The task app's jobs: recurring task instances, reminder delivery, overdue scan."""
 
-from actors.tasks import overdue, recurring, reminders, tables  # noqa: F401
+from dramaturg.actors.tasks import overdue, recurring, reminders, tables  # noqa: F401

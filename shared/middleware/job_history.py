@@ -17,10 +17,10 @@ import traceback as tb
 
 from dramatiq import Middleware
 
-from shared import history
-from shared.db import retry_through_outage
-from shared.context import RunInfo, current_run, reset_run, set_run
-from shared.redact import redact
+from dramaturg.shared import history
+from dramaturg.shared.db import retry_through_outage
+from dramaturg.shared.context import RunInfo, current_run, reset_run, set_run
+from dramaturg.shared.redact import redact
 
 logger = logging.getLogger(__name__)
 

@@ -20,13 +20,13 @@ def _env(db_url: str, **extra) -> dict:
 
 
 def dramaturg(db_url: str, *args: str, timeout: float = 60, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "shared.cli", *args], env=_env(db_url, **extra),
+    return subprocess.run([sys.executable, "-m", "dramaturg", *args], env=_env(db_url, **extra),
                           capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture
 def worker_process(db_url):
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker", "--threads", "2"],
+    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "worker", "--threads", "2"],
                             env=_env(db_url, DRAMATURG_RETRY_BASE_SECONDS="0.01"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     yield proc
@@ -148,7 +148,7 @@ def test_dramaturg_now_runs_the_command_at_that_instant_and_warns(db_url, raw):
 def test_worker_waits_for_an_unreachable_database_instead_of_crashing():
     # Given a worker pointed at a database that is not there
     url = "postgresql://app:hunter2-secret@127.0.0.1:1/app"
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "worker"], env=_env(url), stdout=subprocess.DEVNULL,
+    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "worker"], env=_env(url), stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True)
     lines: list[str] = []
     import threading

@@ -43,7 +43,7 @@ def _succeeded_jobs(db_url: str) -> set[str]:
 def test_up_demo_delivers_to_the_sink_runs_decay_and_deliver_and_stops_cleanly_on_ctrl_c(empty_db_url, tmp_path):
     # Given an empty database and `dramaturg up --demo` in its own process group
     log = open(tmp_path / "up.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "shared.cli", "up", "--demo"], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "up", "--demo"], cwd=ROOT,
                             env=_env(empty_db_url, tmp_path), stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     sink_log = tmp_path / "demo-telegram.log"

@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 
 import psycopg2
 
-from shared.jobs import JOBS, env_name
+from dramaturg.shared.jobs import JOBS, env_name
 from tests.conftest import T0
 from tests.support.http_sink import HttpSink, Recorded, Reply
 from tests.support.waiting import wait_until

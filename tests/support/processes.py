@@ -23,7 +23,7 @@ def dramaturg_env(db_url: str, **extra: str) -> dict[str, str]:
 
 
 class DramaturgProcess:
-    """``python -m shared.cli <args>`` with its output in ``log_dir``."""
+    """``python -m dramaturg <args>`` with its output in ``log_dir``."""
 
     def __init__(self, args: list[str], env: dict[str, str], log_dir: Path, name: str) -> None:
         self.args, self.env, self.name = args, env, name
@@ -35,7 +35,7 @@ class DramaturgProcess:
         log = open(self.log_path, "a")
         log.write(f"--- start #{self.starts + 1} ---\n")
         log.flush()
-        self.proc = subprocess.Popen([sys.executable, "-m", "shared.cli", *self.args], env=self.env,
+        self.proc = subprocess.Popen([sys.executable, "-m", "dramaturg", *self.args], env=self.env,
                                      stdout=log, stderr=subprocess.STDOUT)
         log.close()
         self.starts += 1

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 import psycopg2
 import pytest
 
-from actors.tasks.recurring import create_next_instance
-from shared.trigger import trigger_job, wait_for_run
+from dramaturg.actors.tasks.recurring import create_next_instance
+from dramaturg.shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.tasks.conftest import one, rows
 from tests.support.waiting import wait_until

@@ -21,7 +21,7 @@ import periodiq
 import pytest
 from croniter import croniter
 
-from scheduler.cron import CronExpr, as_cron, cron
+from dramaturg.scheduler.cron import CronExpr, as_cron, cron
 
 UTC = timezone.utc
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)

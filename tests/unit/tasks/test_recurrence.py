@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actors.tasks.recurrence import next_due
+from dramaturg.actors.tasks.recurrence import next_due
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")

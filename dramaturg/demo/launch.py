@@ -1,6 +1,6 @@
 """``dramaturg up --demo``: seed the game, start the sink and the narrator, and give the children a fast clock.
 
-When: once, by ``cmd_up`` in shared/cli.py, after migrating. :meth:`Demo.prepare`
+When: once, by ``cmd_up`` in dramaturg/cli.py, after migrating. :meth:`Demo.prepare`
 picks the demo's timeline (22:50 UTC of the demo day, ``DRAMATURG_CLOCK_RATE``
 times faster, 60 by default: a clock minute per real second), seeds it, starts
 the Telegram-compatible sink unless ``TELEGRAM_BOT_TOKEN`` is set, and returns
@@ -9,7 +9,7 @@ cleanup once by hand, like ``dramaturg trigger cleanup``, before any deliver
 tick exists, so the event left over from "while the app was down" is failed as
 stale instead of being sent 30 hours late.
 
-Idempotency key: the seed's (see shared/demo/seed.py); the timeline moves to a
+Idempotency key: the seed's (see dramaturg/demo/seed.py); the timeline moves to a
 later evening when the database already played one.
 """
 
@@ -22,10 +22,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from shared.clock import OffsetClock
-from shared.demo.seed import demo_start, names_by_chat, seed
-from shared.demo.telegram_sink import TelegramSink
-from shared.demo.watch import Narrator
+from dramaturg.shared.clock import OffsetClock
+from dramaturg.demo.seed import demo_start, names_by_chat, seed
+from dramaturg.demo.telegram_sink import TelegramSink
+from dramaturg.demo.watch import Narrator
 
 logger = logging.getLogger("dramaturg.demo")
 DEFAULT_RATE = 60.0
@@ -40,7 +40,7 @@ class Demo:
 
     @classmethod
     def prepare(cls, runtime) -> Demo:
-        from shared.runtime import start as start_runtime
+        from dramaturg.shared.runtime import start as start_runtime
 
         settings = runtime.settings
         rate = settings.clock_rate if settings.clock_rate != 1 else DEFAULT_RATE
@@ -70,7 +70,7 @@ class Demo:
         return open(path, "a", encoding="utf-8")
 
     def before_scheduler(self, timeout: float = 30.0) -> None:
-        from shared.trigger import trigger_job, wait_for_run
+        from dramaturg.shared.trigger import trigger_job, wait_for_run
 
         run_id = trigger_job(self.runtime, "cleanup", at=self.start)
         try:

@@ -17,15 +17,15 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
-from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
+from dramaturg.shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
 
 logger = logging.getLogger("dramaturg")
 
 
 def _runtime(args, *, import_actors: bool = True):
-    from shared.logging_setup import configure_logging
-    from shared.runtime import start
-    from shared.settings import load_settings
+    from dramaturg.shared.logging_setup import configure_logging
+    from dramaturg.shared.runtime import start
+    from dramaturg.shared.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings, logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
@@ -33,20 +33,20 @@ def _runtime(args, *, import_actors: bool = True):
 
 
 def _schedule(runtime):
-    from scheduler.schedule import build_schedule
+    from dramaturg.scheduler.schedule import build_schedule
 
     return build_schedule(runtime.settings)
 
 
 def _wait_for_db(runtime) -> None:
-    from shared.db import check_connection, retry_until_available
+    from dramaturg.shared.db import check_connection, retry_until_available
 
     retry_until_available(lambda: check_connection(runtime.engine), what="waiting for the database")
 
 
 # --- commands --------------------------------------------------------------------------
 def cmd_migrate(args) -> int:
-    from shared.migrate import upgrade
+    from dramaturg.shared.migrate import upgrade
 
     runtime = _runtime(args, import_actors=False)
     _wait_for_db(runtime)
@@ -76,7 +76,7 @@ def cmd_worker(args) -> int:
 
 
 def cmd_scheduler(args) -> int:
-    from scheduler.runner import Scheduler
+    from dramaturg.scheduler.runner import Scheduler
 
     runtime = _runtime(args)
     table = _schedule(runtime)
@@ -93,20 +93,20 @@ def cmd_scheduler(args) -> int:
 def cmd_up(args) -> int:
     """Migrate, then run workers and the scheduler as child processes until Ctrl-C."""
     runtime = _runtime(args, import_actors=False)
-    from shared.migrate import upgrade
+    from dramaturg.shared.migrate import upgrade
 
     _wait_for_db(runtime)
     upgrade(runtime.url)
     env = dict(os.environ, DATABASE_URL=runtime.url)
     demo = None
     if getattr(args, "demo", False):
-        from shared.demo.launch import Demo
+        from dramaturg.demo.launch import Demo
 
         demo = Demo.prepare(runtime)
         env.update(demo.env)
     # The demo sends children's logs to files so the terminal shows deliveries, not tick logs.
     out = (lambda name: {"stdout": demo.child_output(name), "stderr": subprocess.STDOUT}) if demo else (lambda name: {})
-    exe = [sys.executable, "-m", "shared.cli"]
+    exe = [sys.executable, "-m", "dramaturg"]
     procs = [subprocess.Popen(exe + ["worker"], env=env, **out("worker"))
              for _ in range(runtime.settings.worker_processes)]
     if demo:
@@ -132,7 +132,7 @@ def cmd_up(args) -> int:
     if demo:
         demo.stop()
     if not runtime.settings.database_url:
-        from shared.embedded import stop_embedded
+        from dramaturg.shared.embedded import stop_embedded
 
         stop_embedded(runtime.settings.data_dir)
     logger.info("dramaturg stopped")
@@ -140,7 +140,7 @@ def cmd_up(args) -> int:
 
 
 def cmd_trigger(args) -> int:
-    from shared.trigger import trigger_job, wait_for_run
+    from dramaturg.shared.trigger import trigger_job, wait_for_run
 
     try:
         job_args = _parse_kv(args.arg)
@@ -173,7 +173,7 @@ def cmd_trigger(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from shared import history
+    from dramaturg.shared import history
 
     runtime = _runtime(args)
     since = _parse_since(args.since, runtime.clock.now()) if args.since else None
@@ -183,16 +183,16 @@ def cmd_history(args) -> int:
     if args.json:
         print(json.dumps(rows, default=str, indent=2))
         return 0
-    from shared.cli_views import history_table
+    from dramaturg.cli_views import history_table
 
     history_table(rows)
     return 0
 
 
 def cmd_status(args) -> int:
-    from shared import history
-    from shared.cli_views import status_view
-    from shared.sql import queries
+    from dramaturg.shared import history
+    from dramaturg.cli_views import status_view
+    from dramaturg.shared.sql import queries
 
     runtime = _runtime(args)
     table = _schedule(runtime)
@@ -224,7 +224,7 @@ def cmd_schedule(args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    from shared.cli_views import schedule_table
+    from dramaturg.cli_views import schedule_table
 
     schedule_table(rows)
     return 0
@@ -262,7 +262,7 @@ def _parse_since(text: str, now: datetime) -> datetime:
 
 
 def _masked(url: str) -> str:
-    from shared.db import mask_url
+    from dramaturg.shared.db import mask_url
 
     return mask_url(url)
 
@@ -309,7 +309,7 @@ COMMANDS = {"up": cmd_up, "worker": cmd_worker, "scheduler": cmd_scheduler, "mig
 
 
 def main(argv: list[str] | None = None) -> int:
-    from shared.db import translate_errors
+    from dramaturg.shared.db import translate_errors
 
     args = build_parser().parse_args(argv)
     try:

@@ -4,7 +4,7 @@ When: ``dramaturg up --demo`` runs it in a daemon thread of its own process,
 polling about once a real second until stopped. It only reads: decay rows,
 events that ended without a delivery (stale, cancelled, failed), processed
 conversations, registrations removed, and daily recaps. Deliveries themselves
-are shown by the sink (shared/demo/telegram_sink.py).
+are shown by the sink (dramaturg/demo/telegram_sink.py).
 
 Idempotency key: each row's id, remembered in memory, so nothing is printed twice.
 """
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
 
-from actors.game.tables import conversations, daily_summaries, registrations, scheduled_events, score_history
-from shared.demo.seed import CAST, player_id
+from dramaturg.actors.game.tables import conversations, daily_summaries, registrations, scheduled_events, score_history
+from dramaturg.demo.seed import CAST, player_id
 
 logger = logging.getLogger(__name__)
 NAMES = {player_id(p.key): p.name for p in CAST}
