@@ -23,11 +23,33 @@ DEFAULT_OUT = str(systems.ROOT / "bench" / "RESULTS.md")
 def sizes(quick: bool) -> dict:
     if quick:
         # smaller backlogs and windows, no 30 s-lease rescue: about 5 minutes
-        return {"single": 1000, "bulk": 100_000, "bulk_oneby": 5_000, "drain": 5_000, "steady_s": 5, "latency_s": 8,
-                "backlogs": [100_000], "fanout": 10_000, "runs": 1, "once": 1, "rescue30": False}
+        return {
+            "single": 1000,
+            "bulk": 100_000,
+            "bulk_oneby": 5_000,
+            "drain": 5_000,
+            "steady_s": 5,
+            "latency_s": 8,
+            "backlogs": [100_000],
+            "fanout": 10_000,
+            "runs": 1,
+            "once": 1,
+            "rescue30": False,
+        }
     # footprint, rescue and the 100k fan-out run once (minutes each); the rest `runs` times
-    return {"single": 3000, "bulk": 100_000, "bulk_oneby": 20_000, "drain": 10_000, "steady_s": 10, "latency_s": 15,
-            "backlogs": [100_000, 1_000_000], "fanout": 100_000, "runs": 3, "once": 1, "rescue30": True}
+    return {
+        "single": 3000,
+        "bulk": 100_000,
+        "bulk_oneby": 20_000,
+        "drain": 10_000,
+        "steady_s": 10,
+        "latency_s": 15,
+        "backlogs": [100_000, 1_000_000],
+        "fanout": 100_000,
+        "runs": 3,
+        "once": 1,
+        "rescue30": True,
+    }
 
 
 def repeat(label: str, runs: int, server: str, system: str, fn) -> list:
@@ -52,7 +74,9 @@ def main(argv=None) -> None:
     parser.add_argument("--runs", type=int, help="repetitions per figure (default 3, quick 1)")
     parser.add_argument("--server", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--only", help="comma-separated figure names to run")
-    parser.add_argument("--out", default=DEFAULT_OUT, help="with --only, RESULTS.md is written only to an explicit --out")
+    parser.add_argument(
+        "--out", default=DEFAULT_OUT, help="with --only, RESULTS.md is written only to an explicit --out"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
     size = sizes(args.quick)

@@ -22,14 +22,27 @@ FINAL = ("succeeded", "failed", "skipped")
 
 
 def _start_worker(url: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job",
-           "DRAMATURG_WORKER_THREADS": str(THREADS), "DRAMATURG_POLL_SECONDS": "0.2"}
-    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "worker"], cwd=systems.ROOT, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DRAMATURG_ACTOR_MODULES": "bench.fanout_job",
+        "DRAMATURG_WORKER_THREADS": str(THREADS),
+        "DRAMATURG_POLL_SECONDS": "0.2",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dramaturg", "worker"],
+        cwd=systems.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     # ready when its consumers LISTEN (they claim right after)
-    while not systems.scalar(url, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                  "AND application_name = 'dramaturg-listen'"):
+    while not systems.scalar(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = 'dramaturg-listen'",
+    ):
         if time.monotonic() > deadline or proc.poll() is not None:
             proc.kill()
             raise RuntimeError("the dramaturg worker did not start")
@@ -44,8 +57,11 @@ def fan_out(url: str, n: int) -> dict:
     from dramaturg.shared.settings import load_settings
     from dramaturg.shared.trigger import trigger_job
 
-    systems.scalar(url, "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
-                        f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users")
+    systems.scalar(
+        url,
+        "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
+        f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users",
+    )
     runtime = start(load_settings({"DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job"}))
     proc = _start_worker(url)
     try:
@@ -76,5 +92,10 @@ def fan_out(url: str, n: int) -> dict:
         cur.execute("UPDATE bench_users SET score = score * 0.9")
     setbased = time.perf_counter() - t
     conn.close()
-    return {"fan_out_s": fan, "parent_s": (row["duration_ms"] or 0) / 1000, "set_update_s": setbased,
-            "children_per_s": n / fan, "changed": changed}
+    return {
+        "fan_out_s": fan,
+        "parent_s": (row["duration_ms"] or 0) / 1000,
+        "set_update_s": setbased,
+        "children_per_s": n / fan,
+        "changed": changed,
+    }

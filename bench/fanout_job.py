@@ -30,8 +30,14 @@ def decay_user(ctx: ItemContext, payload: BenchUser) -> int:
     return ctx.session.execute(DECAY_ONE, {"id": payload.user_id}).rowcount
 
 
-@cron_job("bench-decay", schedule="0 * * * *", actor_name="bench.decay", period="hour", enabled=False,
-          description="benchmark: decay every bench user's score, one child per user")
+@cron_job(
+    "bench-decay",
+    schedule="0 * * * *",
+    actor_name="bench.decay",
+    period="hour",
+    enabled=False,
+    description="benchmark: decay every bench user's score, one child per user",
+)
 def decay(ctx: JobContext) -> int:
     ids = ctx.session.execute(USERS).scalars()
     return ctx.fan_out(decay_user, ((str(i), {"user_id": i}) for i in ids))

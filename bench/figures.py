@@ -63,9 +63,13 @@ def raw_multirow_insert(url: str, n: int) -> float:
     t = time.perf_counter()
     rows = _encoded(url, n)
     with conn.cursor() as cur:
-        execute_values(cur, "INSERT INTO dramatiq.queue (message_id, queue_name, state, message) VALUES %s",
-                       [(a, b, "queued", c) for a, b, c in rows],
-                       template="(%s::uuid, %s, %s::dramatiq.state, %s::jsonb)", page_size=BATCH)
+        execute_values(
+            cur,
+            "INSERT INTO dramatiq.queue (message_id, queue_name, state, message) VALUES %s",
+            [(a, b, "queued", c) for a, b, c in rows],
+            template="(%s::uuid, %s, %s::dramatiq.state, %s::jsonb)",
+            page_size=BATCH,
+        )
     rate = n / (time.perf_counter() - t)
     conn.close()
     return rate
@@ -80,8 +84,10 @@ def raw_copy(url: str, n: int) -> float:
     rows = _encoded(url, n)
     with conn.cursor() as cur:
         for i in range(0, n, BATCH):
-            text = "".join(f"{a}\t{b}\tqueued\t{c.replace(chr(92), chr(92) * 2)}\n" for a, b, c in rows[i:i + BATCH])
-            cur.copy_expert("COPY dramatiq.queue (message_id, queue_name, state, message) FROM STDIN", io.StringIO(text))
+            text = "".join(f"{a}\t{b}\tqueued\t{c.replace(chr(92), chr(92) * 2)}\n" for a, b, c in rows[i : i + BATCH])
+            cur.copy_expert(
+                "COPY dramatiq.queue (message_id, queue_name, state, message) FROM STDIN", io.StringIO(text)
+            )
             conn.commit()
     rate = n / (time.perf_counter() - t)
     conn.close()
@@ -113,10 +119,13 @@ def raw_claim_ack(url: str, n: int, batch: int = 100) -> float:
     t = time.perf_counter()
     with conn.cursor() as cur:
         while done < n:
-            cur.execute("WITH next AS (SELECT message_id FROM dramatiq.queue WHERE queue_name = 'bench' AND state = 'queued' "
-                        "ORDER BY priority, eta LIMIT %s FOR UPDATE SKIP LOCKED) "
-                        "UPDATE dramatiq.queue q SET state = 'consumed' FROM next WHERE q.message_id = next.message_id "
-                        "RETURNING q.message_id, q.message", (batch,))
+            cur.execute(
+                "WITH next AS (SELECT message_id FROM dramatiq.queue WHERE queue_name = 'bench' AND state = 'queued' "
+                "ORDER BY priority, eta LIMIT %s FOR UPDATE SKIP LOCKED) "
+                "UPDATE dramatiq.queue q SET state = 'consumed' FROM next WHERE q.message_id = next.message_id "
+                "RETURNING q.message_id, q.message",
+                (batch,),
+            )
             ids = [r[0] for r in cur.fetchall()]
             conn.commit()
             cur.execute("UPDATE dramatiq.queue SET state = 'done' WHERE message_id = ANY(%s::uuid[])", (ids,))

@@ -54,8 +54,18 @@ def _fill_redis(url: str, n: int) -> None:
         pipe = client.pipeline(transaction=False)
         for i in range(start, min(n, start + 10_000)):
             mid = str(uuid.uuid4())
-            body = json.dumps({"queue_name": systems.QUEUE, "actor_name": "bench.noop", "args": [i], "kwargs": {},
-                               "options": {}, "message_id": mid, "message_timestamp": now}, separators=(",", ":"))
+            body = json.dumps(
+                {
+                    "queue_name": systems.QUEUE,
+                    "actor_name": "bench.noop",
+                    "args": [i],
+                    "kwargs": {},
+                    "options": {},
+                    "message_id": mid,
+                    "message_timestamp": now,
+                },
+                separators=(",", ":"),
+            )
             pipe.hset(f"{namespace}:{systems.QUEUE}.msgs", mid, body)
             pipe.rpush(f"{namespace}:{systems.QUEUE}", mid)
         pipe.execute()
@@ -95,7 +105,7 @@ def rescue(system: str, url: str, lease: float, timeout: float) -> float | None:
     broker, actor = systems.build(system, url, lease=lease)
     messages = [actor.message(i) for i in range(50_000)]
     for i in range(0, len(messages), 1000):
-        systems.prefill(system, broker, messages[i:i + 1000])
+        systems.prefill(system, broker, messages[i : i + 1000])
     w = WorkerProcess(system, url, lease=lease)
     w.wait(lambda s: s and s["count"] >= 100, 60)
     # Freeze the worker, then kill it only while it holds claimed rows: a no-op
@@ -111,8 +121,11 @@ def rescue(system: str, url: str, lease: float, timeout: float) -> float | None:
     w.kill9()
     with worker(system, url, lease=lease):
         while time.monotonic() - killed < timeout:
-            left = systems.scalar(url, "SELECT count(*) FROM dramatiq.queue WHERE message_id = ANY(%s::uuid[]) "
-                                       "AND state <> 'done'", (held,))
+            left = systems.scalar(
+                url,
+                "SELECT count(*) FROM dramatiq.queue WHERE message_id = ANY(%s::uuid[]) AND state <> 'done'",
+                (held,),
+            )
             if left == 0:
                 return time.monotonic() - killed
             time.sleep(0.1)

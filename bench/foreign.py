@@ -99,8 +99,11 @@ class Client:
 
 def run_worker(system: str, url: str, threads: int, on_job, stop) -> None:
     """Run the system's own worker with ``threads`` concurrent jobs until ``stop`` (a threading.Event) is set."""
-    asyncio.run(_pgqueuer_worker(url, threads, on_job, stop) if system == "pgqueuer"
-                else _procrastinate_worker(url, threads, on_job, stop))
+    asyncio.run(
+        _pgqueuer_worker(url, threads, on_job, stop)
+        if system == "pgqueuer"
+        else _procrastinate_worker(url, threads, on_job, stop)
+    )
 
 
 async def _until(stop) -> None:
@@ -131,8 +134,11 @@ async def _pgqueuer_worker(url: str, threads: int, on_job, stop) -> None:
 async def _procrastinate_worker(url: str, threads: int, on_job, stop) -> None:
     app = _procrastinate_app(url, on_job)
     async with app.open_async():
-        runner = asyncio.create_task(app.run_worker_async(queues=["bench"], concurrency=threads, wait=True,
-                                                          install_signal_handlers=False, delete_jobs="never"))
+        runner = asyncio.create_task(
+            app.run_worker_async(
+                queues=["bench"], concurrency=threads, wait=True, install_signal_handlers=False, delete_jobs="never"
+            )
+        )
         await _until(stop)
         runner.cancel()
         try:

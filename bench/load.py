@@ -78,8 +78,7 @@ def steady(system: str, url: str, seconds: float) -> dict:
         b = w.stats()
         produced = finish()
         elapsed = time.monotonic() - begin
-    return {"processed_per_s": (b["count"] - a["count"]) / (b["now"] - a["now"]),
-            "produced_per_s": produced / elapsed}
+    return {"processed_per_s": (b["count"] - a["count"]) / (b["now"] - a["now"]), "produced_per_s": produced / elapsed}
 
 
 def latency(system: str, url: str, seconds: float, rate: float = 50.0) -> dict:

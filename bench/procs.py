@@ -21,8 +21,18 @@ class WorkerProcess:
         fd, self.stats_path = tempfile.mkstemp(prefix="bench-stats-", suffix=".json")
         os.close(fd)
         os.unlink(self.stats_path)
-        cmd = [sys.executable, "-m", "bench.worker", system, url, self.stats_path, "--threads", str(THREADS),
-               "--lease", str(lease)] + (["--latency"] if latency else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "bench.worker",
+            system,
+            url,
+            self.stats_path,
+            "--threads",
+            str(THREADS),
+            "--lease",
+            str(lease),
+        ] + (["--latency"] if latency else [])
         self.proc = subprocess.Popen(cmd, cwd=systems.ROOT, stderr=subprocess.DEVNULL)
         self.wait(lambda s: s is not None, 60)
 

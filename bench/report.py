@@ -13,7 +13,16 @@ from bench import systems
 
 
 def _versions() -> str:
-    names = ("dramatiq", "dramatiq-pg", "psycopg2-binary", "SQLAlchemy", "redis", "pgqueuer", "procrastinate", "psycopg")
+    names = (
+        "dramatiq",
+        "dramatiq-pg",
+        "psycopg2-binary",
+        "SQLAlchemy",
+        "redis",
+        "pgqueuer",
+        "procrastinate",
+        "psycopg",
+    )
     out = []
     for name in names:
         try:
@@ -49,8 +58,10 @@ def _table(results: dict) -> list[str]:
         rows.append(f"| {label} | " + " | ".join(cells) + " |")
 
     row("single enqueue /s", "single_enqueue")
-    row(f"bulk enqueue /s ({size['bulk']:,}; stock, redis: one-by-one over {size['bulk_oneby']:,}; raw: COPY)",
-        "bulk_enqueue")
+    row(
+        f"bulk enqueue /s ({size['bulk']:,}; stock, redis: one-by-one over {size['bulk_oneby']:,}; raw: COPY)",
+        "bulk_enqueue",
+    )
     row("  raw multi-row INSERT … VALUES (10,000 rows each) /s", "bulk_enqueue_values")
     row(f"drain /s of a {size['drain']:,} backlog (raw: 1 thread, claim 100 + ack)", "drain")
     row("steady processed /s with a concurrent producer", "steady", "processed_per_s")
@@ -87,38 +98,77 @@ def _bars(results: dict) -> list[tuple[str, str, str]]:
         return max(vals) if vals else (None, None)
 
     bars = []
-    for fig, key, label, rivals in (("drain", None, "drain", ("pgqueuer", "procrastinate")),
-                                    ("steady", "processed_per_s", "steady", ("pgqueuer", "procrastinate", "redis"))):
+    for fig, key, label, rivals in (
+        ("drain", None, "drain", ("pgqueuer", "procrastinate")),
+        ("steady", "processed_per_s", "steady", ("pgqueuer", "procrastinate", "redis")),
+    ):
         d, s_ = med(fig, "dramaturg", key), med(fig, "stock", key)
-        bars.append((f"{label} ≥ 10× stock dramatiq-pg", f"{x(d, s_)} ({_n(d)} vs {_n(s_)} /s)",
-                     verdict(d / s_ >= 10 if d and s_ else None)))
+        bars.append(
+            (
+                f"{label} ≥ 10× stock dramatiq-pg",
+                f"{x(d, s_)} ({_n(d)} vs {_n(s_)} /s)",
+                verdict(d / s_ >= 10 if d and s_ else None),
+            )
+        )
         b, who = best(fig, rivals, key)
-        bars.append((f"{label} ahead of the best of {' / '.join(rivals)}", f"{_n(d)} vs {who} {_n(b)} /s",
-                     verdict(d > b if d and b else None)))
+        bars.append(
+            (
+                f"{label} ahead of the best of {' / '.join(rivals)}",
+                f"{_n(d)} vs {who} {_n(b)} /s",
+                verdict(d > b if d and b else None),
+            )
+        )
     d, s_ = med("bulk_enqueue", "dramaturg"), med("bulk_enqueue", "stock")
     copy, values = med("bulk_enqueue", "raw"), med("bulk_enqueue_values", "raw")
-    bars.append((f"bulk {size['bulk']:,} ≥ 50× stock's one-by-one send", x(d, s_), verdict(d / s_ >= 50 if d and s_ else None)))
-    bars.append(("bulk within 1.5× of the raw multi-row insert",
-                 f"raw COPY / dramaturg = {copy / d:.2f}×; raw INSERT … VALUES / dramaturg = {values / d:.2f}×"
-                 if d and copy and values else "n/a",
-                 verdict(max(copy or 0, values or 0) / d <= 1.5 if d and (copy or values) else None)))
+    bars.append(
+        (f"bulk {size['bulk']:,} ≥ 50× stock's one-by-one send", x(d, s_), verdict(d / s_ >= 50 if d and s_ else None))
+    )
+    bars.append(
+        (
+            "bulk within 1.5× of the raw multi-row insert",
+            f"raw COPY / dramaturg = {copy / d:.2f}×; raw INSERT … VALUES / dramaturg = {values / d:.2f}×"
+            if d and copy and values
+            else "n/a",
+            verdict(max(copy or 0, values or 0) / d <= 1.5 if d and (copy or values) else None),
+        )
+    )
     fo = F.get("fan_out", {}).get("dramaturg") or []
     fan, setb = med("fan_out", "dramaturg", "fan_out_s"), med("fan_out", "dramaturg", "set_update_s")
-    bars.append((f"per-user decay fan-out of {size['fanout']:,} within 10× of the set-based UPDATE",
-                 f"{fan:.1f} s vs {setb:.2f} s = {x(fan, setb)}" if fo else "n/a", verdict(fan / setb <= 10 if fo else None)))
+    bars.append(
+        (
+            f"per-user decay fan-out of {size['fanout']:,} within 10× of the set-based UPDATE",
+            f"{fan:.1f} s vs {setb:.2f} s = {x(fan, setb)}" if fo else "n/a",
+            verdict(fan / setb <= 10 if fo else None),
+        )
+    )
     d, s_ = med("latency", "dramaturg", "p99"), med("latency", "stock", "p99")
-    bars.append(("latency p99 at 50 msg/s ≤ stock's", f"{d:.1f} ms vs {s_:.1f} ms" if d and s_ else "n/a",
-                 verdict(d <= s_ if d and s_ else None)))
+    bars.append(
+        (
+            "latency p99 at 50 msg/s ≤ stock's",
+            f"{d:.1f} ms vs {s_:.1f} ms" if d and s_ else "n/a",
+            verdict(d <= s_ if d and s_ else None),
+        )
+    )
     top = size["backlogs"][-1]
     e, b = med("footprint", "dramaturg", "rss_0"), med("footprint", "dramaturg", f"rss_{top}")
-    bars.append((f"RSS with {top:,} queued ≤ 1.2× RSS empty", f"{x(b, e)} ({b and round(b)} vs {e and round(e)} MiB)",
-                 verdict(b / e <= 1.2 if b and e else None)))
+    bars.append(
+        (
+            f"RSS with {top:,} queued ≤ 1.2× RSS empty",
+            f"{x(b, e)} ({b and round(b)} vs {e and round(e)} MiB)",
+            verdict(b / e <= 1.2 if b and e else None),
+        )
+    )
     lk = max((med("footprint", "dramaturg", f"locks_{n}") or 0) for n in [0] + size["backlogs"])
     bars.append(("advisory locks ≤ worker threads (8)", f"at most {lk:.0f}", verdict(lk <= 8)))
     r30, r5 = med("rescue", "dramaturg"), med("rescue_lease5", "dramaturg")
     shown = ", ".join(f"{r:.1f} s (lease {lease})" for r, lease in ((r30, 30), (r5, 5)) if r)
-    bars.append(("rescue after kill -9 ≤ lease + 5 s", shown or "n/a",
-                 verdict(all(checks) if (checks := [r <= lim for r, lim in ((r30, 35), (r5, 10)) if r]) else None)))
+    bars.append(
+        (
+            "rescue after kill -9 ≤ lease + 5 s",
+            shown or "n/a",
+            verdict(all(checks) if (checks := [r <= lim for r, lim in ((r30, 35), (r5, 10)) if r]) else None),
+        )
+    )
     return bars
 
 
@@ -127,12 +177,14 @@ def _fanout_line(results: dict) -> str:
     if not fo:
         return "Fan-out: not measured."
     f = fo[len(fo) // 2]
-    return (f"Fan-out end to end through the platform (a `@cron_job` triggered with `trigger_job`, "
-            f"{results['size']['fanout']:,} `@item_actor` children each doing a one-row UPDATE in its own transaction, "
-            f"job_history rows for the run and every child, one `dramaturg worker` with 8 threads): "
-            f"{f['fan_out_s']:.1f} s ({f['children_per_s']:,.0f} children/s; the parent's select + enqueue: "
-            f"{f['parent_s']:.1f} s; rows changed: {f['changed']:,}); the same change as one set-based UPDATE: "
-            f"{f['set_update_s']:.2f} s.")
+    return (
+        f"Fan-out end to end through the platform (a `@cron_job` triggered with `trigger_job`, "
+        f"{results['size']['fanout']:,} `@item_actor` children each doing a one-row UPDATE in its own transaction, "
+        f"job_history rows for the run and every child, one `dramaturg worker` with 8 threads): "
+        f"{f['fan_out_s']:.1f} s ({f['children_per_s']:,.0f} children/s; the parent's select + enqueue: "
+        f"{f['parent_s']:.1f} s; rows changed: {f['changed']:,}); the same change as one set-based UPDATE: "
+        f"{f['set_update_s']:.2f} s."
+    )
 
 
 def write(path: str, results: dict, server: str = "postgresql://postgres@127.0.0.1:5432/postgres") -> None:

@@ -91,8 +91,9 @@ def build(system: str, url: str, *, threads: int = 8, lease: float = 30.0):
         from dramaturg.shared.postgres_broker import PostgresBroker
         from dramaturg.shared.settings import load_settings
 
-        settings = load_settings({"DATABASE_URL": url, "DRAMATURG_LEASE_SECONDS": str(lease),
-                                  "DRAMATURG_WORKER_THREADS": str(threads)})
+        settings = load_settings(
+            {"DATABASE_URL": url, "DRAMATURG_LEASE_SECONDS": str(lease), "DRAMATURG_WORKER_THREADS": str(threads)}
+        )
         broker = PostgresBroker(middleware=middleware())
         broker.bind(engine=make_engine(url, pool_size=threads + 4), clock=SystemClock(), settings=settings)
     elif system == "redis":
@@ -119,8 +120,12 @@ def bulk_insert_stock(url: str, messages) -> None:
 
     conn = admin(url)
     with conn.cursor() as cur:
-        execute_values(cur, "INSERT INTO dramatiq.queue (queue_name, message_id, state, message) VALUES %s",
-                       [(m.queue_name, m.message_id, "queued", Json(m.asdict())) for m in messages], page_size=5000)
+        execute_values(
+            cur,
+            "INSERT INTO dramatiq.queue (queue_name, message_id, state, message) VALUES %s",
+            [(m.queue_name, m.message_id, "queued", Json(m.asdict())) for m in messages],
+            page_size=5000,
+        )
     conn.close()
 
 
@@ -130,7 +135,7 @@ def prefill(system: str, broker, messages) -> None:
         bulk_insert_stock(broker_url(broker), messages)
     elif system == "dramaturg":
         for i in range(0, len(messages), 10_000):
-            broker.enqueue_many(messages[i:i + 10_000])
+            broker.enqueue_many(messages[i : i + 10_000])
     else:
         for m in messages:
             broker.enqueue(m)
@@ -165,5 +170,8 @@ def pending(system: str, url: str) -> int:
 
 
 def advisory_locks(url: str) -> int:
-    return scalar(url, "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                       "WHERE l.locktype = 'advisory' AND d.datname = current_database()")
+    return scalar(
+        url,
+        "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+        "WHERE l.locktype = 'advisory' AND d.datname = current_database()",
+    )

@@ -51,8 +51,13 @@ def rss_kb() -> int:
 
 def write_stats(path: str, counter: Counter, started: float) -> None:
     with counter.lock:
-        data = {"count": counter.count, "started": started, "now": time.time(), "rss_kb": rss_kb(),
-                "latencies": list(counter.latencies)}
+        data = {
+            "count": counter.count,
+            "started": started,
+            "now": time.time(),
+            "rss_kb": rss_kb(),
+            "latencies": list(counter.latencies),
+        }
     tmp = path + ".tmp"
     with open(tmp, "w") as fh:
         json.dump(data, fh)
@@ -104,6 +109,7 @@ def run_foreign(args, counter: Counter, stop: threading.Event) -> None:
         write_stats(args.stats, counter, started)
     runner.join(20)
     write_stats(args.stats, counter, started)
+
 
 if __name__ == "__main__":
     main()

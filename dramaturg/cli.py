@@ -62,12 +62,20 @@ def cmd_worker(args) -> int:
     _schedule(runtime)  # validate job settings before taking work
     _wait_for_db(runtime)
     queues = set(args.queues.split(",")) if args.queues else None
-    worker = dramatiq.Worker(runtime.broker, queues=queues, worker_threads=args.threads or runtime.settings.worker_threads,
-                             worker_timeout=int(runtime.settings.poll_seconds * 1000))
+    worker = dramatiq.Worker(
+        runtime.broker,
+        queues=queues,
+        worker_threads=args.threads or runtime.settings.worker_threads,
+        worker_timeout=int(runtime.settings.poll_seconds * 1000),
+    )
     stop = _stop_on_signals()
     worker.start()
-    logger.info("worker %s consuming %s with %d thread(s)", runtime.broker.worker_id,
-                ", ".join(sorted(queues or runtime.broker.queues)), worker.worker_threads)
+    logger.info(
+        "worker %s consuming %s with %d thread(s)",
+        runtime.broker.worker_id,
+        ", ".join(sorted(queues or runtime.broker.queues)),
+        worker.worker_threads,
+    )
     stop.wait()
     logger.info("stopping worker: finishing in-flight messages (timeout %ds)", args.shutdown_timeout)
     worker.stop(timeout=args.shutdown_timeout * 1000)
@@ -107,8 +115,9 @@ def cmd_up(args) -> int:
     # The demo sends children's logs to files so the terminal shows deliveries, not tick logs.
     out = (lambda name: {"stdout": demo.child_output(name), "stderr": subprocess.STDOUT}) if demo else (lambda name: {})
     exe = [sys.executable, "-m", "dramaturg"]
-    procs = [subprocess.Popen(exe + ["worker"], env=env, **out("worker"))
-             for _ in range(runtime.settings.worker_processes)]
+    procs = [
+        subprocess.Popen(exe + ["worker"], env=env, **out("worker")) for _ in range(runtime.settings.worker_processes)
+    ]
     if demo:
         demo.before_scheduler()  # its first cleanup must run before any deliver tick exists
     procs.append(subprocess.Popen(exe + ["scheduler"], env=env, **out("scheduler")))
@@ -160,8 +169,15 @@ def cmd_trigger(args) -> int:
 
         with Console(stderr=True).status(f"run {run_id} of {args.job}: waiting for it (and its children) to finish…"):
             row = wait_for_run(runtime, run_id, timeout=args.timeout)
-    data = {"run_id": run_id, "job": args.job, "status": row["status"], "items_processed": row["items_processed"],
-            "duration_ms": row["duration_ms"], "error": row["error"], "children": row.get("children", {})}
+    data = {
+        "run_id": run_id,
+        "job": args.job,
+        "status": row["status"],
+        "items_processed": row["items_processed"],
+        "duration_ms": row["duration_ms"],
+        "error": row["error"],
+        "children": row.get("children", {}),
+    }
     text = f"{run_id} {row['status']} items_processed={row['items_processed']} duration_ms={row['duration_ms']}"
     if row.get("children"):
         text += " children=" + ",".join(f"{k}:{v}" for k, v in sorted(row["children"].items()))
@@ -178,8 +194,9 @@ def cmd_history(args) -> int:
     runtime = _runtime(args)
     since = _parse_since(args.since, runtime.clock.now()) if args.since else None
     with runtime.engine.connect() as conn:
-        rows = history.list_runs(conn.connection.dbapi_connection, job=args.job, status=args.status, since=since,
-                                 limit=args.limit)
+        rows = history.list_runs(
+            conn.connection.dbapi_connection, job=args.job, status=args.status, since=since, limit=args.limit
+        )
     if args.json:
         print(json.dumps(rows, default=str, indent=2))
         return 0
@@ -204,12 +221,26 @@ def cmd_status(args) -> int:
             depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
         last = history.last_runs(raw)
         failures = history.failures_since(raw, now - timedelta(hours=24))
-    jobs = [{"job": j.name, "enabled": j.enabled, "schedule": str(j.cron), "timezone": str(j.zone),
-             "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
-             "last_run": last.get(j.name), "failures_24h": failures.get(j.name, 0)} for j in table.values()]
+    jobs = [
+        {
+            "job": j.name,
+            "enabled": j.enabled,
+            "schedule": str(j.cron),
+            "timezone": str(j.zone),
+            "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
+            "last_run": last.get(j.name),
+            "failures_24h": failures.get(j.name, 0),
+        }
+        for j in table.values()
+    ]
     if args.json:
-        print(json.dumps({"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures},
-                         default=str, indent=2))
+        print(
+            json.dumps(
+                {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures},
+                default=str,
+                indent=2,
+            )
+        )
         return 0
     status_view(now, depths, jobs)
     return 0
@@ -218,9 +249,18 @@ def cmd_status(args) -> int:
 def cmd_schedule(args) -> int:
     runtime = _runtime(args)
     now = runtime.clock.now()
-    rows = [{"job": j.name, "schedule": str(j.cron), "enabled": j.enabled, "timezone": str(j.zone),
-             "catch_up": j.catch_up, "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
-             "description": j.spec.description} for j in _schedule(runtime).values()]
+    rows = [
+        {
+            "job": j.name,
+            "schedule": str(j.cron),
+            "enabled": j.enabled,
+            "timezone": str(j.zone),
+            "catch_up": j.catch_up,
+            "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
+            "description": j.spec.description,
+        }
+        for j in _schedule(runtime).values()
+    ]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -276,8 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     u = sub.add_parser("up", help="migrate, then run workers and the scheduler until Ctrl-C")
-    u.add_argument("--demo", action="store_true",
-                   help="seed the chat game's demo data, run on a 60x clock, show deliveries in a local sink")
+    u.add_argument(
+        "--demo",
+        action="store_true",
+        help="seed the chat game's demo data, run on a 60x clock, show deliveries in a local sink",
+    )
     w = sub.add_parser("worker", help="run a worker process")
     w.add_argument("--threads", type=int)
     w.add_argument("--queues", help="comma-separated queues (default: all)")
@@ -304,8 +347,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {"up": cmd_up, "worker": cmd_worker, "scheduler": cmd_scheduler, "migrate": cmd_migrate,
-            "trigger": cmd_trigger, "history": cmd_history, "status": cmd_status, "schedule": cmd_schedule}
+COMMANDS = {
+    "up": cmd_up,
+    "worker": cmd_worker,
+    "scheduler": cmd_scheduler,
+    "migrate": cmd_migrate,
+    "trigger": cmd_trigger,
+    "history": cmd_history,
+    "status": cmd_status,
+    "schedule": cmd_schedule,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,8 +7,14 @@ from rich.table import Table
 from rich.text import Text
 
 console = Console()
-STATUS_STYLE = {"succeeded": "green", "failed": "bold red", "retrying": "yellow", "running": "cyan",
-                "queued": "blue", "skipped": "dim"}
+STATUS_STYLE = {
+    "succeeded": "green",
+    "failed": "bold red",
+    "retrying": "yellow",
+    "running": "cyan",
+    "queued": "blue",
+    "skipped": "dim",
+}
 
 
 def _status(status: str | None) -> Text:
@@ -25,10 +31,19 @@ def history_table(rows: list[dict]) -> None:
     for col in ("id", "job", "actor", "trigger", "status", "try", "started", "ms", "items", "parent", "error"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["id"]), r["job_name"], r["actor_name"], r["trigger"], _status(r["status"]),
-                      str(r["attempt"]), _when(r["started_at"]), str(r["duration_ms"] or "—"),
-                      str(r["items_processed"] if r["items_processed"] is not None else "—"),
-                      str(r["parent_id"] or ""), Text((r["error"] or "")[:80]))
+        table.add_row(
+            str(r["id"]),
+            r["job_name"],
+            r["actor_name"],
+            r["trigger"],
+            _status(r["status"]),
+            str(r["attempt"]),
+            _when(r["started_at"]),
+            str(r["duration_ms"] or "—"),
+            str(r["items_processed"] if r["items_processed"] is not None else "—"),
+            str(r["parent_id"] or ""),
+            Text((r["error"] or "")[:80]),
+        )
     console.print(table)
 
 
@@ -44,11 +59,17 @@ def status_view(now, depths: list[dict], jobs: list[dict]) -> None:
         j.add_column(col)
     for row in jobs:
         last = row["last_run"] or {}
-        j.add_row(row["job"], "yes" if row["enabled"] else "[dim]no[/]", row["schedule"], _when(last.get("started_at")),
-                  _status(last.get("status")), str(last.get("duration_ms") or "—"),
-                  str(last.get("items_processed") if last.get("items_processed") is not None else "—"),
-                  (row["next_run"] or "—")[:19].replace("T", " "),
-                  f"[bold red]{row['failures_24h']}[/]" if row["failures_24h"] else "0")
+        j.add_row(
+            row["job"],
+            "yes" if row["enabled"] else "[dim]no[/]",
+            row["schedule"],
+            _when(last.get("started_at")),
+            _status(last.get("status")),
+            str(last.get("duration_ms") or "—"),
+            str(last.get("items_processed") if last.get("items_processed") is not None else "—"),
+            (row["next_run"] or "—")[:19].replace("T", " "),
+            f"[bold red]{row['failures_24h']}[/]" if row["failures_24h"] else "0",
+        )
     console.print(j)
 
 
@@ -57,6 +78,13 @@ def schedule_table(rows: list[dict]) -> None:
     for col in ("job", "schedule", "timezone", "enabled", "catch-up", "next run (UTC)", "what it does"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["job"], r["schedule"], r["timezone"], "yes" if r["enabled"] else "[dim]no[/]", r["catch_up"],
-                      (r["next_run"] or "—")[:19].replace("T", " "), Text(r["description"]))
+        table.add_row(
+            r["job"],
+            r["schedule"],
+            r["timezone"],
+            "yes" if r["enabled"] else "[dim]no[/]",
+            r["catch_up"],
+            (r["next_run"] or "—")[:19].replace("T", " "),
+            Text(r["description"]),
+        )
     console.print(table)

@@ -40,16 +40,24 @@ _DAY = timedelta(days=1)
 _SEARCH_HORIZON = timedelta(days=146097)
 
 _ALIASES = {
-    "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *", "@monthly": "0 0 1 * *",
-    "@weekly": "0 0 * * 0", "@daily": "0 0 * * *", "@midnight": "0 0 * * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+    "@monthly": "0 0 1 * *",
+    "@weekly": "0 0 * * 0",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-_MONTHS = {n: i for i, n in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
+_MONTHS = {n: i for i, n in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
 _DOWS = {n: i for i, n in enumerate("sun mon tue wed thu fri sat".split())}
 # (name used in error messages, min, max, symbolic names)
-_FIELDS = (("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day-of-month", 1, 31, {}),
-           ("month", 1, 12, _MONTHS), ("day-of-week", 0, 7, _DOWS))
+_FIELDS = (
+    ("minute", 0, 59, {}),
+    ("hour", 0, 23, {}),
+    ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, _MONTHS),
+    ("day-of-week", 0, 7, _DOWS),
+)
 # Longest month length, Feb counted as 29 so leap-day specs stay valid.
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
@@ -72,8 +80,7 @@ def _parse_field(text: str, name: str, lo: int, hi: int, names: dict) -> frozens
         step = 1
         if slash:
             if not (step_text.isascii() and step_text.isdigit()) or int(step_text) == 0:
-                raise ValueError(
-                    f"{name} field '{part}': step must be a positive integer")
+                raise ValueError(f"{name} field '{part}': step must be a positive integer")
             step = int(step_text)
         if base == "*":
             start, end = lo, hi
@@ -82,8 +89,7 @@ def _parse_field(text: str, name: str, lo: int, hi: int, names: dict) -> frozens
             start = _value(first, part, name, lo, hi, names)
             end = _value(last, part, name, lo, hi, names)
             if start > end:
-                raise ValueError(
-                    f"{name} field '{part}': range start {start} is greater than end {end}")
+                raise ValueError(f"{name} field '{part}': range start {start} is greater than end {end}")
         else:
             start = _value(base, part, name, lo, hi, names)
             end = hi if slash else start  # 'a/n' means 'a-max/n'
@@ -126,21 +132,21 @@ class CronExpr:
             raise ValueError("empty cron expression")
         if text.startswith("@"):
             if text.lower() not in _ALIASES:
-                raise ValueError(
-                    f"unknown cron alias '{text}'; expected one of {', '.join(_ALIASES)}")
+                raise ValueError(f"unknown cron alias '{text}'; expected one of {', '.join(_ALIASES)}")
             text = _ALIASES[text.lower()]
         parts = text.split()
         if len(parts) != 5:
             raise ValueError(
                 f"cron expression '{spec}' must have 5 fields "
-                f"(minute hour day-of-month month day-of-week), got {len(parts)}")
-        minutes, hours, days, months, dows = (
-            _parse_field(p, *f) for p, f in zip(parts, _FIELDS))
+                f"(minute hour day-of-month month day-of-week), got {len(parts)}"
+            )
+        minutes, hours, days, months, dows = (_parse_field(p, *f) for p, f in zip(parts, _FIELDS))
         weekdays = frozenset(d % 7 for d in dows)
         day_or = not parts[2].startswith("*") and not parts[4].startswith("*")
         if not day_or and not any(d <= _MONTH_DAYS[m - 1] for m in months for d in days):
             raise ValueError(  # it would silently never fire
-                f"day-of-month field '{parts[2]}' never matches month field '{parts[3]}'")
+                f"day-of-month field '{parts[2]}' never matches month field '{parts[3]}'"
+            )
         return cls(spec, minutes, hours, days, months, weekdays, day_or)
 
     def __str__(self) -> str:
@@ -167,8 +173,7 @@ class CronExpr:
         """
         if wall.tzinfo is not None:
             raise ValueError("matches() takes a naive wall-clock datetime")
-        return (wall.minute in self.minutes and wall.hour in self.hours
-                and self._day_matches(wall.date()))
+        return wall.minute in self.minutes and wall.hour in self.hours and self._day_matches(wall.date())
 
     def fire_times(self, after: datetime, until: datetime, tz: ZoneInfo) -> Iterator[datetime]:
         """Yield fire instants ``t`` with ``after < t <= until``, in order.

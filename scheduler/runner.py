@@ -65,7 +65,11 @@ class Scheduler:
         text = tick_text(tick)
         period = period_key(tick.astimezone(job.zone), job.spec.period)
         return job.spec.actor.message_with_options(
-            kwargs={"tick": text, "args": {}}, job=job.name, trigger="cron", tick=text, period=period,
+            kwargs={"tick": text, "args": {}},
+            job=job.name,
+            trigger="cron",
+            tick=text,
+            period=period,
         ).copy(message_id=tick_id(job.name, text))
 
     def next_wakeup(self, now: datetime) -> datetime:
@@ -76,8 +80,11 @@ class Scheduler:
 
     def run(self) -> None:
         """Loop until :meth:`stop`; a database outage is logged and retried with backoff."""
-        logger.info("scheduler started with %d enabled job(s): %s", len(self.enabled()),
-                    ", ".join(f"{j.name} [{j.cron}]" for j in self.enabled()))
+        logger.info(
+            "scheduler started with %d enabled job(s): %s",
+            len(self.enabled()),
+            ", ".join(f"{j.name} [{j.cron}]" for j in self.enabled()),
+        )
         backoff = 0.5
         while not self.stop_event.is_set():
             try:
@@ -90,7 +97,9 @@ class Scheduler:
                 continue
             except Exception as exc:
                 if _is_connection_error(exc):
-                    logger.error("scheduler cannot reach the database (%s); retrying in %.1fs", _first_line(exc), backoff)
+                    logger.error(
+                        "scheduler cannot reach the database (%s); retrying in %.1fs", _first_line(exc), backoff
+                    )
                     self.stop_event.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
                     continue

@@ -45,8 +45,10 @@ def build_schedule(settings, jobs: dict[str, JobSpec] | None = None) -> dict[str
         if key not in by_env:
             close = difflib.get_close_matches(key, by_env, n=1)
             hint = f" (did you mean {JOB_PREFIX}{close[0]}_…?)" if close else ""
-            raise ConfigError(f"{JOB_PREFIX}{key}_*: no job named {key.lower().replace('_', '-')!r}{hint}; "
-                              f"jobs: {', '.join(sorted(jobs))}")
+            raise ConfigError(
+                f"{JOB_PREFIX}{key}_*: no job named {key.lower().replace('_', '-')!r}{hint}; "
+                f"jobs: {', '.join(sorted(jobs))}"
+            )
     table = {}
     for name, spec in sorted(jobs.items()):
         env = overrides.get(env_name(name), {})

@@ -74,7 +74,11 @@ class JobContext:
         chunk: list = []
         for entity, payload in items:
             message = child.message_with_options(
-                kwargs=payload, job=self.job, trigger="fanout", parent_run_id=self.run_id, period=self.period,
+                kwargs=payload,
+                job=self.job,
+                trigger="fanout",
+                parent_run_id=self.run_id,
+                period=self.period,
             ).copy(message_id=child_id(self.job, str(entity), self.period))
             chunk.append(message)
             if len(chunk) >= batch:
@@ -150,8 +154,16 @@ def cron_job(
                 if lock != "none" and not locks.acquire(session, name, key, lock):
                     _message_options()["skip_reason"] = f"another run of {name} for period {key} holds the lock"
                     raise SkipMessage()
-                ctx = JobContext(session, now, key, name, parsed, rt.settings,
-                                 info.run_id if info else None, _message_options().get("trigger", "cron"))
+                ctx = JobContext(
+                    session,
+                    now,
+                    key,
+                    name,
+                    parsed,
+                    rt.settings,
+                    info.run_id if info else None,
+                    _message_options().get("trigger", "cron"),
+                )
                 out = fn(ctx)
             _record(out, children=ctx.children)
 
@@ -161,13 +173,33 @@ def cron_job(
         # number = sooner), so a backlog never makes a cron job late.
         options.setdefault("priority", CRON_PRIORITY)
         actor = dramatiq.actor(
-            run, actor_name=actor_name, queue_name=queue, broker=broker, job_name=name,
-            periodic=schedule, catch_up=catch_up, max_lateness=max_lateness, period=period, lock=lock,
-            kind="cron", **options,
+            run,
+            actor_name=actor_name,
+            queue_name=queue,
+            broker=broker,
+            job_name=name,
+            periodic=schedule,
+            catch_up=catch_up,
+            max_lateness=max_lateness,
+            period=period,
+            lock=lock,
+            kind="cron",
+            **options,
         )
-        register(JobSpec(name=name, actor=actor, schedule=str(schedule), description=description or (fn.__doc__ or "").strip().split("\n")[0],
-                         enabled=enabled, timezone=timezone, catch_up=catch_up, max_lateness=max_lateness,
-                         period=period, lock=lock))
+        register(
+            JobSpec(
+                name=name,
+                actor=actor,
+                schedule=str(schedule),
+                description=description or (fn.__doc__ or "").strip().split("\n")[0],
+                enabled=enabled,
+                timezone=timezone,
+                catch_up=catch_up,
+                max_lateness=max_lateness,
+                period=period,
+                lock=lock,
+            )
+        )
         actor.fn_impl = fn
         return actor
 
@@ -206,8 +238,9 @@ def item_actor(
         run.__doc__ = fn.__doc__
         if on_exhausted is not None:
             options["on_exhausted"] = on_exhausted
-        actor = dramatiq.actor(run, actor_name=actor_name, queue_name=queue, broker=broker,
-                               payload_model=payload, kind="item", **options)
+        actor = dramatiq.actor(
+            run, actor_name=actor_name, queue_name=queue, broker=broker, payload_model=payload, kind="item", **options
+        )
         actor.fn_impl = fn
         return actor
 

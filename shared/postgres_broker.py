@@ -141,8 +141,9 @@ class PostgresBroker(Broker):
                 # retry would be lost. Its lease runs out and a worker runs it again.
                 with self._inflight_lock:
                     self._unackable.add(message.message_id)
-                logger.error("could not requeue %s for retry (%s); it runs again when its lease expires",
-                             message.message_id, exc)
+                logger.error(
+                    "could not requeue %s for retry (%s); it runs again when its lease expires", message.message_id, exc
+                )
             return message
         self.emit_before("enqueue", message, delay)
         self.enqueue_many([message], eta=eta)
@@ -188,14 +189,17 @@ class PostgresBroker(Broker):
                 cur.execute(SQL["queue_insert_staged"], {"now": now, "eta": eta})
             else:
                 # A few rows: one round trip beats the three of the COPY path.
-                cur.execute(SQL["queue_insert_many"], {
-                    "now": now,
-                    "ids": [m.message_id for m in messages],
-                    "queues": [m.queue_name for m in messages],
-                    "messages": [m.encode().decode("utf-8") for m in messages],
-                    "etas": [eta] * len(messages),
-                    "priorities": [self._priority(m) for m in messages],
-                })
+                cur.execute(
+                    SQL["queue_insert_many"],
+                    {
+                        "now": now,
+                        "ids": [m.message_id for m in messages],
+                        "queues": [m.queue_name for m in messages],
+                        "messages": [m.encode().decode("utf-8") for m in messages],
+                        "etas": [eta] * len(messages),
+                        "priorities": [self._priority(m) for m in messages],
+                    },
+                )
             rows = cur.fetchall()
             for queue in sorted({q for _, q in rows}):
                 cur.execute(SQL["queue_notify"], {"queue": queue})
@@ -235,9 +239,14 @@ class PostgresBroker(Broker):
 
         try:
             fairy = self.engine.raw_connection()
-        except (sa_exc.TimeoutError, sa_exc.OperationalError, sa_exc.InterfaceError,
-                # The pool raises the driver's own errors when a new connection fails.
-                psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        except (
+            sa_exc.TimeoutError,
+            sa_exc.OperationalError,
+            sa_exc.InterfaceError,
+            # The pool raises the driver's own errors when a new connection fails.
+            psycopg2.OperationalError,
+            psycopg2.InterfaceError,
+        ) as exc:
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
             detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
             raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None
@@ -310,8 +319,9 @@ class PostgresBroker(Broker):
             if releases:
                 cur.execute(SQL["queue_release"], {"ids": releases, "owner": self.worker_id})
             for message_id, reason, body in rejects:
-                cur.execute(SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body,
-                                                  "owner": self.worker_id})
+                cur.execute(
+                    SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": self.worker_id}
+                )
         except BaseException:
             self.adopt(acks=acks, releases=releases, rejects=rejects)
             raise
@@ -323,7 +333,9 @@ class PostgresBroker(Broker):
             written = self._write_adopted(cur)
             with self._inflight_lock:
                 held = list(self._inflight)
-            cur.execute(SQL["queue_heartbeat"], {"ids": held, "owner": self.worker_id, "lease": self.settings.lease_seconds})
+            cur.execute(
+                SQL["queue_heartbeat"], {"ids": held, "owner": self.worker_id, "lease": self.settings.lease_seconds}
+            )
             cur.execute(SQL["queue_rescue_expired"])
             rescued = [(str(mid), q) for mid, q in cur.fetchall()]
             for queue in sorted({q for _, q in rescued}):

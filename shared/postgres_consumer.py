@@ -98,11 +98,20 @@ class PostgresConsumer(Consumer):
                 if releases:
                     cur.execute(SQL["queue_release"], {"ids": releases, "owner": owner})
                 for message_id, reason, body in rejects:
-                    cur.execute(SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": owner})
+                    cur.execute(
+                        SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": owner}
+                    )
                 if claim:
-                    cur.execute(SQL["queue_claim"], {"queue": self.queue_name, "now": self.broker.clock.now(),
-                                                     "limit": claim, "owner": owner,
-                                                     "lease": self.broker.settings.lease_seconds})
+                    cur.execute(
+                        SQL["queue_claim"],
+                        {
+                            "queue": self.queue_name,
+                            "now": self.broker.clock.now(),
+                            "limit": claim,
+                            "owner": owner,
+                            "lease": self.broker.settings.lease_seconds,
+                        },
+                    )
                     rows = cur.fetchall()
             conn.commit()
         except BaseException:
@@ -136,8 +145,11 @@ class PostgresConsumer(Consumer):
         """This consumer's own connection for claims and outcomes (no pool checkout per cycle)."""
         if self.conn is None:
             try:
-                self.conn = psycopg2.connect(self._dsn(), connect_timeout=max(2, int(self.broker.settings.db_connect_timeout)),
-                                             application_name="dramaturg-consumer")
+                self.conn = psycopg2.connect(
+                    self._dsn(),
+                    connect_timeout=max(2, int(self.broker.settings.db_connect_timeout)),
+                    application_name="dramaturg-consumer",
+                )
             except psycopg2.OperationalError as exc:
                 raise DatabaseUnavailable(f"consumer cannot connect: {_first_line(exc)}") from None
             psycopg2.extras.register_uuid(conn_or_curs=self.conn)  # the worker id is a UUID
@@ -258,8 +270,9 @@ class PostgresConsumer(Consumer):
             self._write_outcomes()
         except Exception as exc:
             acks, releases, rejects = self._take_outcomes()
-            logger.warning("could not write %d outcome(s) at close (%s); will retry",
-                           len(acks) + len(releases) + len(rejects), exc)
+            logger.warning(
+                "could not write %d outcome(s) at close (%s); will retry", len(acks) + len(releases) + len(rejects), exc
+            )
             self.broker.adopt(acks=acks, releases=releases, rejects=rejects)
         self._drop_listen()
         self._drop_connection()

@@ -39,8 +39,9 @@ def database_url(settings: Settings) -> str:
     return embedded_url(settings.data_dir)
 
 
-def start(settings: Settings | None = None, *, clock: Clock | None = None, url: str | None = None,
-          import_actors: bool = True) -> Runtime:
+def start(
+    settings: Settings | None = None, *, clock: Clock | None = None, url: str | None = None, import_actors: bool = True
+) -> Runtime:
     """Bind the broker to the database and load every actor. No connection is opened yet.
 
     Parameters:
@@ -59,8 +60,12 @@ def start(settings: Settings | None = None, *, clock: Clock | None = None, url: 
     url = url or database_url(settings)
     # Worker threads, consumer threads and the heartbeat share this pool.
     # A connect attempt is also bounded by the send timeout: send() must fail within it.
-    engine = make_engine(url, pool_size=settings.worker_threads + 4, pool_timeout=settings.send_timeout,
-                         connect_timeout=min(settings.db_connect_timeout, settings.send_timeout))
+    engine = make_engine(
+        url,
+        pool_size=settings.worker_threads + 4,
+        pool_timeout=settings.send_timeout,
+        connect_timeout=min(settings.db_connect_timeout, settings.send_timeout),
+    )
     runtime = Runtime(settings, clock, engine, make_session_factory(engine), broker, url)
     broker.bind(engine=engine, clock=clock, settings=settings)
     broker.runtime = runtime

@@ -133,12 +133,10 @@ def collect_job_env(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:
     for key, value in environ.items():
         if not key.startswith(JOB_PREFIX):
             continue
-        rest = key[len(JOB_PREFIX):]
+        rest = key[len(JOB_PREFIX) :]
         field = next((f for f in JOB_FIELDS if rest.endswith("_" + f)), None)
         if field is None or rest == field:
-            raise ConfigError(
-                f"{key}: expected DRAMATURG_JOB_<NAME>_<FIELD> with FIELD one of {', '.join(JOB_FIELDS)}"
-            )
+            raise ConfigError(f"{key}: expected DRAMATURG_JOB_<NAME>_<FIELD> with FIELD one of {', '.join(JOB_FIELDS)}")
         jobs.setdefault(rest[: -len(field) - 1], {})[field] = value
     return jobs
 

@@ -34,7 +34,9 @@ queue = sa.Table(
     sa.Column("claims", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("reason", sa.Text),
     sa.Index("queue_state_mtime_idx", "state", "mtime"),
-    sa.Index("queue_claim_idx", "queue_name", "priority", "eta", postgresql_where=sa.text("state = 'queued'::dramatiq.state")),
+    sa.Index(
+        "queue_claim_idx", "queue_name", "priority", "eta", postgresql_where=sa.text("state = 'queued'::dramatiq.state")
+    ),
     sa.Index("queue_lease_idx", "lease_expires_at", postgresql_where=sa.text("state = 'consumed'::dramatiq.state")),
     schema="dramatiq",
 )

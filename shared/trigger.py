@@ -19,8 +19,9 @@ logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped")
 
 
-def trigger_job(runtime, name: str, *, args: dict | None = None, at: datetime | None = None,
-                trigger: str = "manual") -> int:
+def trigger_job(
+    runtime, name: str, *, args: dict | None = None, at: datetime | None = None, trigger: str = "manual"
+) -> int:
     """Enqueue one run of job ``name`` and return its job_history id.
 
     Parameters:
@@ -41,13 +42,23 @@ def trigger_job(runtime, name: str, *, args: dict | None = None, at: datetime | 
     zone = ZoneInfo(spec.timezone or runtime.settings.timezone)
     period = period_key((at or runtime.clock.now()).astimezone(zone), spec.period)
     message = spec.actor.message_with_options(
-        kwargs={"tick": tick, "args": args or {}}, job=name, trigger=trigger, period=period,
+        kwargs={"tick": tick, "args": args or {}},
+        job=name,
+        trigger=trigger,
+        period=period,
     ).copy(message_id=str(uuid.uuid4()))
     with runtime.engine.begin() as conn:
         raw = conn.connection.dbapi_connection
-        run_id = history.insert_queued(raw, job=name, actor=spec.actor.actor_name, message_id=message.message_id,
-                                       trigger=trigger, now=runtime.clock.now(), period=period,
-                                       args={"args": [], "kwargs": message.kwargs})
+        run_id = history.insert_queued(
+            raw,
+            job=name,
+            actor=spec.actor.actor_name,
+            message_id=message.message_id,
+            trigger=trigger,
+            now=runtime.clock.now(),
+            period=period,
+            args={"args": [], "kwargs": message.kwargs},
+        )
         broker.enqueue_many([message], conn=conn)
     return run_id
 
@@ -83,4 +94,3 @@ def wait_for_run(runtime, run_id: int, *, timeout: float, include_children: bool
         if time.monotonic() > deadline:
             raise TimeoutError(f"run {run_id} did not finish within {timeout:.0f}s (status: {row and row['status']})")
         time.sleep(0.05)  # polling job_history is the condition; this is its interval
-

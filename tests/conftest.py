@@ -102,8 +102,12 @@ def runtime(db_url, clock, settings_overrides):
     from dramaturg.shared.runtime import start
     from dramaturg.shared.settings import load_settings
 
-    values = {"DATABASE_URL": db_url, "DRAMATURG_POLL_SECONDS": "0.05", "DRAMATURG_LEASE_SECONDS": "5",
-              "DRAMATURG_WORKER_THREADS": "4"}
+    values = {
+        "DATABASE_URL": db_url,
+        "DRAMATURG_POLL_SECONDS": "0.05",
+        "DRAMATURG_LEASE_SECONDS": "5",
+        "DRAMATURG_WORKER_THREADS": "4",
+    }
     values.update(settings_overrides)
     rt = start(load_settings(values), clock=clock)
     yield rt

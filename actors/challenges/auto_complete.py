@@ -24,18 +24,39 @@ from dramaturg.shared.sql import sa_text
 SQL = "challenges_auto_complete"
 
 
-@cron_job("auto-complete-challenges", schedule="0 0 * * *", actor_name="challenges.auto_complete",
-          period="day", timezone="UTC", description="complete or fail challenges that have ended")
+@cron_job(
+    "auto-complete-challenges",
+    schedule="0 0 * * *",
+    actor_name="challenges.auto_complete",
+    period="day",
+    timezone="UTC",
+    description="complete or fail challenges that have ended",
+)
 def auto_complete_challenges(ctx: JobContext) -> dict:
     run_date = date.fromisoformat(ctx.period)
-    closed = ctx.session.execute(sa_text(SQL, "challenges_close_ended"), {
-        "run_date": run_date, "threshold": challenges_config().completion_threshold, "now": ctx.now,
-    }).mappings().all()
+    closed = (
+        ctx.session.execute(
+            sa_text(SQL, "challenges_close_ended"),
+            {
+                "run_date": run_date,
+                "threshold": challenges_config().completion_threshold,
+                "now": ctx.now,
+            },
+        )
+        .mappings()
+        .all()
+    )
     notified = 0
     if closed:
-        notified = ctx.session.execute(sa_text(SQL, "challenge_notifications_insert"),
-                                       {"ids": [c["id"] for c in closed], "now": ctx.now}).rowcount
+        notified = ctx.session.execute(
+            sa_text(SQL, "challenge_notifications_insert"), {"ids": [c["id"] for c in closed], "now": ctx.now}
+        ).rowcount
     completed = sorted(c["id"] for c in closed if c["status"] == "completed")
     failed = sorted(c["id"] for c in closed if c["status"] == "failed")
-    return {"items_processed": len(closed), "completed": completed, "failed": failed, "notified": notified,
-            "run_date": run_date.isoformat()}
+    return {
+        "items_processed": len(closed),
+        "completed": completed,
+        "failed": failed,
+        "notified": notified,
+        "run_date": run_date.isoformat(),
+    }

@@ -21,11 +21,21 @@ from dramaturg.shared.sql import sa_text
 SQL = "challenges_notification_cleanup"
 
 
-@cron_job("notification-cleanup", schedule="15 0 * * *", actor_name="challenges.notification_cleanup",
-          period="day", catch_up="latest", description="delete notifications older than the retention")
+@cron_job(
+    "notification-cleanup",
+    schedule="15 0 * * *",
+    actor_name="challenges.notification_cleanup",
+    period="day",
+    catch_up="latest",
+    description="delete notifications older than the retention",
+)
 def notification_cleanup(ctx: JobContext) -> dict:
     before = ctx.now - timedelta(days=challenges_config().notification_retention_days)
     notifications = ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before}).rowcount
     web = ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before}).rowcount
-    return {"items_processed": notifications + web, "notifications": notifications, "web_notifications": web,
-            "before": before.isoformat()}
+    return {
+        "items_processed": notifications + web,
+        "notifications": notifications,
+        "web_notifications": web,
+        "before": before.isoformat(),
+    }

@@ -17,8 +17,14 @@ from dramaturg.shared.sql import sa_text
 SQL = "challenges_refresh_stats"
 
 
-@cron_job("refresh-stats", schedule="0 * * * *", actor_name="challenges.refresh_stats", period="hour",
-          catch_up="latest", description="refresh the challenge_stats materialized view concurrently")
+@cron_job(
+    "refresh-stats",
+    schedule="0 * * * *",
+    actor_name="challenges.refresh_stats",
+    period="hour",
+    catch_up="latest",
+    description="refresh the challenge_stats materialized view concurrently",
+)
 def refresh_stats(ctx: JobContext) -> int:
     ctx.session.execute(sa_text(SQL, "challenge_stats_refresh"))
     return ctx.session.execute(sa_text(SQL, "challenge_stats_count")).scalar()

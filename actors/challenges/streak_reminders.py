@@ -23,12 +23,23 @@ from dramaturg.shared.sql import sa_text
 SQL = "challenges_streak_reminders"
 
 
-@cron_job("streak-reminders", schedule="*/15 * * * *", actor_name="challenges.streak_reminders",
-          period="minute", catch_up="all", description="remind users at 08:00 local time of a streak at risk")
+@cron_job(
+    "streak-reminders",
+    schedule="*/15 * * * *",
+    actor_name="challenges.streak_reminders",
+    period="minute",
+    catch_up="all",
+    description="remind users at 08:00 local time of a streak at risk",
+)
 def streak_reminders(ctx: JobContext) -> dict:
     config = challenges_config()
     since = ctx.now - timedelta(minutes=config.streak_window_minutes)
-    sent = ctx.session.execute(sa_text(SQL, "streak_reminders_insert"), {
-        "now": ctx.now, "since": since, "remind_time": config.streak_reminder_time,
-    }).rowcount
+    sent = ctx.session.execute(
+        sa_text(SQL, "streak_reminders_insert"),
+        {
+            "now": ctx.now,
+            "since": since,
+            "remind_time": config.streak_reminder_time,
+        },
+    ).rowcount
     return {"items_processed": sent, "window_start": since.isoformat(), "window_end": ctx.now.isoformat()}

@@ -46,10 +46,18 @@ challenges = sa.Table(
 challenge_members = sa.Table(
     "challenge_members",
     metadata,
-    sa.Column("challenge_id", sa.BigInteger, sa.ForeignKey("challenges.id", name="challenge_members_challenge_id_fkey",
-                                                            ondelete="CASCADE"), primary_key=True),
-    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("challenge_users.id", name="challenge_members_user_id_fkey",
-                                                       ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "challenge_id",
+        sa.BigInteger,
+        sa.ForeignKey("challenges.id", name="challenge_members_challenge_id_fkey", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "user_id",
+        sa.BigInteger,
+        sa.ForeignKey("challenge_users.id", name="challenge_members_user_id_fkey", ondelete="CASCADE"),
+        primary_key=True,
+    ),
 )
 
 challenge_member_stats = sa.Table(
@@ -58,8 +66,12 @@ challenge_member_stats = sa.Table(
     sa.Column("challenge_id", sa.BigInteger, primary_key=True),
     sa.Column("user_id", sa.BigInteger, primary_key=True),
     sa.Column("completion_rate", sa.Numeric(5, 2), nullable=False, server_default=sa.text("0")),
-    sa.ForeignKeyConstraint(["challenge_id", "user_id"], ["challenge_members.challenge_id", "challenge_members.user_id"],
-                            name="challenge_member_stats_member_fkey", ondelete="CASCADE"),
+    sa.ForeignKeyConstraint(
+        ["challenge_id", "user_id"],
+        ["challenge_members.challenge_id", "challenge_members.user_id"],
+        name="challenge_member_stats_member_fkey",
+        ondelete="CASCADE",
+    ),
     sa.CheckConstraint("completion_rate between 0 and 100", name="challenge_member_stats_rate_check"),
 )
 
@@ -67,8 +79,12 @@ notifications = sa.Table(
     "notifications",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("challenge_users.id", name="notifications_user_id_fkey",
-                                                       ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "user_id",
+        sa.BigInteger,
+        sa.ForeignKey("challenge_users.id", name="notifications_user_id_fkey", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("type", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("body", sa.Text),

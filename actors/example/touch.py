@@ -39,18 +39,22 @@ def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
     attempt = CurrentMessage.get_current_message().options.get("retries", 0) + 1
     if attempt <= row.fail_first:
         raise RuntimeError(f"example item {payload.item_id} fails attempt {attempt} of its first {row.fail_first}")
-    marked = ctx.session.execute(sa_text("example", "example_touch_mark"),
-                                 {"id": payload.item_id, "period": ctx.period, "now": ctx.now}).rowcount
+    marked = ctx.session.execute(
+        sa_text("example", "example_touch_mark"), {"id": payload.item_id, "period": ctx.period, "now": ctx.now}
+    ).rowcount
     if marked:
         ctx.session.execute(sa_text("example", "example_item_touch"), {"id": payload.item_id, "now": ctx.now})
     return marked
 
 
-@cron_job("example-touch", schedule="*/10 * * * *", actor_name="example.touch", period="minute", enabled=False,
-          description="example: touch every active example item once per period (off unless enabled)")
+@cron_job(
+    "example-touch",
+    schedule="*/10 * * * *",
+    actor_name="example.touch",
+    period="minute",
+    enabled=False,
+    description="example: touch every active example item once per period (off unless enabled)",
+)
 def touch(ctx: JobContext) -> int:
     ids = ctx.session.execute(sa_text("example", "example_items_active")).scalars()
     return ctx.fan_out(touch_item, ((str(i), {"item_id": i}) for i in ids))
-
-
-

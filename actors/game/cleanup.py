@@ -16,12 +16,18 @@ from dramaturg.shared.actors import JobContext, cron_job
 from dramaturg.shared.sql import sa_text
 
 
-@cron_job("cleanup", schedule="30 * * * *", actor_name="game.cleanup", period="hour", catch_up="latest",
-          description="fail stale pending events and delete expired registrations")
+@cron_job(
+    "cleanup",
+    schedule="30 * * * *",
+    actor_name="game.cleanup",
+    period="hour",
+    catch_up="latest",
+    description="fail stale pending events and delete expired registrations",
+)
 def cleanup(ctx: JobContext) -> dict:
     cutoff = ctx.now - timedelta(hours=game_config().stale_hours)
-    stale = ctx.session.execute(sa_text("game_cleanup", "cleanup_stale_events"),
-                                {"now": ctx.now, "cutoff": cutoff}).rowcount
-    expired = ctx.session.execute(sa_text("game_cleanup", "cleanup_expired_registrations"),
-                                  {"now": ctx.now}).rowcount
+    stale = ctx.session.execute(
+        sa_text("game_cleanup", "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff}
+    ).rowcount
+    expired = ctx.session.execute(sa_text("game_cleanup", "cleanup_expired_registrations"), {"now": ctx.now}).rowcount
     return {"items_processed": stale + expired, "stale_events": stale, "expired_registrations": expired}

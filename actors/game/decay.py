@@ -43,37 +43,77 @@ def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
         return {"items_processed": 0, "skipped": "user gone or not active"}
     watermark = ctx.session.execute(sa_text("game_decay", "decay_watermark"), params).scalar()
     chapter = user.chapter - 1
-    plan = plan_decay(base=user.base, grace_hours=cfg.grace_hours[chapter], rate=cfg.decay_rates[chapter],
-                      cap=cfg.decay_cap, score=user.score, as_of=payload.as_of, watermark=watermark)
+    plan = plan_decay(
+        base=user.base,
+        grace_hours=cfg.grace_hours[chapter],
+        rate=cfg.decay_rates[chapter],
+        cap=cfg.decay_cap,
+        score=user.score,
+        as_of=payload.as_of,
+        watermark=watermark,
+    )
     if not plan.applies:
         return {"items_processed": 0, "hours": 0}
-    details = {"hours": plan.hours, "rate": cfg.decay_rates[chapter], "chapter": user.chapter,
-               "capped": plan.capped, "as_of": payload.as_of.isoformat()}
-    inserted = ctx.session.execute(sa_text("game_decay", "decay_history_insert"), {
-        **params, "score_before": plan.score_before, "score_after": plan.score_after, "delta": -plan.delta,
-        "details": json.dumps(details), "decay_hour": plan.watermark, "now": ctx.now,
-    }).scalar()
+    details = {
+        "hours": plan.hours,
+        "rate": cfg.decay_rates[chapter],
+        "chapter": user.chapter,
+        "capped": plan.capped,
+        "as_of": payload.as_of.isoformat(),
+    }
+    inserted = ctx.session.execute(
+        sa_text("game_decay", "decay_history_insert"),
+        {
+            **params,
+            "score_before": plan.score_before,
+            "score_after": plan.score_after,
+            "delta": -plan.delta,
+            "details": json.dumps(details),
+            "decay_hour": plan.watermark,
+            "now": ctx.now,
+        },
+    ).scalar()
     if inserted is None:
         return {"items_processed": 0, "hours": 0}  # the same hour was charged under this lock already
-    ctx.session.execute(sa_text("game_decay", "decay_user_update"),
-                        {**params, "score": plan.score_after, "game_over": plan.game_over})
+    ctx.session.execute(
+        sa_text("game_decay", "decay_user_update"), {**params, "score": plan.score_after, "game_over": plan.game_over}
+    )
     if plan.game_over:
-        ctx.session.execute(sa_text("game_decay", "decay_game_over_insert"), {
-            **params, "score": plan.score_after, "now": ctx.now,
-            "details": json.dumps({"reason": "score decayed to 0"}),
-        })
-    return {"items_processed": 1, "hours": plan.hours, "delta": float(plan.delta), "capped": plan.capped,
-            "game_over": plan.game_over}
+        ctx.session.execute(
+            sa_text("game_decay", "decay_game_over_insert"),
+            {
+                **params,
+                "score": plan.score_after,
+                "now": ctx.now,
+                "details": json.dumps({"reason": "score decayed to 0"}),
+            },
+        )
+    return {
+        "items_processed": 1,
+        "hours": plan.hours,
+        "delta": float(plan.delta),
+        "capped": plan.capped,
+        "game_over": plan.game_over,
+    }
 
 
 def _eligible(ctx: JobContext, cfg: GameConfig) -> Iterator[UUID]:
     """Eligible user ids in pages, so a large table never sits in memory at once."""
-    return ctx.pages(sa_text("game_decay", "decay_users_eligible"),
-                     {"grace_hours": list(cfg.grace_hours), "as_of": ctx.now}, page_size=cfg.fanout_page)
+    return ctx.pages(
+        sa_text("game_decay", "decay_users_eligible"),
+        {"grace_hours": list(cfg.grace_hours), "as_of": ctx.now},
+        page_size=cfg.fanout_page,
+    )
 
 
-@cron_job("decay", schedule="0 * * * *", actor_name="game.decay", period="hour", catch_up="all",
-          description="charge score decay for every whole hour a player is overdue")
+@cron_job(
+    "decay",
+    schedule="0 * * * *",
+    actor_name="game.decay",
+    period="hour",
+    catch_up="all",
+    description="charge score decay for every whole hour a player is overdue",
+)
 def decay(ctx: JobContext) -> int:
     cfg = game_config()
     items = ((str(uid), {"user_id": str(uid), "as_of": ctx.now.isoformat()}) for uid in _eligible(ctx, cfg))

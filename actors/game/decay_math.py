@@ -22,12 +22,12 @@ CENT = Decimal("0.01")
 
 @dataclass(frozen=True)
 class DecayPlan:
-    hours: int                 # new whole overdue hours accounted for by this run
-    delta: Decimal             # points removed (≤ cap, ≤ score)
+    hours: int  # new whole overdue hours accounted for by this run
+    delta: Decimal  # points removed (≤ cap, ≤ score)
     score_before: Decimal
     score_after: Decimal
     watermark: datetime | None  # end of the last accounted hour (None: nothing to do)
-    capped: bool               # some of ``hours`` were forgiven by the cap
+    capped: bool  # some of ``hours`` were forgiven by the cap
     game_over: bool
 
     @property
@@ -40,8 +40,16 @@ def overdue_since(base: datetime, grace_hours: float) -> datetime:
     return base + timedelta(hours=grace_hours)
 
 
-def plan_decay(*, base: datetime, grace_hours: float, rate: float, cap: float, score: Decimal,
-               as_of: datetime, watermark: datetime | None = None) -> DecayPlan:
+def plan_decay(
+    *,
+    base: datetime,
+    grace_hours: float,
+    rate: float,
+    cap: float,
+    score: Decimal,
+    as_of: datetime,
+    watermark: datetime | None = None,
+) -> DecayPlan:
     """What a decay run at ``as_of`` must do for one user.
 
     Parameters:
@@ -60,5 +68,12 @@ def plan_decay(*, base: datetime, grace_hours: float, rate: float, cap: float, s
     limit = Decimal(str(cap)).quantize(CENT)
     charged = min(owed, limit)
     after = max(Decimal("0.00"), score - charged).quantize(CENT)
-    return DecayPlan(hours=hours, delta=(score - after), score_before=score, score_after=after,
-                     watermark=start + hours * HOUR, capped=owed > limit, game_over=after == 0)
+    return DecayPlan(
+        hours=hours,
+        delta=(score - after),
+        score_before=score,
+        score_after=after,
+        watermark=start + hours * HOUR,
+        capped=owed > limit,
+        game_over=after == 0,
+    )

@@ -47,9 +47,10 @@ def _retry_plan() -> tuple[bool, float]:
     actor = broker.get_actor(message.actor_name)
     retries = message.options.get("retries", 0)
     limit = message.options.get("max_retries", actor.options.get("max_retries", broker.settings.max_retries))
-    base_ms = message.options.get("min_backoff",
-                                  actor.options.get("min_backoff", broker.settings.retry_base_seconds * 1000))
-    return retries >= limit, base_ms * (2 ** retries) / 1000
+    base_ms = message.options.get(
+        "min_backoff", actor.options.get("min_backoff", broker.settings.retry_base_seconds * 1000)
+    )
+    return retries >= limit, base_ms * (2**retries) / 1000
 
 
 def _send(ctx: ItemContext, event, recipient: str, text: str) -> None:
@@ -103,15 +104,26 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
     return _counts("delivered")
 
 
-@cron_job("deliver", schedule="* * * * *", actor_name="game.deliver", period="minute", catch_up="none",
-          description="send due scheduled events (Telegram, voice), at most 50 per tick")
+@cron_job(
+    "deliver",
+    schedule="* * * * *",
+    actor_name="game.deliver",
+    period="minute",
+    catch_up="none",
+    description="send due scheduled events (Telegram, voice), at most 50 per tick",
+)
 def deliver(ctx: JobContext) -> dict:
-    ids = ctx.session.execute(sa_text("game_deliver", "deliver_claim_due"),
-                              {"now": ctx.now, "limit": game_config().deliver_batch}).scalars().all()
+    ids = (
+        ctx.session.execute(
+            sa_text("game_deliver", "deliver_claim_due"), {"now": ctx.now, "limit": game_config().deliver_batch}
+        )
+        .scalars()
+        .all()
+    )
     messages = [
-        deliver_event.message_with_options(kwargs={"event_id": str(i)}, job=ctx.job, trigger="fanout",
-                                           parent_run_id=ctx.run_id, period=ctx.period)
-        .copy(message_id=child_id(ctx.job, str(i), "event"))
+        deliver_event.message_with_options(
+            kwargs={"event_id": str(i)}, job=ctx.job, trigger="fanout", parent_run_id=ctx.run_id, period=ctx.period
+        ).copy(message_id=child_id(ctx.job, str(i), "event"))
         for i in ids
     ]
     new = len(broker.enqueue_many(messages, conn=ctx.session)) if messages else 0

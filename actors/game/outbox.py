@@ -23,6 +23,7 @@ def write(name: str, **params) -> None:
     It waits out a database restart: after the HTTP call the outcome is known, and
     dropping it would leave the event 'sending' and turn a delivered message 'unknown'.
     """
+
     def commit() -> None:
         with broker.runtime.sessions.begin() as session:
             session.execute(sa_text(Q, name), params)
@@ -52,8 +53,10 @@ def claim(event_id: UUID, now) -> tuple[str, object, str | None, str | None]:
             return "skipped", None, None, None  # deleted (with its user) since the claim
 
         def move(status: str, error: str | None) -> None:
-            session.execute(sa_text(Q, "deliver_event_set"),
-                            {"id": event_id, "status": status, "error": error, "now": now, "expect": event.status})
+            session.execute(
+                sa_text(Q, "deliver_event_set"),
+                {"id": event_id, "status": status, "error": error, "now": now, "expect": event.status},
+            )
 
         if event.status == "sending":
             move("unknown", "an earlier attempt was interrupted after sending began; not re-sent")

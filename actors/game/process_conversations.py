@@ -78,8 +78,13 @@ def _follow_up(ctx, session, conv) -> None:
         schedule_response(session, conv.user_id, text, now=ctx.now, source_conversation_id=conv.id)
 
 
-_WORK = {"closed": lambda ctx, s, c: None, "summarised": _summarise, "facts_extracted": _facts,
-         "stats_updated": _stats, "response_scheduled": _follow_up}
+_WORK = {
+    "closed": lambda ctx, s, c: None,
+    "summarised": _summarise,
+    "facts_extracted": _facts,
+    "stats_updated": _stats,
+    "response_scheduled": _follow_up,
+}
 
 
 @item_actor("game.conversation.item", queue=GAME, payload=ConversationItem)
@@ -106,7 +111,13 @@ def _idle(ctx: JobContext):
     return ctx.pages(sa_text(Q, "conversations_idle"), {"idle_before": before}, page_size=game_config().fanout_page)
 
 
-@cron_job("process-conversations", schedule="*/5 * * * *", actor_name="game.process_conversations",
-          period="minute", catch_up="latest", description="run the post-processing pipeline on idle conversations")
+@cron_job(
+    "process-conversations",
+    schedule="*/5 * * * *",
+    actor_name="game.process_conversations",
+    period="minute",
+    catch_up="latest",
+    description="run the post-processing pipeline on idle conversations",
+)
 def process_conversations(ctx: JobContext) -> int:
     return ctx.fan_out(process_conversation, ((str(cid), {"conversation_id": str(cid)}) for cid in _idle(ctx)))

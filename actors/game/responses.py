@@ -31,9 +31,16 @@ def response_delay(chapter: int, cfg: GameConfig, rng: random.Random | None = No
     return timedelta(seconds=round((rng or random).uniform(lo, max(lo, hi))))
 
 
-def schedule_response(session: Session, user_id: UUID | str, text: str, *, now: datetime,
-                      chat_id: str | int | None = None, source_conversation_id: UUID | str | None = None,
-                      rng: random.Random | None = None) -> UUID:
+def schedule_response(
+    session: Session,
+    user_id: UUID | str,
+    text: str,
+    *,
+    now: datetime,
+    chat_id: str | int | None = None,
+    source_conversation_id: UUID | str | None = None,
+    rng: random.Random | None = None,
+) -> UUID:
     """Create a pending telegram event carrying ``{"chat_id", "text"}``; return its id.
 
     Raises:
@@ -43,11 +50,16 @@ def schedule_response(session: Session, user_id: UUID | str, text: str, *, now: 
     if user is None:
         raise PayloadError(f"user {user_id} does not exist")
     content = {"chat_id": chat_id if chat_id is not None else user.telegram_chat_id, "text": text}
-    return session.execute(sa_text("game_responses", "response_insert"), {
-        "user_id": user_id, "content": json.dumps(content),
-        "scheduled_at": now + response_delay(user.chapter, game_config(), rng),
-        "source_conversation_id": source_conversation_id, "now": now,
-    }).scalar_one()
+    return session.execute(
+        sa_text("game_responses", "response_insert"),
+        {
+            "user_id": user_id,
+            "content": json.dumps(content),
+            "scheduled_at": now + response_delay(user.chapter, game_config(), rng),
+            "source_conversation_id": source_conversation_id,
+            "now": now,
+        },
+    ).scalar_one()
 
 
 def cancel_event(session: Session, event_id: UUID | str, *, now: datetime | None = None) -> bool:

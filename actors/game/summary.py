@@ -27,8 +27,10 @@ from dramaturg.shared.queues import GAME
 from dramaturg.shared.sql import sa_text
 
 Q = "game_summary"
-SYSTEM = ("You are Nikita, the character of a chat game. Write a short, warm, slightly teasing recap "
-          "of the player's day with you, in your own voice, in at most four sentences.")
+SYSTEM = (
+    "You are Nikita, the character of a chat game. Write a short, warm, slightly teasing recap "
+    "of the player's day with you, in your own voice, in at most four sentences."
+)
 
 
 class SummaryUser(BaseModel):
@@ -44,9 +46,12 @@ def template_recap(day: date, conversations: int, score_start, score_end) -> str
 
 
 def _prompt(day: date, stats, summaries: list[str]) -> str:
-    lines = [f"Date: {day.isoformat()}", f"Chapter: {stats.chapter}",
-             f"Score: {stats.score_start} at the start of the day, {stats.score_end} at the end",
-             f"Conversations: {stats.conversations_count}"]
+    lines = [
+        f"Date: {day.isoformat()}",
+        f"Chapter: {stats.chapter}",
+        f"Score: {stats.score_start} at the start of the day, {stats.score_end} at the end",
+        f"Conversations: {stats.conversations_count}",
+    ]
     lines += [f"- {s}" for s in summaries]
     return "\n".join(lines)
 
@@ -59,10 +64,16 @@ def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
         stats = session.execute(sa_text(Q, "summary_day_stats"), span).one_or_none()
         if stats is None:
             return {"items_processed": 0, "skipped": "user gone"}
-        session.execute(sa_text(Q, "summary_reserve"), {
-            **span, "score_start": stats.score_start, "score_end": stats.score_end,
-            "conversations_count": stats.conversations_count, "now": ctx.now,
-        })
+        session.execute(
+            sa_text(Q, "summary_reserve"),
+            {
+                **span,
+                "score_start": stats.score_start,
+                "score_end": stats.score_end,
+                "conversations_count": stats.conversations_count,
+                "now": ctx.now,
+            },
+        )
     # The row lock makes a concurrent duplicate wait, then see the finished text.
     row = ctx.session.execute(sa_text(Q, "summary_lock"), span).one()
     if row.text is not None:
@@ -79,9 +90,16 @@ def _due(ctx: JobContext, day: date):
     return ctx.pages(sa_text(Q, "summary_users_due"), {"day": day}, page_size=game_config().fanout_page)
 
 
-@cron_job("summary", schedule="59 23 * * *", actor_name="game.summary", period="day", catch_up="all",
-          description="write each player's daily recap (model, or template offline)")
+@cron_job(
+    "summary",
+    schedule="59 23 * * *",
+    actor_name="game.summary",
+    period="day",
+    catch_up="all",
+    description="write each player's daily recap (model, or template offline)",
+)
 def summary(ctx: JobContext) -> int:
     day = ctx.now.astimezone(timezone.utc).date()
-    return ctx.fan_out(summarise_user, ((str(uid), {"user_id": str(uid), "day": day.isoformat()})
-                                        for uid in _due(ctx, day)))
+    return ctx.fan_out(
+        summarise_user, ((str(uid), {"user_id": str(uid), "day": day.isoformat()}) for uid in _due(ctx, day))
+    )

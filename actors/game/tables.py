@@ -55,8 +55,13 @@ score_history = sa.Table(
     _ts("decay_hour"),
     _ts("created_at", nullable=False),
     sa.Index("score_history_user_created_idx", "user_id", "created_at"),
-    sa.Index("score_history_decay_hour_uq", "user_id", "decay_hour", unique=True,
-             postgresql_where=sa.text("(event_type)::text = 'decay'::text")),
+    sa.Index(
+        "score_history_decay_hour_uq",
+        "user_id",
+        "decay_hour",
+        unique=True,
+        postgresql_where=sa.text("(event_type)::text = 'decay'::text"),
+    ),
 )
 
 conversations = sa.Table(
@@ -79,8 +84,9 @@ conversation_messages = sa.Table(
     "conversation_messages",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("conversation_id", pg.UUID(as_uuid=True), sa.ForeignKey("conversations.id", ondelete="CASCADE"),
-              nullable=False),
+    sa.Column(
+        "conversation_id", pg.UUID(as_uuid=True), sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+    ),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     _ts("created_at", nullable=False, server_default=sa.text("now()")),
@@ -102,14 +108,17 @@ scheduled_events = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, server_default=sa.text("'pending'::character varying")),
     sa.Column("retry_count", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("error_message", sa.Text),
-    sa.Column("source_conversation_id", pg.UUID(as_uuid=True),
-              sa.ForeignKey("conversations.id", ondelete="SET NULL")),
+    sa.Column("source_conversation_id", pg.UUID(as_uuid=True), sa.ForeignKey("conversations.id", ondelete="SET NULL")),
     _ts("created_at", nullable=False, server_default=sa.text("now()")),
     _ts("updated_at", nullable=False, server_default=sa.text("now()")),
     sa.CheckConstraint("platform IN ('telegram', 'voice')", name="scheduled_events_platform_check"),
     sa.CheckConstraint(f"status IN {EVENT_STATUSES}", name="scheduled_events_status_check"),
-    sa.Index("idx_scheduled_events_due", "status", "scheduled_at",
-             postgresql_where=sa.text("(status)::text = 'pending'::text")),
+    sa.Index(
+        "idx_scheduled_events_due",
+        "status",
+        "scheduled_at",
+        postgresql_where=sa.text("(status)::text = 'pending'::text"),
+    ),
     sa.Index("idx_scheduled_events_user", "user_id"),
 )
 

@@ -9,8 +9,14 @@ from dramaturg.shared import history
 from dramaturg.shared.actors import JobContext, cron_job
 
 
-@cron_job("prune-history", schedule="0 3 * * *", actor_name="maintenance.prune_history", period="day",
-          catch_up="latest", description="delete job_history rows older than the retention")
+@cron_job(
+    "prune-history",
+    schedule="0 3 * * *",
+    actor_name="maintenance.prune_history",
+    period="day",
+    catch_up="latest",
+    description="delete job_history rows older than the retention",
+)
 def prune_history(ctx: JobContext) -> int:
     raw = ctx.session.connection().connection.dbapi_connection
     return history.prune(raw, now=ctx.now, retention_days=ctx.settings.history_retention_days)

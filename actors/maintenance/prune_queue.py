@@ -10,8 +10,14 @@ from dramaturg.shared.actors import JobContext, cron_job
 from dramaturg.shared.sql import sa_text
 
 
-@cron_job("prune-queue", schedule="10 3 * * *", actor_name="maintenance.prune_queue", period="day",
-          catch_up="latest", description="delete finished queue rows older than the retention")
+@cron_job(
+    "prune-queue",
+    schedule="10 3 * * *",
+    actor_name="maintenance.prune_queue",
+    period="day",
+    catch_up="latest",
+    description="delete finished queue rows older than the retention",
+)
 def prune_queue(ctx: JobContext) -> int:
     before = ctx.now - timedelta(days=ctx.settings.queue_retention_days)
     return ctx.session.execute(sa_text("queue", "queue_prune"), {"before": before}).rowcount

@@ -21,19 +21,36 @@ SQL = "tasks_overdue"
 IDS_LOGGED = 100
 
 
-@cron_job("overdue-scan", schedule="*/15 * * * *", actor_name="tasks.overdue_scan", period="minute",
-          catch_up="latest", description="mark tasks past due as overdue (and due-again ones open)")
+@cron_job(
+    "overdue-scan",
+    schedule="*/15 * * * *",
+    actor_name="tasks.overdue_scan",
+    period="minute",
+    catch_up="latest",
+    description="mark tasks past due as overdue (and due-again ones open)",
+)
 def overdue_scan(ctx: JobContext) -> dict:
     overdue = ctx.session.execute(sa_text(SQL, "tasks_mark_overdue"), {"now": ctx.now}).mappings().all()
     reopened = ctx.session.execute(sa_text(SQL, "tasks_reopen"), {"now": ctx.now}).scalars().all()
     notified = 0
     if tasks_config().overdue_notify:
         for task in overdue:
-            notified += ctx.session.execute(sa_text(SQL, "overdue_notification_insert"), {
-                "user_id": task["owner_id"], "task_id": task["id"], "title": f"Overdue: {task['title']}",
-                "body": f"{task['title']} was due {task['due_date'].isoformat()}", "now": ctx.now,
-            }).rowcount
+            notified += ctx.session.execute(
+                sa_text(SQL, "overdue_notification_insert"),
+                {
+                    "user_id": task["owner_id"],
+                    "task_id": task["id"],
+                    "title": f"Overdue: {task['title']}",
+                    "body": f"{task['title']} was due {task['due_date'].isoformat()}",
+                    "now": ctx.now,
+                },
+            ).rowcount
     # The affected ids go to job_history for diagnosis, capped so a mass change stays a small row.
-    return {"items_processed": len(overdue) + len(reopened), "overdue_count": len(overdue),
-            "reopened_count": len(reopened), "notified": notified,
-            "overdue": sorted(t["id"] for t in overdue)[:IDS_LOGGED], "reopened": sorted(reopened)[:IDS_LOGGED]}
+    return {
+        "items_processed": len(overdue) + len(reopened),
+        "overdue_count": len(overdue),
+        "reopened_count": len(reopened),
+        "notified": notified,
+        "overdue": sorted(t["id"] for t in overdue)[:IDS_LOGGED],
+        "reopened": sorted(reopened)[:IDS_LOGGED],
+    }

@@ -61,8 +61,15 @@ def to_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
 
 
-def next_due(previous_due: datetime, recurrence_type: str, interval: int, zone: ZoneInfo, *,
-             now: datetime, anchor_day: int | None = None) -> datetime:
+def next_due(
+    previous_due: datetime,
+    recurrence_type: str,
+    interval: int,
+    zone: ZoneInfo,
+    *,
+    now: datetime,
+    anchor_day: int | None = None,
+) -> datetime:
     """The first occurrence after ``previous_due`` that is strictly later than ``now`` (aware UTC).
 
     Raises:

@@ -55,20 +55,35 @@ def create_next_instance(ctx: ItemContext, payload: NextInstance) -> int:
     anchor = parent["anchor_day"]
     if anchor is None and parent["recurrence_type"] in ("monthly", "yearly"):
         anchor = parent["due_date"].astimezone(zone).day  # the series keeps the original day of month
-    due = next_due(parent["due_date"], parent["recurrence_type"], parent["recurrence_interval"], zone,
-                   now=ctx.now, anchor_day=anchor)
-    child = ctx.session.execute(sa_text(SQL, "task_insert_next"),
-                                {"id": parent["id"], "due": due, "anchor": anchor}).scalar()
+    due = next_due(
+        parent["due_date"],
+        parent["recurrence_type"],
+        parent["recurrence_interval"],
+        zone,
+        now=ctx.now,
+        anchor_day=anchor,
+    )
+    child = ctx.session.execute(
+        sa_text(SQL, "task_insert_next"), {"id": parent["id"], "due": due, "anchor": anchor}
+    ).scalar()
     if child is not None:
-        ctx.session.execute(sa_text(SQL, "task_reminders_copy"),
-                            {"child": child, "parent": parent["id"], "due": due, "old_due": parent["due_date"]})
+        ctx.session.execute(
+            sa_text(SQL, "task_reminders_copy"),
+            {"child": child, "parent": parent["id"], "due": due, "old_due": parent["due_date"]},
+        )
     ctx.session.execute(sa_text(SQL, "task_mark_processed"), {"id": parent["id"], "now": ctx.now})
     return 1 if child is not None else 0
 
 
 # Missed ticks collapse into one (catch_up latest): a run looks at task state, not at its tick time.
-@cron_job("recurring-tasks", schedule="*/5 * * * *", actor_name="tasks.recurring", period="minute",
-          catch_up="latest", description="create the next instance of each completed recurring task")
+@cron_job(
+    "recurring-tasks",
+    schedule="*/5 * * * *",
+    actor_name="tasks.recurring",
+    period="minute",
+    catch_up="latest",
+    description="create the next instance of each completed recurring task",
+)
 def recurring_tasks(ctx: JobContext) -> int:
     ids = ctx.session.execute(sa_text(SQL, "tasks_due_for_recurrence")).scalars()
     return ctx.fan_out(create_next_instance, ((str(i), {"task_id": i}) for i in ids))

@@ -45,12 +45,20 @@ def _text(row) -> str:
 
 
 def _send_web(ctx: ItemContext, row) -> None:
-    marked = ctx.session.execute(sa_text(SQL, "delivery_mark"),
-                                 {"id": row["id"], "channel": "web", "now": ctx.now}).scalar()
+    marked = ctx.session.execute(
+        sa_text(SQL, "delivery_mark"), {"id": row["id"], "channel": "web", "now": ctx.now}
+    ).scalar()
     if marked is not None:
-        ctx.session.execute(sa_text(SQL, "web_notification_insert"),
-                            {"user_id": row["user_id"], "task_id": row["task_id"], "title": row["title"],
-                             "body": _text(row), "now": ctx.now})
+        ctx.session.execute(
+            sa_text(SQL, "web_notification_insert"),
+            {
+                "user_id": row["user_id"],
+                "task_id": row["task_id"],
+                "title": row["title"],
+                "body": _text(row),
+                "now": ctx.now,
+            },
+        )
 
 
 def _send_chat(ctx: ItemContext, row) -> None:
@@ -60,8 +68,10 @@ def _send_chat(ctx: ItemContext, row) -> None:
         raise ChannelRejected("CHAT_WEBHOOK_URL is not set: chat reminders cannot be delivered")
     client = WebhookClient(str(ctx.settings.chat_webhook_url))
     try:
-        client.post({"text": _text(row), "reminder_id": row["id"], "task_id": row["task_id"],
-                     "user_id": row["user_id"]}, idempotency_key=f"task-reminder-{row['id']}-chat")
+        client.post(
+            {"text": _text(row), "reminder_id": row["id"], "task_id": row["task_id"], "user_id": row["user_id"]},
+            idempotency_key=f"task-reminder-{row['id']}-chat",
+        )
     finally:
         client.close()
     ctx.session.execute(sa_text(SQL, "delivery_mark"), {"id": row["id"], "channel": "chat", "now": ctx.now})
@@ -78,8 +88,14 @@ def deliver_reminder(ctx: ItemContext, payload: DeliverReminder) -> int:
     return 1
 
 
-@cron_job("reminders", schedule="* * * * *", actor_name="tasks.reminders", period="minute", catch_up="none",
-          description="deliver due task reminders on web and chat")
+@cron_job(
+    "reminders",
+    schedule="* * * * *",
+    actor_name="tasks.reminders",
+    period="minute",
+    catch_up="none",
+    description="deliver due task reminders on web and chat",
+)
 def reminders(ctx: JobContext) -> int:
     ids = ctx.session.execute(sa_text(SQL, "reminders_due"), {"now": ctx.now}).scalars()
     return ctx.fan_out(deliver_reminder, ((str(i), {"reminder_id": i}) for i in ids))

@@ -38,17 +38,24 @@ tasks = sa.Table(
     sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'open'::text")),
     sa.Column("last_processed_at", TZ),
     sa.Column("series_id", sa.BigInteger),
-    sa.Column("parent_task_id", sa.BigInteger, sa.ForeignKey("tasks.id", name="tasks_parent_task_id_fkey",
-                                                              ondelete="SET NULL")),
+    sa.Column(
+        "parent_task_id",
+        sa.BigInteger,
+        sa.ForeignKey("tasks.id", name="tasks_parent_task_id_fkey", ondelete="SET NULL"),
+    ),
     sa.UniqueConstraint("parent_task_id", name="tasks_parent_task_id_key"),
-    sa.CheckConstraint("recurrence_type in ('daily', 'weekly', 'monthly', 'yearly', 'custom')",
-                       name="tasks_recurrence_type_check"),
+    sa.CheckConstraint(
+        "recurrence_type in ('daily', 'weekly', 'monthly', 'yearly', 'custom')", name="tasks_recurrence_type_check"
+    ),
     sa.CheckConstraint("recurrence_interval >= 1", name="tasks_recurrence_interval_check"),
     sa.CheckConstraint("anchor_day between 1 and 31", name="tasks_anchor_day_check"),
     sa.CheckConstraint("status in ('open', 'overdue', 'done')", name="tasks_status_check"),
     # recurring-tasks looks only at completed, unprocessed recurring tasks.
-    sa.Index("tasks_recurrence_pending_idx", "id",
-             postgresql_where=sa.text("is_recurring AND completed AND last_processed_at IS NULL")),
+    sa.Index(
+        "tasks_recurrence_pending_idx",
+        "id",
+        postgresql_where=sa.text("is_recurring AND completed AND last_processed_at IS NULL"),
+    ),
     # overdue-scan looks only at uncompleted tasks by due date.
     sa.Index("tasks_open_due_idx", "due_date", postgresql_where=sa.text("NOT completed")),
 )
@@ -57,8 +64,12 @@ task_reminders = sa.Table(
     "task_reminders",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("task_id", sa.BigInteger, sa.ForeignKey("tasks.id", name="task_reminders_task_id_fkey",
-                                                       ondelete="CASCADE"), nullable=False),
+    sa.Column(
+        "task_id",
+        sa.BigInteger,
+        sa.ForeignKey("tasks.id", name="task_reminders_task_id_fkey", ondelete="CASCADE"),
+        nullable=False,
+    ),
     sa.Column("user_id", sa.BigInteger, nullable=False),
     sa.Column("remind_at", TZ, nullable=False),
     # Minutes before the due date; carried over to the next instance of a recurring task.
@@ -77,8 +88,12 @@ task_reminders = sa.Table(
 task_reminder_deliveries = sa.Table(
     "task_reminder_deliveries",
     metadata,
-    sa.Column("reminder_id", sa.BigInteger, sa.ForeignKey("task_reminders.id", name="task_reminder_deliveries_reminder_id_fkey",
-                                                           ondelete="CASCADE"), primary_key=True),
+    sa.Column(
+        "reminder_id",
+        sa.BigInteger,
+        sa.ForeignKey("task_reminders.id", name="task_reminder_deliveries_reminder_id_fkey", ondelete="CASCADE"),
+        primary_key=True,
+    ),
     sa.Column("channel", sa.Text, primary_key=True),
     sa.Column("delivered_at", TZ, nullable=False),
     sa.CheckConstraint("channel in ('web', 'chat')", name="task_reminder_deliveries_channel_check"),
@@ -89,16 +104,22 @@ web_notifications = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("user_id", sa.BigInteger, nullable=False),
-    sa.Column("task_id", sa.BigInteger, sa.ForeignKey("tasks.id", name="web_notifications_task_id_fkey",
-                                                       ondelete="CASCADE")),
+    sa.Column(
+        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", name="web_notifications_task_id_fkey", ondelete="CASCADE")
+    ),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("body", sa.Text),
     sa.Column("created_at", TZ, nullable=False),
     sa.Column("read", sa.Boolean, nullable=False, server_default=sa.text("false")),
     # At most one overdue notice per task; reminders may notify about a task many times.
-    sa.Index("web_notifications_overdue_key", "task_id", "kind", unique=True,
-             postgresql_where=sa.text("kind = 'overdue'::text")),
+    sa.Index(
+        "web_notifications_overdue_key",
+        "task_id",
+        "kind",
+        unique=True,
+        postgresql_where=sa.text("kind = 'overdue'::text"),
+    ),
     sa.Index("web_notifications_user_idx", "user_id"),
     sa.Index("web_notifications_created_idx", "created_at"),
 )

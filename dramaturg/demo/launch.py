@@ -33,8 +33,16 @@ DEMO_TOKEN = "123456:demo-token"
 
 
 class Demo:
-    def __init__(self, runtime, start: datetime, rate: float, env: dict[str, str], sink: TelegramSink | None,
-                 narrator: Narrator, console: Console) -> None:
+    def __init__(
+        self,
+        runtime,
+        start: datetime,
+        rate: float,
+        env: dict[str, str],
+        sink: TelegramSink | None,
+        narrator: Narrator,
+        console: Console,
+    ) -> None:
         self.runtime, self.start, self.rate, self.env = runtime, start, rate, env
         self.sink, self.narrator, self.console = sink, narrator, console
 
@@ -51,14 +59,27 @@ class Demo:
         # This process enqueues the first cleanup: it must read the children's timeline too.
         demo_runtime = start_runtime(settings, clock=OffsetClock(start, rate, anchor), url=runtime.url)
         console = Console(highlight=False)
-        env = {"DRAMATURG_NOW": start.isoformat(), "DRAMATURG_CLOCK_RATE": f"{rate:g}",
-               "DRAMATURG_CLOCK_ANCHOR": anchor.isoformat(), "DRAMATURG_CLOCK_FROZEN": "false"}
+        env = {
+            "DRAMATURG_NOW": start.isoformat(),
+            "DRAMATURG_CLOCK_RATE": f"{rate:g}",
+            "DRAMATURG_CLOCK_ANCHOR": anchor.isoformat(),
+            "DRAMATURG_CLOCK_FROZEN": "false",
+        }
         sink = None
         if not settings.telegram_bot_token:
-            sink = TelegramSink(DEMO_TOKEN, Path(settings.data_dir) / "demo-telegram.log", names=names_by_chat(),
-                                now=demo_runtime.clock.now, console=console).start()
-            env.update(TELEGRAM_API_BASE=sink.url, TELEGRAM_BOT_TOKEN=DEMO_TOKEN, VOICE_API_BASE=sink.url,
-                       VOICE_API_KEY="demo-voice-key")
+            sink = TelegramSink(
+                DEMO_TOKEN,
+                Path(settings.data_dir) / "demo-telegram.log",
+                names=names_by_chat(),
+                now=demo_runtime.clock.now,
+                console=console,
+            ).start()
+            env.update(
+                TELEGRAM_API_BASE=sink.url,
+                TELEGRAM_BOT_TOKEN=DEMO_TOKEN,
+                VOICE_API_BASE=sink.url,
+                VOICE_API_KEY="demo-voice-key",
+            )
         logger.info("demo seeded for %s: %s", start.date(), ", ".join(f"{v} new {k}" for k, v in counts.items()))
         narrator = Narrator(demo_runtime.engine, demo_runtime.clock.now, console).start()
         return cls(demo_runtime, start, rate, env, sink, narrator, console)
@@ -81,8 +102,11 @@ class Demo:
     def banner(self) -> None:
         data = self.runtime.settings.data_dir
         clock = " ".join(f"{k}={v}" for k, v in self.env.items() if k.startswith(("DRAMATURG_CLOCK_", "DRAMATURG_NOW")))
-        where = f"printed here and appended to {data}/demo-telegram.log" if self.sink else \
-            "sent to real Telegram (TELEGRAM_BOT_TOKEN is set)"
+        where = (
+            f"printed here and appended to {data}/demo-telegram.log"
+            if self.sink
+            else "sent to real Telegram (TELEGRAM_BOT_TOKEN is set)"
+        )
         self.console.rule("[bold]dramaturg demo")
         self.console.print(
             f"The game's clock starts at [bold]{self.start:%Y-%m-%d %H:%M} UTC[/] and runs {self.rate:g}× faster "
@@ -98,7 +122,9 @@ class Demo:
             "In another terminal, on the demo's clock:\n"
             f"  [cyan]{clock} dramaturg status[/]\n"
             f"  [cyan]{clock} dramaturg history --limit 20[/]\n"
-            "Ctrl-C stops everything.", soft_wrap=True)
+            "Ctrl-C stops everything.",
+            soft_wrap=True,
+        )
         self.console.rule()
 
     def stop(self) -> None:

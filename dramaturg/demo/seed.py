@@ -43,10 +43,10 @@ class Player:
 
 
 CAST = (
-    Player("ada", "Ada", 1, "62.00", 12 * H),             # 4 h past her 8 h grace: decays at 23:00 and 00:00
-    Player("boris", "Boris", 3, "71.50", 2 * H),          # well within grace: only receives messages
-    Player("cleo", "Cleo", 2, "1.20", 19 * H),            # decays to 0 at 23:00: game over, her message cancelled
-    Player("dmitri", "Dmitri", 5, "88.00", 20 * M),       # idle conversation; chapter 5 answers at once
+    Player("ada", "Ada", 1, "62.00", 12 * H),  # 4 h past her 8 h grace: decays at 23:00 and 00:00
+    Player("boris", "Boris", 3, "71.50", 2 * H),  # well within grace: only receives messages
+    Player("cleo", "Cleo", 2, "1.20", 19 * H),  # decays to 0 at 23:00: game over, her message cancelled
+    Player("dmitri", "Dmitri", 5, "88.00", 20 * M),  # idle conversation; chapter 5 answers at once
     Player("eve", "Eve", 2, "45.00", 10 * M, "+15550100005"),  # idle at 22:55, follow-up 1–3 min later, a call
 )
 
@@ -61,11 +61,15 @@ EVENTS = (
 )
 
 CONVERSATIONS = {
-    "dmitri": [("user", "My name is Dmitri and I work as a pilot."),
-               ("assistant", "A pilot! So you are the one who is never home."),
-               ("user", "I love night flights over the sea.")],
-    "eve": [("user", "I'm Eve. I like rainy days and old films."),
-            ("assistant", "Then we should watch one together, at least in spirit.")],
+    "dmitri": [
+        ("user", "My name is Dmitri and I work as a pilot."),
+        ("assistant", "A pilot! So you are the one who is never home."),
+        ("user", "I love night flights over the sea."),
+    ],
+    "eve": [
+        ("user", "I'm Eve. I like rainy days and old films."),
+        ("assistant", "Then we should watch one together, at least in spirit."),
+    ],
 }
 
 # (key, expires in minutes after start): one already expired, one expiring before the 23:30 cleanup.
@@ -97,36 +101,75 @@ def demo_start(session, real_now: datetime) -> datetime:
 def seed(session, start: datetime, chat_id: str | None = None) -> dict[str, int]:
     """Insert the demo data for the day of ``start``; ``chat_id`` sends every message to one real chat."""
     for p in CAST:
-        row = dict(id=player_id(p.key), chapter=p.chapter, score=p.score, game_status="active",
-                   last_interaction_at=start - p.idle, created_at=start - 7 * 24 * H,
-                   telegram_chat_id=chat_id or p.chat_id, phone=p.phone, timezone="UTC")
+        row = dict(
+            id=player_id(p.key),
+            chapter=p.chapter,
+            score=p.score,
+            game_status="active",
+            last_interaction_at=start - p.idle,
+            created_at=start - 7 * 24 * H,
+            telegram_chat_id=chat_id or p.chat_id,
+            phone=p.phone,
+            timezone="UTC",
+        )
         stmt = insert(users).values(**row)
-        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_={
-            k: stmt.excluded[k] for k in row if k not in ("id", "created_at")}))
+        session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["id"], set_={k: stmt.excluded[k] for k in row if k not in ("id", "created_at")}
+            )
+        )
     counts = {"players": len(CAST), "conversations": 0, "events": 0, "registrations": 0}
     for key, messages in CONVERSATIONS.items():
         player = next(p for p in CAST if p.key == key)
         conv_id = day_id(start, "conversation", key)
-        new = session.execute(insert(conversations).values(
-            id=conv_id, user_id=player_id(key), status="active", last_message_at=start - player.idle,
-            created_at=start - player.idle - 20 * M).on_conflict_do_nothing().returning(conversations.c.id)).first()
+        new = session.execute(
+            insert(conversations)
+            .values(
+                id=conv_id,
+                user_id=player_id(key),
+                status="active",
+                last_message_at=start - player.idle,
+                created_at=start - player.idle - 20 * M,
+            )
+            .on_conflict_do_nothing()
+            .returning(conversations.c.id)
+        ).first()
         if new is None:
             continue  # already seeded, messages included
         counts["conversations"] += 1
         for i, (role, text) in enumerate(messages):
             at = start - player.idle - (len(messages) - i) * M
-            session.execute(conversation_messages.insert().values(conversation_id=conv_id, role=role, text=text,
-                                                                  created_at=at))
+            session.execute(
+                conversation_messages.insert().values(conversation_id=conv_id, role=role, text=text, created_at=at)
+            )
     for key, who, minutes, platform, text in EVENTS:
         at = start + minutes * M
-        counts["events"] += session.execute(insert(scheduled_events).values(
-            id=day_id(start, "event", key), user_id=player_id(who), platform=platform, event_type="message_delivery",
-            content={"text": text}, scheduled_at=at, created_at=min(at, start), updated_at=min(at, start),
-        ).on_conflict_do_nothing()).rowcount
+        counts["events"] += session.execute(
+            insert(scheduled_events)
+            .values(
+                id=day_id(start, "event", key),
+                user_id=player_id(who),
+                platform=platform,
+                event_type="message_delivery",
+                content={"text": text},
+                scheduled_at=at,
+                created_at=min(at, start),
+                updated_at=min(at, start),
+            )
+            .on_conflict_do_nothing()
+        ).rowcount
     for key, minutes in REGISTRATIONS:
-        counts["registrations"] += session.execute(insert(registrations).values(
-            id=day_id(start, "registration", key), telegram_chat_id=f"@signup_{key}_demo", code=key[:3].upper() + "123",
-            expires_at=start + minutes * M, created_at=start - 3 * H).on_conflict_do_nothing()).rowcount
+        counts["registrations"] += session.execute(
+            insert(registrations)
+            .values(
+                id=day_id(start, "registration", key),
+                telegram_chat_id=f"@signup_{key}_demo",
+                code=key[:3].upper() + "123",
+                expires_at=start + minutes * M,
+                created_at=start - 3 * H,
+            )
+            .on_conflict_do_nothing()
+        ).rowcount
     return counts
 
 

@@ -30,8 +30,15 @@ from rich.markup import escape
 class TelegramSink:
     """Start with :meth:`start`, stop with :meth:`stop`; ``url`` is the base URL for both APIs."""
 
-    def __init__(self, token: str, log_path: Path, *, names: dict[str, str] | None = None,
-                 now: Callable[[], datetime] | None = None, console: Console | None = None) -> None:
+    def __init__(
+        self,
+        token: str,
+        log_path: Path,
+        *,
+        names: dict[str, str] | None = None,
+        now: Callable[[], datetime] | None = None,
+        console: Console | None = None,
+    ) -> None:
         self.token = token
         self.log_path = Path(log_path)
         self.names = names or {}
@@ -46,8 +53,7 @@ class TelegramSink:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, args=(0.1,), name="demo-telegram-sink",
-                         daemon=True).start()
+        threading.Thread(target=self._server.serve_forever, args=(0.1,), name="demo-telegram-sink", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -70,8 +76,10 @@ class TelegramSink:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: chat_id and text are required"}
         message_id = next(self._ids)
         self._show("telegram", "✉", str(chat), str(text))
-        return 200, {"ok": True, "result": {"message_id": message_id, "chat": {"id": chat},
-                                            "date": int(time.time()), "text": text}}
+        return 200, {
+            "ok": True,
+            "result": {"message_id": message_id, "chat": {"id": chat}, "date": int(time.time()), "text": text},
+        }
 
     def start_call(self, key: str | None, body: dict) -> tuple[int, dict]:
         phone, text = body.get("to"), body.get("text")
@@ -93,8 +101,9 @@ class TelegramSink:
         with self._lock:
             with self.log_path.open("a", encoding="utf-8") as log:
                 log.write(f"{at} {channel} to {target}: {' '.join(text.split())}\n")
-            self.console.print(f"[dim]{at}[/] {icon} [bold magenta]{channel}[/] → [bold]{escape(target)}[/]: "
-                               f"{escape(text)}")
+            self.console.print(
+                f"[dim]{at}[/] {icon} [bold magenta]{channel}[/] → [bold]{escape(target)}[/]: {escape(text)}"
+            )
 
 
 def _handler(sink: TelegramSink) -> type[BaseHTTPRequestHandler]:
@@ -108,7 +117,7 @@ def _handler(sink: TelegramSink) -> type[BaseHTTPRequestHandler]:
             body = body if isinstance(body, dict) else {}
             path = self.path.split("?", 1)[0]
             if path.startswith("/bot") and path.endswith("/sendMessage"):
-                status, answer = sink.send_message(path[len("/bot"):-len("/sendMessage")], body)
+                status, answer = sink.send_message(path[len("/bot") : -len("/sendMessage")], body)
             elif path == "/v1/calls":
                 status, answer = sink.start_call(self.headers.get("Idempotency-Key"), body)
             else:

@@ -62,40 +62,63 @@ class Narrator:
     def poll(self, conn) -> list[str]:
         """Lines for everything new since the last call."""
         lines = []
-        decays = conn.execute(sa.select(score_history).where(score_history.c.event_type == "decay")
-                              .where(score_history.c.user_id.in_(NAMES)).order_by(score_history.c.id)).all()
+        decays = conn.execute(
+            sa.select(score_history)
+            .where(score_history.c.event_type == "decay")
+            .where(score_history.c.user_id.in_(NAMES))
+            .order_by(score_history.c.id)
+        ).all()
         for r in self._new("decay", decays):
             over = " [bold red]GAME OVER[/]" if r.score_after == 0 else ""
-            lines.append(f"[dim]{r.created_at:%Y-%m-%d %H:%M}[/] ⏳ [yellow]decay[/] {NAMES[r.user_id]}: "
-                         f"{r.score_before} → {r.score_after} ({r.details.get('hours')} overdue h){over}")
-        ended = conn.execute(sa.select(scheduled_events).where(scheduled_events.c.user_id.in_(NAMES))
-                             .where(scheduled_events.c.status.in_(("failed", "cancelled", "unknown")))).all()
+            lines.append(
+                f"[dim]{r.created_at:%Y-%m-%d %H:%M}[/] ⏳ [yellow]decay[/] {NAMES[r.user_id]}: "
+                f"{r.score_before} → {r.score_after} ({r.details.get('hours')} overdue h){over}"
+            )
+        ended = conn.execute(
+            sa.select(scheduled_events)
+            .where(scheduled_events.c.user_id.in_(NAMES))
+            .where(scheduled_events.c.status.in_(("failed", "cancelled", "unknown")))
+        ).all()
         for r in self._new("event", ended):
             why = (r.error_message or "").removeprefix(f"{r.status}: ")
-            lines.append(f"[dim]{r.updated_at:%Y-%m-%d %H:%M}[/] 🧹 event to {NAMES[r.user_id]} [bold]{r.status}"
-                         f"[/] ({escape(why)}): “{escape(r.content.get('text', ''))}”")
-        done = conn.execute(sa.select(conversations).where(conversations.c.status == "processed")
-                            .where(conversations.c.user_id.in_(NAMES))).all()
+            lines.append(
+                f"[dim]{r.updated_at:%Y-%m-%d %H:%M}[/] 🧹 event to {NAMES[r.user_id]} [bold]{r.status}"
+                f"[/] ({escape(why)}): “{escape(r.content.get('text', ''))}”"
+            )
+        done = conn.execute(
+            sa.select(conversations)
+            .where(conversations.c.status == "processed")
+            .where(conversations.c.user_id.in_(NAMES))
+        ).all()
         for r in self._new("conversation", done):
             facts = "; ".join((r.facts or {}).get("statements", [])) or "none"
-            lines.append(f"[dim]{self.now():%Y-%m-%d %H:%M}[/] 💬 conversation of {NAMES[r.user_id]} post-processed: "
-                         f"summary “{escape(r.summary or '')}”"
-                         f", facts: {escape(facts)}; follow-up scheduled")
+            lines.append(
+                f"[dim]{self.now():%Y-%m-%d %H:%M}[/] 💬 conversation of {NAMES[r.user_id]} post-processed: "
+                f"summary “{escape(r.summary or '')}”"
+                f", facts: {escape(facts)}; follow-up scheduled"
+            )
         lines += self._registration_lines(conn)
-        recaps = conn.execute(sa.select(daily_summaries).where(daily_summaries.c.text.is_not(None))
-                              .where(daily_summaries.c.user_id.in_(NAMES))).all()
+        recaps = conn.execute(
+            sa.select(daily_summaries)
+            .where(daily_summaries.c.text.is_not(None))
+            .where(daily_summaries.c.user_id.in_(NAMES))
+        ).all()
         for r in self._new("recap", recaps):
-            lines.append(f"[dim]{r.created_at:%Y-%m-%d %H:%M}[/] 📓 recap for {NAMES[r.user_id]} "
-                         f"({r.generated_by}): {escape(r.text)}")
+            lines.append(
+                f"[dim]{r.created_at:%Y-%m-%d %H:%M}[/] 📓 recap for {NAMES[r.user_id]} "
+                f"({r.generated_by}): {escape(r.text)}"
+            )
         return lines
 
     def _registration_lines(self, conn) -> list[str]:
-        rows = conn.execute(sa.select(registrations.c.id, registrations.c.telegram_chat_id)
-                            .where(registrations.c.telegram_chat_id.like("@signup_%_demo"))).all()
+        rows = conn.execute(
+            sa.select(registrations.c.id, registrations.c.telegram_chat_id).where(
+                registrations.c.telegram_chat_id.like("@signup_%_demo")
+            )
+        ).all()
         now = {r.id: r.telegram_chat_id for r in rows}
         before, self._registrations = self._registrations, set(now)
         gone = [] if before is None else sorted(before - set(now), key=str)
         if not gone:
             return []
         return [f"[dim]{self.now():%Y-%m-%d %H:%M}[/] 🧹 expired registration deleted by cleanup ({len(gone)})"]
-

@@ -3,6 +3,7 @@
 Revision ID: 0001
 Revises:
 """
+
 from pathlib import Path
 
 from alembic import op

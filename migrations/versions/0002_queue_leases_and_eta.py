@@ -6,6 +6,7 @@ timestamptz (wrong whenever the session time zone is not UTC).
 Revision ID: 0002
 Revises: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
@@ -21,14 +22,28 @@ CONSUMED = sa.text("state = 'consumed'::dramatiq.state")
 
 def upgrade() -> None:
     op.alter_column("queue", "mtime", server_default=sa.text("now()"), schema="dramatiq")
-    op.add_column("queue", sa.Column("eta", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")), schema="dramatiq")
-    op.add_column("queue", sa.Column("priority", sa.SmallInteger, nullable=False, server_default=sa.text("0")), schema="dramatiq")
-    op.add_column("queue", sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")), schema="dramatiq")
+    op.add_column(
+        "queue",
+        sa.Column("eta", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
+        schema="dramatiq",
+    )
+    op.add_column(
+        "queue", sa.Column("priority", sa.SmallInteger, nullable=False, server_default=sa.text("0")), schema="dramatiq"
+    )
+    op.add_column(
+        "queue",
+        sa.Column("enqueued_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("now()")),
+        schema="dramatiq",
+    )
     op.add_column("queue", sa.Column("lease_owner", pg.UUID(as_uuid=True)), schema="dramatiq")
     op.add_column("queue", sa.Column("lease_expires_at", sa.DateTime(timezone=True)), schema="dramatiq")
-    op.add_column("queue", sa.Column("claims", sa.Integer, nullable=False, server_default=sa.text("0")), schema="dramatiq")
+    op.add_column(
+        "queue", sa.Column("claims", sa.Integer, nullable=False, server_default=sa.text("0")), schema="dramatiq"
+    )
     op.add_column("queue", sa.Column("reason", sa.Text), schema="dramatiq")
-    op.create_index("queue_claim_idx", "queue", ["queue_name", "priority", "eta"], schema="dramatiq", postgresql_where=QUEUED)
+    op.create_index(
+        "queue_claim_idx", "queue", ["queue_name", "priority", "eta"], schema="dramatiq", postgresql_where=QUEUED
+    )
     op.create_index("queue_lease_idx", "queue", ["lease_expires_at"], schema="dramatiq", postgresql_where=CONSUMED)
 
 

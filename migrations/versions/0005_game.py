@@ -3,6 +3,7 @@
 Revision ID: 0005
 Revises: 0004
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
@@ -32,7 +33,9 @@ def upgrade() -> None:
         sa.Column("timezone", sa.Text),
         sa.CheckConstraint("chapter BETWEEN 1 AND 5", name="users_chapter_check"),
         sa.CheckConstraint("score >= 0 AND score <= 100", name="users_score_check"),
-        sa.CheckConstraint("game_status IN ('active', 'boss_fight', 'game_over', 'won')", name="users_game_status_check"),
+        sa.CheckConstraint(
+            "game_status IN ('active', 'boss_fight', 'game_over', 'won')", name="users_game_status_check"
+        ),
     )
     op.create_table(
         "score_history",
@@ -47,8 +50,13 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False),
     )
     op.create_index("score_history_user_created_idx", "score_history", ["user_id", "created_at"])
-    op.create_index("score_history_decay_hour_uq", "score_history", ["user_id", "decay_hour"], unique=True,
-                    postgresql_where=sa.text("event_type = 'decay'"))
+    op.create_index(
+        "score_history_decay_hour_uq",
+        "score_history",
+        ["user_id", "decay_hour"],
+        unique=True,
+        postgresql_where=sa.text("event_type = 'decay'"),
+    )
     op.create_table(
         "conversations",
         sa.Column("id", UUID, primary_key=True, server_default=GEN_UUID),
@@ -71,7 +79,9 @@ def upgrade() -> None:
         sa.Column("text", sa.Text, nullable=False),
         sa.Column("created_at", TS, nullable=False, server_default=NOW),
     )
-    op.create_index("conversation_messages_conversation_idx", "conversation_messages", ["conversation_id", "created_at"])
+    op.create_index(
+        "conversation_messages_conversation_idx", "conversation_messages", ["conversation_id", "created_at"]
+    )
     op.create_table(
         "scheduled_events",
         sa.Column("id", UUID, primary_key=True, server_default=GEN_UUID),
@@ -88,11 +98,17 @@ def upgrade() -> None:
         sa.Column("created_at", TS, nullable=False, server_default=NOW),
         sa.Column("updated_at", TS, nullable=False, server_default=NOW),
         sa.CheckConstraint("platform IN ('telegram', 'voice')", name="scheduled_events_platform_check"),
-        sa.CheckConstraint("status IN ('pending', 'sending', 'delivered', 'cancelled', 'failed', 'unknown')",
-                           name="scheduled_events_status_check"),
+        sa.CheckConstraint(
+            "status IN ('pending', 'sending', 'delivered', 'cancelled', 'failed', 'unknown')",
+            name="scheduled_events_status_check",
+        ),
     )
-    op.create_index("idx_scheduled_events_due", "scheduled_events", ["status", "scheduled_at"],
-                    postgresql_where=sa.text("status = 'pending'"))
+    op.create_index(
+        "idx_scheduled_events_due",
+        "scheduled_events",
+        ["status", "scheduled_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     op.create_index("idx_scheduled_events_user", "scheduled_events", ["user_id"])
     op.create_table(
         "daily_summaries",
@@ -120,6 +136,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("registrations", "daily_summaries", "scheduled_events", "conversation_messages",
-                  "conversations", "score_history", "users"):
+    for table in (
+        "registrations",
+        "daily_summaries",
+        "scheduled_events",
+        "conversation_messages",
+        "conversations",
+        "score_history",
+        "users",
+    ):
         op.drop_table(table)

@@ -3,6 +3,7 @@
 Revision ID: 0006
 Revises: 0005
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
@@ -36,16 +37,23 @@ def upgrade() -> None:
         sa.Column("last_processed_at", TZ),
         sa.Column("series_id", sa.BigInteger),
         sa.Column("parent_task_id", sa.BigInteger),
-        sa.ForeignKeyConstraint(["parent_task_id"], ["tasks.id"], name="tasks_parent_task_id_fkey", ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(
+            ["parent_task_id"], ["tasks.id"], name="tasks_parent_task_id_fkey", ondelete="SET NULL"
+        ),
         sa.UniqueConstraint("parent_task_id", name="tasks_parent_task_id_key"),
-        sa.CheckConstraint("recurrence_type in ('daily', 'weekly', 'monthly', 'yearly', 'custom')",
-                           name="tasks_recurrence_type_check"),
+        sa.CheckConstraint(
+            "recurrence_type in ('daily', 'weekly', 'monthly', 'yearly', 'custom')", name="tasks_recurrence_type_check"
+        ),
         sa.CheckConstraint("recurrence_interval >= 1", name="tasks_recurrence_interval_check"),
         sa.CheckConstraint("anchor_day between 1 and 31", name="tasks_anchor_day_check"),
         sa.CheckConstraint("status in ('open', 'overdue', 'done')", name="tasks_status_check"),
     )
-    op.create_index("tasks_recurrence_pending_idx", "tasks", ["id"],
-                    postgresql_where=sa.text("is_recurring AND completed AND last_processed_at IS NULL"))
+    op.create_index(
+        "tasks_recurrence_pending_idx",
+        "tasks",
+        ["id"],
+        postgresql_where=sa.text("is_recurring AND completed AND last_processed_at IS NULL"),
+    )
     op.create_index("tasks_open_due_idx", "tasks", ["due_date"], postgresql_where=sa.text("NOT completed"))
 
     op.create_table(
@@ -64,8 +72,12 @@ def upgrade() -> None:
         sa.CheckConstraint("channel in ('web', 'chat', 'both')", name="task_reminders_channel_check"),
         sa.CheckConstraint("status in ('pending', 'sent', 'failed')", name="task_reminders_status_check"),
     )
-    op.create_index("task_reminders_pending_idx", "task_reminders", ["remind_at"],
-                    postgresql_where=sa.text("status = 'pending'::text"))
+    op.create_index(
+        "task_reminders_pending_idx",
+        "task_reminders",
+        ["remind_at"],
+        postgresql_where=sa.text("status = 'pending'::text"),
+    )
     op.create_index("task_reminders_task_idx", "task_reminders", ["task_id"])
 
     op.create_table(
@@ -73,8 +85,9 @@ def upgrade() -> None:
         sa.Column("reminder_id", sa.BigInteger, primary_key=True),
         sa.Column("channel", sa.Text, primary_key=True),
         sa.Column("delivered_at", TZ, nullable=False),
-        sa.ForeignKeyConstraint(["reminder_id"], ["task_reminders.id"], name="task_reminder_deliveries_reminder_id_fkey",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["reminder_id"], ["task_reminders.id"], name="task_reminder_deliveries_reminder_id_fkey", ondelete="CASCADE"
+        ),
         sa.CheckConstraint("channel in ('web', 'chat')", name="task_reminder_deliveries_channel_check"),
     )
 
@@ -90,8 +103,13 @@ def upgrade() -> None:
         sa.Column("read", sa.Boolean, nullable=False, server_default=sa.text("false")),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name="web_notifications_task_id_fkey", ondelete="CASCADE"),
     )
-    op.create_index("web_notifications_overdue_key", "web_notifications", ["task_id", "kind"], unique=True,
-                    postgresql_where=sa.text("kind = 'overdue'::text"))
+    op.create_index(
+        "web_notifications_overdue_key",
+        "web_notifications",
+        ["task_id", "kind"],
+        unique=True,
+        postgresql_where=sa.text("kind = 'overdue'::text"),
+    )
     op.create_index("web_notifications_user_idx", "web_notifications", ["user_id"])
     op.create_index("web_notifications_created_idx", "web_notifications", ["created_at"])
 

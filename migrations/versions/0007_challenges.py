@@ -7,6 +7,7 @@ refresh-stats use ``REFRESH MATERIALIZED VIEW CONCURRENTLY``.
 Revision ID: 0007
 Revises: 0006
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql as pg
@@ -49,24 +50,31 @@ def upgrade() -> None:
         sa.Column("closed_at", TZ),
         sa.CheckConstraint("status in ('active', 'completed', 'failed')", name="challenges_status_check"),
     )
-    op.create_index("challenges_active_end_idx", "challenges", ["end_date"],
-                    postgresql_where=sa.text("status = 'active'::text"))
+    op.create_index(
+        "challenges_active_end_idx", "challenges", ["end_date"], postgresql_where=sa.text("status = 'active'::text")
+    )
     op.create_table(
         "challenge_members",
         sa.Column("challenge_id", sa.BigInteger, primary_key=True),
         sa.Column("user_id", sa.BigInteger, primary_key=True),
-        sa.ForeignKeyConstraint(["challenge_id"], ["challenges.id"], name="challenge_members_challenge_id_fkey",
-                                ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["user_id"], ["challenge_users.id"], name="challenge_members_user_id_fkey",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["challenge_id"], ["challenges.id"], name="challenge_members_challenge_id_fkey", ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["challenge_users.id"], name="challenge_members_user_id_fkey", ondelete="CASCADE"
+        ),
     )
     op.create_table(
         "challenge_member_stats",
         sa.Column("challenge_id", sa.BigInteger, primary_key=True),
         sa.Column("user_id", sa.BigInteger, primary_key=True),
         sa.Column("completion_rate", sa.Numeric(5, 2), nullable=False, server_default=sa.text("0")),
-        sa.ForeignKeyConstraint(["challenge_id", "user_id"], ["challenge_members.challenge_id", "challenge_members.user_id"],
-                                name="challenge_member_stats_member_fkey", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["challenge_id", "user_id"],
+            ["challenge_members.challenge_id", "challenge_members.user_id"],
+            name="challenge_member_stats_member_fkey",
+            ondelete="CASCADE",
+        ),
         sa.CheckConstraint("completion_rate between 0 and 100", name="challenge_member_stats_rate_check"),
     )
     op.create_table(
@@ -80,8 +88,9 @@ def upgrade() -> None:
         sa.Column("dedupe_key", sa.Text),
         sa.Column("read", sa.Boolean, nullable=False, server_default=sa.text("false")),
         sa.Column("created_at", TZ, nullable=False),
-        sa.ForeignKeyConstraint(["user_id"], ["challenge_users.id"], name="notifications_user_id_fkey",
-                                ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["challenge_users.id"], name="notifications_user_id_fkey", ondelete="CASCADE"
+        ),
         sa.UniqueConstraint("user_id", "type", "dedupe_key", name="notifications_user_type_dedupe_key"),
     )
     op.create_index("notifications_created_idx", "notifications", ["created_at"])

@@ -24,15 +24,27 @@ EXCERPT_CHARS = 200
 
 # These fail while building the request, before any byte leaves: a config bug.
 _E = requests.exceptions
-_INVALID_REQUEST = (_E.URLRequired, _E.MissingSchema, _E.InvalidSchema, _E.InvalidURL, _E.InvalidHeader,
-                    _E.InvalidJSONError)
+_INVALID_REQUEST = (
+    _E.URLRequired,
+    _E.MissingSchema,
+    _E.InvalidSchema,
+    _E.InvalidURL,
+    _E.InvalidHeader,
+    _E.InvalidJSONError,
+)
 # Raised before the request is written: the TCP/TLS/proxy connection never came up.
 _NOT_CONNECTED = (_E.ConnectTimeout, _E.SSLError, _E.ProxyError)
 
 
 def post_json(
-    session: requests.Session, url: str, payload: Any, *, headers: Mapping[str, str] | None = None,
-    timeout: tuple[float, float] = (3.05, 10.0), redact: Iterable[str] = (), target: str | None = None,
+    session: requests.Session,
+    url: str,
+    payload: Any,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: tuple[float, float] = (3.05, 10.0),
+    redact: Iterable[str] = (),
+    target: str | None = None,
 ) -> requests.Response:
     """POST ``payload`` as JSON and return the 2xx response.
 
@@ -55,8 +67,7 @@ def post_json(
     where = _scrub(target or url, secrets)
     try:
         # Redirects are refused: requests would turn a 301/302 POST into a GET.
-        response = session.post(url, json=payload, headers=dict(headers or {}), timeout=timeout,
-                                allow_redirects=False)
+        response = session.post(url, json=payload, headers=dict(headers or {}), timeout=timeout, allow_redirects=False)
     except _INVALID_REQUEST as exc:
         raise ChannelRejected(f"POST {where}: invalid request: {_describe(exc, secrets)}") from None
     except requests.RequestException as exc:

@@ -64,9 +64,7 @@ class TelegramClient:
             return int(body["result"]["message_id"])
         except (TypeError, KeyError, ValueError):
             # A 2xx means Telegram probably sent the message; re-sending could duplicate it.
-            raise DeliveryUnknown(
-                f"Telegram sendMessage: HTTP {response.status_code} without a message_id"
-            ) from None
+            raise DeliveryUnknown(f"Telegram sendMessage: HTTP {response.status_code} without a message_id") from None
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -85,8 +85,15 @@ class JobHistory(Middleware):
             def write() -> None:
                 with broker.pooled() as raw:
                     history.finish(
-                        raw, id=info.run_id, status=status, now=now, duration_ms=duration_ms,
-                        items=info.items_processed, result=info.result, error=error, traceback=trace,
+                        raw,
+                        id=info.run_id,
+                        status=status,
+                        now=now,
+                        duration_ms=duration_ms,
+                        items=info.items_processed,
+                        result=info.result,
+                        error=error,
+                        traceback=trace,
                     )
                     raw.commit()
 
@@ -96,8 +103,14 @@ class JobHistory(Middleware):
                 log = logger.warning
             else:
                 log = logger.debug if message.options.get("trigger") == "fanout" else logger.info
-            log("run %s %s in %d ms, items_processed=%s%s", info.run_id, status, duration_ms, info.items_processed,
-                f": {error}" if error else "")
+            log(
+                "run %s %s in %d ms, items_processed=%s%s",
+                info.run_id,
+                status,
+                duration_ms,
+                info.items_processed,
+                f": {error}" if error else "",
+            )
         finally:
             self._reset(message)
 

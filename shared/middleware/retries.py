@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 def backoff_ms(retries_so_far: int, base_ms: int) -> int:
     """Delay before the next attempt: base, 2×base, 4×base, …"""
-    return base_ms * (2 ** retries_so_far)
+    return base_ms * (2**retries_so_far)
 
 
 class ExactBackoffRetries(Retries):
@@ -70,5 +70,6 @@ class ExactBackoffRetries(Retries):
         logger.info("retrying %s in %d ms (retry %d of %d)", message.message_id, delay, retries + 1, max_retries)
         # If saving the retry failed, Dramatiq would ack the message and it would be gone for good
         # (e.g. its error was the database restarting): wait the outage out instead.
-        retry_through_outage(lambda: broker.enqueue(message, delay=delay),
-                             what=f"saving the retry of {message.message_id}")
+        retry_through_outage(
+            lambda: broker.enqueue(message, delay=delay), what=f"saving the retry of {message.message_id}"
+        )

@@ -19,8 +19,13 @@ class WorkerStats(Middleware):
 
     def snapshot(self) -> dict[str, int]:
         with self._lock:
-            return {"processed": self.processed, "failed": self.failed, "retried": self.retried,
-                    "skipped": self.skipped, "in_flight": self.in_flight}
+            return {
+                "processed": self.processed,
+                "failed": self.failed,
+                "retried": self.retried,
+                "skipped": self.skipped,
+                "in_flight": self.in_flight,
+            }
 
     def before_process_message(self, broker, message):
         with self._lock:
@@ -50,8 +55,11 @@ class WorkerStats(Middleware):
         def report():
             while not self._stop.wait(interval):
                 s = self.snapshot()
-                logger.info("worker stats processed=%(processed)d failed=%(failed)d retried=%(retried)d "
-                            "skipped=%(skipped)d in_flight=%(in_flight)d", s)
+                logger.info(
+                    "worker stats processed=%(processed)d failed=%(failed)d retried=%(retried)d "
+                    "skipped=%(skipped)d in_flight=%(in_flight)d",
+                    s,
+                )
 
         threading.Thread(target=report, name="dramaturg-stats", daemon=True).start()
 

@@ -20,15 +20,24 @@ def _env(db_url: str, **extra) -> dict:
 
 
 def dramaturg(db_url: str, *args: str, timeout: float = 60, **extra) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dramaturg", *args], env=_env(db_url, **extra),
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "dramaturg", *args],
+        env=_env(db_url, **extra),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @pytest.fixture
 def worker_process(db_url):
-    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "worker", "--threads", "2"],
-                            env=_env(db_url, DRAMATURG_RETRY_BASE_SECONDS="0.01"),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dramaturg", "worker", "--threads", "2"],
+        env=_env(db_url, DRAMATURG_RETRY_BASE_SECONDS="0.01"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     yield proc
     proc.send_signal(signal.SIGTERM)
     try:
@@ -125,9 +134,12 @@ def test_worker_exits_cleanly_on_sigterm(db_url, raw, worker_process):
     # Given a worker that is up: its consumers LISTEN on the database
     def listening():
         with raw.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dramaturg-listen' "
-                        "AND datname = current_database()")
+            cur.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'dramaturg-listen' "
+                "AND datname = current_database()"
+            )
             return cur.fetchone()[0] > 0
+
     wait_until(listening, timeout=30)
     worker_process.send_signal(signal.SIGTERM)
     assert worker_process.wait(timeout=30) == 0
@@ -135,21 +147,34 @@ def test_worker_exits_cleanly_on_sigterm(db_url, raw, worker_process):
 
 def test_dramaturg_now_runs_the_command_at_that_instant_and_warns(db_url, raw):
     # Given the documented clock override
-    result = dramaturg(db_url, "trigger", "example-touch", "--json",
-                       DRAMATURG_NOW="2026-01-01T00:00:30Z", DRAMATURG_CLOCK_FROZEN="true")
+    result = dramaturg(
+        db_url,
+        "trigger",
+        "example-touch",
+        "--json",
+        DRAMATURG_NOW="2026-01-01T00:00:30Z",
+        DRAMATURG_CLOCK_FROZEN="true",
+    )
     # Then the run is recorded at that instant, for that period, with a loud warning
     assert result.returncode == 0, result.stderr
     assert "DRAMATURG_NOW/DRAMATURG_CLOCK_RATE is set" in result.stderr and "frozen at 2026-01-01" in result.stderr
     with raw.cursor() as cur:
-        cur.execute("SELECT enqueued_at::text, period FROM job_history WHERE id = %s", (json.loads(result.stdout)["run_id"],))
+        cur.execute(
+            "SELECT enqueued_at::text, period FROM job_history WHERE id = %s", (json.loads(result.stdout)["run_id"],)
+        )
         assert cur.fetchone() == ("2026-01-01 00:00:30+00", "2026-01-01T00:00")
 
 
 def test_worker_waits_for_an_unreachable_database_instead_of_crashing():
     # Given a worker pointed at a database that is not there
     url = "postgresql://app:hunter2-secret@127.0.0.1:1/app"
-    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "worker"], env=_env(url), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dramaturg", "worker"],
+        env=_env(url),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     import threading
 

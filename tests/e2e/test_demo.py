@@ -17,8 +17,11 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _env(db_url: str, data_dir: Path) -> dict:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("DRAMATURG_", "DATABASE_URL", "TELEGRAM_", "VOICE_", "ANTHROPIC_", "DEMO_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("DRAMATURG_", "DATABASE_URL", "TELEGRAM_", "VOICE_", "ANTHROPIC_", "DEMO_"))
+    }
     env.update(DATABASE_URL=db_url, DRAMATURG_DATA_DIR=str(data_dir), DRAMATURG_POLL_SECONDS="0.1")
     return env
 
@@ -43,18 +46,31 @@ def _succeeded_jobs(db_url: str) -> set[str]:
 def test_up_demo_delivers_to_the_sink_runs_decay_and_deliver_and_stops_cleanly_on_ctrl_c(empty_db_url, tmp_path):
     # Given an empty database and `dramaturg up --demo` in its own process group
     log = open(tmp_path / "up.log", "w")
-    proc = subprocess.Popen([sys.executable, "-m", "dramaturg", "up", "--demo"], cwd=ROOT,
-                            env=_env(empty_db_url, tmp_path), stdout=log, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dramaturg", "up", "--demo"],
+        cwd=ROOT,
+        env=_env(empty_db_url, tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     sink_log = tmp_path / "demo-telegram.log"
     try:
         # When the demo runs on its 60x clock
         # Then the sink shows a delivered Telegram message
-        wait_until(lambda: sink_log.exists() and " telegram to " in sink_log.read_text(), timeout=90,
-                   interval=0.5, message="a Telegram delivery in the sink's log")
+        wait_until(
+            lambda: sink_log.exists() and " telegram to " in sink_log.read_text(),
+            timeout=90,
+            interval=0.5,
+            message="a Telegram delivery in the sink's log",
+        )
         # And cron runs of decay (23:00 on the demo clock) and deliver succeeded
-        wait_until(lambda: {"decay", "deliver"} <= _succeeded_jobs(empty_db_url), timeout=60, interval=0.5,
-                   message="succeeded cron runs of decay and deliver")
+        wait_until(
+            lambda: {"decay", "deliver"} <= _succeeded_jobs(empty_db_url),
+            timeout=60,
+            interval=0.5,
+            message="succeeded cron runs of decay and deliver",
+        )
     finally:
         # When Ctrl-C reaches the process group
         os.killpg(proc.pid, signal.SIGINT)

@@ -49,6 +49,7 @@ def fault_raw(fault_db):
 def fault_env(fault_db):
     def make(**extra: str) -> dict[str, str]:
         return dramaturg_env(fault_db, DRAMATURG_ACTOR_MODULES="tests.faults.actors", **extra)
+
     return make
 
 

@@ -35,28 +35,42 @@ def _make_players(url: str, n: int) -> None:
 
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
-                    "SELECT 1, 50, 'active', %(t0)s - make_interval(hours => 8 + 1 + g %% 5, mins => 30), "
-                    "       %(t0)s - interval '30 days', 'c' || g FROM generate_series(1, %(n)s) g",
-                    {"t0": T0, "n": n})
+        cur.execute(
+            "INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
+            "SELECT 1, 50, 'active', %(t0)s - make_interval(hours => 8 + 1 + g %% 5, mins => 30), "
+            "       %(t0)s - interval '30 days', 'c' || g FROM generate_series(1, %(n)s) g",
+            {"t0": T0, "n": n},
+        )
     conn.close()
 
 
 def _ledger(url: str) -> dict:
-    (decay_rows, players_charged, total_delta), = query(
-        url, "SELECT count(*), count(DISTINCT user_id), coalesce(sum(delta), 0) FROM score_history WHERE event_type = 'decay'")
-    (wrong_scores,), = query(
-        url, "SELECT count(*) FROM users WHERE score <> 50 - 0.80 * "
-             "(floor(extract(epoch FROM %s - last_interaction_at) / 3600) - 8)", (T0,))
-    (expected_delta,), = query(
-        url, "SELECT -0.80 * sum(floor(extract(epoch FROM %s - last_interaction_at) / 3600) - 8) FROM users", (T0,))
-    return {"rows": decay_rows, "players": players_charged, "delta": total_delta, "expected_delta": expected_delta,
-            "wrong_scores": wrong_scores}
+    ((decay_rows, players_charged, total_delta),) = query(
+        url,
+        "SELECT count(*), count(DISTINCT user_id), coalesce(sum(delta), 0) FROM score_history WHERE event_type = 'decay'",
+    )
+    ((wrong_scores,),) = query(
+        url,
+        "SELECT count(*) FROM users WHERE score <> 50 - 0.80 * "
+        "(floor(extract(epoch FROM %s - last_interaction_at) / 3600) - 8)",
+        (T0,),
+    )
+    ((expected_delta,),) = query(
+        url, "SELECT -0.80 * sum(floor(extract(epoch FROM %s - last_interaction_at) / 3600) - 8) FROM users", (T0,)
+    )
+    return {
+        "rows": decay_rows,
+        "players": players_charged,
+        "delta": total_delta,
+        "expected_delta": expected_delta,
+        "wrong_scores": wrong_scores,
+    }
 
 
 @pytest.mark.parametrize(("children", "kills", "interval"), SIZES)
 def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queued(
-        fault_db, fault_env, tmp_path, children, kills, interval):
+    fault_db, fault_env, tmp_path, children, kills, interval
+):
     # Given players who each owe a known number of decay hours at T0
     _make_players(fault_db, children)
     runtime = start(load_settings({"DATABASE_URL": fault_db}), clock=_frozen_at_t0())
@@ -76,20 +90,41 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
             worker.signal(signal.SIGKILL)
         last_kill = time.monotonic()
         # Then within 2 minutes of the last kill nothing is left queued or in flight
-        wait_until(lambda: open_work(fault_db, "game") == 0 and open_work(fault_db, "cron") == 0,
-                   timeout=120, interval=0.5, message="queues drained after the last kill")
+        wait_until(
+            lambda: open_work(fault_db, "game") == 0 and open_work(fault_db, "cron") == 0,
+            timeout=120,
+            interval=0.5,
+            message="queues drained after the last kill",
+        )
         drained_after = time.monotonic() - last_kill
         restarts = supervisor.restarts
     runtime.engine.dispose()
     ledger = _ledger(fault_db)
     # Children counted in the queue: a re-run of a killed tick records only the children it added (none).
-    children_done = dict(query(fault_db, "SELECT state::text, count(*) FROM dramatiq.queue WHERE queue_name = 'game' GROUP BY 1"))
-    (found_done,), = query(fault_db, "SELECT count(*) FROM job_history WHERE parent_id = %s AND status = 'succeeded' "
-                                     "AND (result->>'items_processed')::int = 0", (run_id,))
+    children_done = dict(
+        query(fault_db, "SELECT state::text, count(*) FROM dramatiq.queue WHERE queue_name = 'game' GROUP BY 1")
+    )
+    ((found_done,),) = query(
+        fault_db,
+        "SELECT count(*) FROM job_history WHERE parent_id = %s AND status = 'succeeded' "
+        "AND (result->>'items_processed')::int = 0",
+        (run_id,),
+    )
     redeliveries = worker.log().count("redelivering ")
-    figures("F1", children=children, kills=kills, kills_during_work=kills_during_work, restarts=restarts, redelivered=redeliveries,
-            reruns_found_already_charged=found_done, decay_rows=ledger["rows"], wrong_scores=ledger["wrong_scores"],
-            delta=ledger["delta"], expected_delta=ledger["expected_delta"], drained_after_last_kill_s=round(drained_after, 1))
+    figures(
+        "F1",
+        children=children,
+        kills=kills,
+        kills_during_work=kills_during_work,
+        restarts=restarts,
+        redelivered=redeliveries,
+        reruns_found_already_charged=found_done,
+        decay_rows=ledger["rows"],
+        wrong_scores=ledger["wrong_scores"],
+        delta=ledger["delta"],
+        expected_delta=ledger["expected_delta"],
+        drained_after_last_kill_s=round(drained_after, 1),
+    )
     # And every player was charged exactly once, to the cent: 0 lost, 0 double-applied
     assert children_done == {"done": children}
     assert ledger["rows"] == ledger["players"] == children

@@ -35,7 +35,8 @@ SIZES = [
 
 @pytest.mark.parametrize("events", SIZES)
 def test_f2_every_send_ends_explicit_and_at_most_once_across_three_postgres_restarts(
-        disposable_pg, fault_db, fault_env, tmp_path, events):
+    disposable_pg, fault_db, fault_env, tmp_path, events
+):
     from dramaturg.shared.runtime import start
     from dramaturg.shared.settings import load_settings
 
@@ -43,15 +44,23 @@ def test_f2_every_send_ends_explicit_and_at_most_once_across_three_postgres_rest
     # Given due Telegram events and a Telegram that answers in 50–500 ms
     make_events(fault_db, events)
     with LatencySink(0.05, 0.5) as sink:
-        env = fault_env(DRAMATURG_LEASE_SECONDS="5", DRAMATURG_DB_CONNECT_TIMEOUT="2",
-                        **timeline_env(rate=60), **telegram_env(sink), **only_jobs_env("deliver"))
+        env = fault_env(
+            DRAMATURG_LEASE_SECONDS="5",
+            DRAMATURG_DB_CONNECT_TIMEOUT="2",
+            **timeline_env(rate=60),
+            **telegram_env(sink),
+            **only_jobs_env("deliver"),
+        )
         worker = DramaturgProcess(["worker"], env, tmp_path, "worker")
         scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler")
         with Supervisor([worker, scheduler]) as supervisor:
             # When PostgreSQL is restarted three times while the sends are under way
             for share in (0.25, 0.5, 0.75):
-                wait_until(lambda: len(sink.requests()) >= share * events, timeout=120,
-                           message=f"{share:.0%} of the events sent")
+                wait_until(
+                    lambda: len(sink.requests()) >= share * events,
+                    timeout=120,
+                    message=f"{share:.0%} of the events sent",
+                )
                 disposable_pg.restart("fast")
             last_restart = time.monotonic()
             # Then within 2 minutes every event is in a final state and no game message is open
@@ -60,11 +69,18 @@ def test_f2_every_send_ends_explicit_and_at_most_once_across_three_postgres_rest
             restarts = supervisor.restarts
         per_event = sink.per_event()
     log = worker.log()
-    figures("F2", events=events, pg_restarts=3, process_restarts=restarts, requests=sum(per_event.values()),
-            consumer_connection_errors=log.count("Consumer encountered a connection error"),
-            writes_held_through_outage=log.count("database unavailable"),
-            max_requests_per_event=max(per_event.values()), states=_fmt(states),
-            settled_after_last_restart_s=round(settled_after, 1))
+    figures(
+        "F2",
+        events=events,
+        pg_restarts=3,
+        process_restarts=restarts,
+        requests=sum(per_event.values()),
+        consumer_connection_errors=log.count("Consumer encountered a connection error"),
+        writes_held_through_outage=log.count("database unavailable"),
+        max_requests_per_event=max(per_event.values()),
+        states=_fmt(states),
+        settled_after_last_restart_s=round(settled_after, 1),
+    )
     # And the restarts really hit the running worker
     assert "Consumer encountered a connection error" in log
     # And the server saw at most one request per event

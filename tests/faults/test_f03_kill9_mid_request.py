@@ -34,13 +34,15 @@ SIZES = [
 
 @pytest.mark.parametrize(("kills", "events", "latency"), SIZES)
 def test_f3_kill9_mid_request_never_sends_an_event_twice_and_leaves_it_delivered_or_unknown(
-        fault_db, fault_env, tmp_path, kills, events, latency):
+    fault_db, fault_env, tmp_path, kills, events, latency
+):
     start(load_settings({"DATABASE_URL": fault_db})).engine.dispose()  # declares the job table
     # Given due events and a Telegram that takes about a second or two to answer
     make_events(fault_db, events)
     with LatencySink(*latency) as sink:
-        env = fault_env(DRAMATURG_LEASE_SECONDS="5", **timeline_env(rate=60), **telegram_env(sink),
-                        **only_jobs_env("deliver"))
+        env = fault_env(
+            DRAMATURG_LEASE_SECONDS="5", **timeline_env(rate=60), **telegram_env(sink), **only_jobs_env("deliver")
+        )
         worker = DramaturgProcess(["worker"], env, tmp_path, "worker")
         scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler")
         in_flight_at_kills = 0
@@ -56,9 +58,16 @@ def test_f3_kill9_mid_request_never_sends_an_event_twice_and_leaves_it_delivered
             states = wait_settled(fault_db, events, timeout=120)
             restarts = supervisor.restarts
         per_event = sink.per_event()
-    figures("F3", kills=kills, events=events, requests=sum(per_event.values()), in_flight_at_kills=in_flight_at_kills,
-            max_requests_per_event=max(per_event.values()), states=",".join(f"{k}:{v}" for k, v in sorted(states.items())),
-            process_restarts=restarts)
+    figures(
+        "F3",
+        kills=kills,
+        events=events,
+        requests=sum(per_event.values()),
+        in_flight_at_kills=in_flight_at_kills,
+        max_requests_per_event=max(per_event.values()),
+        states=",".join(f"{k}:{v}" for k, v in sorted(states.items())),
+        process_restarts=restarts,
+    )
     # And no event reached the server twice
     assert max(per_event.values()) == 1
     assert set(states) <= {"delivered", "unknown"}

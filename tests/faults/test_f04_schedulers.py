@@ -20,8 +20,10 @@ RATE = 30  # clock ×30: ten scheduled minutes in twenty real seconds
 
 def _cron_periods(raw) -> Counter:
     with raw.cursor() as cur:
-        cur.execute("SELECT period FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron' "
-                    "AND status = 'succeeded'")
+        cur.execute(
+            "SELECT period FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron' "
+            "AND status = 'succeeded'"
+        )
         return Counter(r[0] for r in cur.fetchall())
 
 
@@ -31,10 +33,13 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
     with fault_raw.cursor() as cur:
         cur.execute("INSERT INTO example_items (name) VALUES ('x')")
     start = datetime.now(timezone.utc).replace(second=50, microsecond=0)
-    env = fault_env(DRAMATURG_CLOCK_RATE=str(RATE), DRAMATURG_NOW=start.isoformat(),
-                    DRAMATURG_CLOCK_ANCHOR=datetime.now(timezone.utc).isoformat(),
-                    DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
-                    DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="true")
+    env = fault_env(
+        DRAMATURG_CLOCK_RATE=str(RATE),
+        DRAMATURG_NOW=start.isoformat(),
+        DRAMATURG_CLOCK_ANCHOR=datetime.now(timezone.utc).isoformat(),
+        DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
+        DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="true",
+    )
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker")
     steady = [DramaturgProcess(["scheduler"], env, tmp_path, f"scheduler-{i}") for i in (1, 2)]
     flaky = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler-flaky")
@@ -60,16 +65,27 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
             kills += 1
         # Then, once the last ticks have run, every minute of the window ran exactly once
         expected = {(first + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M") for m in range(minutes)}
+
         def all_ran():
             periods = _cron_periods(fault_raw)
             return periods if expected <= set(periods) else None
-        periods = wait_until(all_ran, timeout=60, message=lambda: f"missing {sorted(expected - set(_cron_periods(fault_raw)))}")
+
+        periods = wait_until(
+            all_ran, timeout=60, message=lambda: f"missing {sorted(expected - set(_cron_periods(fault_raw)))}"
+        )
     with fault_raw.cursor() as cur:
         cur.execute("SELECT period, count(*) FROM example_touches GROUP BY period")
         touches = dict(cur.fetchall())
     window = {p: n for p, n in periods.items() if p in expected}
-    figures("F4", minutes=minutes, kills=kills, flaky_starts=flaky.starts, cron_runs=sum(window.values()),
-            max_runs_per_minute=max(window.values()), touches_per_minute=set(touches[p] for p in expected))
+    figures(
+        "F4",
+        minutes=minutes,
+        kills=kills,
+        flaky_starts=flaky.starts,
+        cron_runs=sum(window.values()),
+        max_runs_per_minute=max(window.values()),
+        touches_per_minute=set(touches[p] for p in expected),
+    )
     assert set(window.values()) == {1} and set(periods.values()) == {1}
     assert all(touches[p] == 1 for p in expected)
     assert kills >= 3

@@ -18,8 +18,9 @@ from tests.support.waiting import wait_until
 RATE = 6  # one scheduled minute every ten real seconds
 
 
-@pytest.mark.parametrize("backlog,minutes", [pytest.param(20_000, 4, id="20k"),
-                                             pytest.param(100_000, 8, id="100k", marks=pytest.mark.slow)])
+@pytest.mark.parametrize(
+    "backlog,minutes", [pytest.param(20_000, 4, id="20k"), pytest.param(100_000, 8, id="100k", marks=pytest.mark.slow)]
+)
 def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env, tmp_path, backlog, minutes):
     runtime = start(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}))
     from tests.faults.actors import record_actor
@@ -30,20 +31,29 @@ def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env,
     anchor = datetime.now(timezone.utc)
     sim_start = anchor.replace(second=0, microsecond=0) + timedelta(minutes=1) - timedelta(seconds=20)
     only_touch = {f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in JOBS if n != "example-touch"}
-    env = fault_env(DRAMATURG_CLOCK_RATE=str(RATE), DRAMATURG_NOW=sim_start.isoformat(),
-                    DRAMATURG_CLOCK_ANCHOR=anchor.isoformat(), DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
-                    DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="true",
-                    **only_touch)
+    env = fault_env(
+        DRAMATURG_CLOCK_RATE=str(RATE),
+        DRAMATURG_NOW=sim_start.isoformat(),
+        DRAMATURG_CLOCK_ANCHOR=anchor.isoformat(),
+        DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
+        DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="true",
+        **only_touch,
+    )
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler").start()
-    expected = [(sim_start + timedelta(seconds=20) + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M")
-                for m in range(1, minutes + 1)]
+    expected = [
+        (sim_start + timedelta(seconds=20) + timedelta(minutes=m)).strftime("%Y-%m-%dT%H:%M")
+        for m in range(1, minutes + 1)
+    ]
 
     def runs():
         with fault_raw.cursor() as cur:
-            cur.execute("SELECT period, started_at, message_id FROM job_history WHERE job_name = 'example-touch' "
-                        "AND trigger = 'cron'")
+            cur.execute(
+                "SELECT period, started_at, message_id FROM job_history WHERE job_name = 'example-touch' "
+                "AND trigger = 'cron'"
+            )
             return {p: s for p, s, _ in cur.fetchall()}
+
     try:
         # When the scheduler ticks every (scheduled) minute while the worker is busy
         seen = wait_until(lambda: (r := runs()) and set(expected) <= set(r) and r, timeout=minutes * 60 / RATE + 60)
@@ -54,9 +64,17 @@ def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env,
         scheduler.stop()
         worker.stop()
     # Then each tick started within 5 real seconds of its minute, none skipped, the backlog still there
-    late = {p: ((seen[p] - datetime.strptime(p, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)).total_seconds() / RATE)
-            for p in expected}
-    figures("F5", backlog=backlog, ticks=len(late), still_queued=left,
-            max_late_real_s=round(max(late.values()), 2), mean_late_real_s=round(sum(late.values()) / len(late), 2))
+    late = {
+        p: ((seen[p] - datetime.strptime(p, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)).total_seconds() / RATE)
+        for p in expected
+    }
+    figures(
+        "F5",
+        backlog=backlog,
+        ticks=len(late),
+        still_queued=left,
+        max_late_real_s=round(max(late.values()), 2),
+        mean_late_real_s=round(sum(late.values()) / len(late), 2),
+    )
     assert left > 0, "the backlog drained: the scenario did not test contention"
     assert max(late.values()) <= 5.0, late

@@ -27,12 +27,18 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
         wait_until(lambda: sim_now() >= at, timeout=(at - sim_now()).total_seconds() / RATE + 10, interval=0.05)
 
     only_decay = {f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in JOBS if n != "decay"}
-    env = fault_env(DRAMATURG_CLOCK_RATE=str(RATE), DRAMATURG_NOW=START.isoformat(),
-                    DRAMATURG_CLOCK_ANCHOR=anchor.isoformat(), **only_decay)
+    env = fault_env(
+        DRAMATURG_CLOCK_RATE=str(RATE),
+        DRAMATURG_NOW=START.isoformat(),
+        DRAMATURG_CLOCK_ANCHOR=anchor.isoformat(),
+        **only_decay,
+    )
     # Given a chapter-1 player exactly one overdue hour past her 8 h grace at 11:00 (0.8 points an hour)
     with fault_raw.cursor() as cur:
-        cur.execute("INSERT INTO users (chapter, score, last_interaction_at) VALUES (1, 50, %s) RETURNING id",
-                    (datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc),))
+        cur.execute(
+            "INSERT INTO users (chapter, score, last_interaction_at) VALUES (1, 50, %s) RETURNING id",
+            (datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc),),
+        )
         (user,) = cur.fetchone()
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler").start()
@@ -51,10 +57,13 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
 
         def periods():
             with fault_raw.cursor() as cur:
-                cur.execute("SELECT period, count(*) FROM job_history WHERE job_name = 'decay' AND trigger = 'cron' "
-                            "AND status = 'succeeded' GROUP BY period ORDER BY period")
+                cur.execute(
+                    "SELECT period, count(*) FROM job_history WHERE job_name = 'decay' AND trigger = 'cron' "
+                    "AND status = 'succeeded' GROUP BY period ORDER BY period"
+                )
                 rows = dict(cur.fetchall())
             return rows if set(expected) <= set(rows) else None
+
         runs = wait_until(periods, timeout=30, message=lambda: f"periods so far: {periods() or 'incomplete'}")
     finally:
         scheduler.stop()
@@ -62,7 +71,9 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
     with fault_raw.cursor() as cur:
         cur.execute("SELECT score FROM users WHERE id = %s", (user,))
         (score,) = cur.fetchone()
-        cur.execute("SELECT count(*), sum(delta) FROM score_history WHERE user_id = %s AND event_type = 'decay'", (user,))
+        cur.execute(
+            "SELECT count(*), sum(delta) FROM score_history WHERE user_id = %s AND event_type = 'decay'", (user,)
+        )
         rows, total = cur.fetchone()
     figures("F6", scheduler_down=down_for, cron_runs=runs, decay_rows=rows, decayed=total, score=score)
     # Six hourly periods, each run exactly once; six overdue hours decayed once each: 6 × 0.8

@@ -18,12 +18,14 @@ from tests.faults.conftest import figures
 # job → (cron, zone): a nonexistent local time (spring-forward gap), ambiguous times (fall back)
 JOBS = {
     "prune-history": ("0 * * * *", "UTC"),
-    "example-touch": ("30 2 * * *", "Europe/Berlin"),         # 02:30 is skipped in March, doubled in October
-    "cleanup": ("30 1 * * *", "America/New_York"),            # 01:30 is doubled on 2026-11-01
-    "prune-queue": ("15 2 * * *", "Australia/Lord_Howe"),     # 02:00→02:30 gap in October, 30-min overlap in April
+    "example-touch": ("30 2 * * *", "Europe/Berlin"),  # 02:30 is skipped in March, doubled in October
+    "cleanup": ("30 1 * * *", "America/New_York"),  # 01:30 is doubled on 2026-11-01
+    "prune-queue": ("15 2 * * *", "Australia/Lord_Howe"),  # 02:00→02:30 gap in October, 30-min overlap in April
 }
-WINDOWS = [(datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 10, tzinfo=timezone.utc)),
-           (datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 11, 10, tzinfo=timezone.utc))]
+WINDOWS = [
+    (datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 10, tzinfo=timezone.utc)),
+    (datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 11, 10, tzinfo=timezone.utc)),
+]
 
 
 @pytest.fixture

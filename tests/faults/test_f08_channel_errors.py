@@ -44,17 +44,24 @@ def _wait_status(raw, event_id, status, retry_count=None):
     def check():
         ev = _event(raw, event_id)
         return ev if ev[0] == status and (retry_count is None or ev[1] == retry_count) else None
+
     return wait_until(check, timeout=20, message=f"event {event_id} → {status}/{retry_count}")
 
 
 def _retry_eta(raw):
-    return wait_until(lambda: row(raw, "SELECT eta FROM dramatiq.queue WHERE state = 'queued' AND queue_name = 'game'"),
-                      timeout=20, message="the retry is queued")[0]
+    return wait_until(
+        lambda: row(raw, "SELECT eta FROM dramatiq.queue WHERE state = 'queued' AND queue_name = 'game'"),
+        timeout=20,
+        message="the retry is queued",
+    )[0]
 
 
 def _attempts(raw, event_id) -> int:
-    return row(raw, "SELECT attempt FROM job_history WHERE actor_name = 'game.deliver.item' "
-                    "AND args->'kwargs'->>'event_id' = %s", event_id)[0]
+    return row(
+        raw,
+        "SELECT attempt FROM job_history WHERE actor_name = 'game.deliver.item' AND args->'kwargs'->>'event_id' = %s",
+        event_id,
+    )[0]
 
 
 def _start(runtime, raw):
@@ -72,7 +79,8 @@ def _later_tick_sends_nothing_more(runtime, raw, clock, sink, requests_before: i
 
 @pytest.mark.parametrize("telegram_base", ["http-500", "refused"], indirect=True)
 def test_f8_500_and_refused_retry_at_1_2_4_minutes_then_fail_after_the_third_retry(
-        runtime, worker, raw, sink, clock, telegram_base):
+    runtime, worker, raw, sink, clock, telegram_base
+):
     # Given Telegram answering 500, or nothing listening at all
     refused = telegram_base != sink.url
     sink.respond(status=500, body="internal error")
@@ -98,8 +106,19 @@ def test_f8_500_and_refused_retry_at_1_2_4_minutes_then_fail_after_the_third_ret
 @pytest.mark.parametrize("retry_after", [30, 300])
 def test_f8_429_waits_at_least_retry_after_before_sending_again(runtime, worker, raw, sink, clock, retry_after):
     # Given Telegram rate-limiting the first send
-    sink.script([Reply(status=429, json={"ok": False, "error_code": 429, "description": "Too Many Requests: retry later",
-                                         "parameters": {"retry_after": retry_after}})])
+    sink.script(
+        [
+            Reply(
+                status=429,
+                json={
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry later",
+                    "parameters": {"retry_after": retry_after},
+                },
+            )
+        ]
+    )
     event = _start(runtime, raw)
     # Then the retry is due after retry_after, or after the 1-minute backoff if that is longer
     _wait_status(raw, event, "pending", 1)
@@ -116,10 +135,13 @@ def test_f8_429_waits_at_least_retry_after_before_sending_again(runtime, worker,
     figures("F8", kind=f"429 retry_after={retry_after}", waited_s=(eta - T0).total_seconds(), requests=2)
 
 
-@pytest.mark.parametrize("reply", [
-    pytest.param(Reply(delay=10.5), id="read-timeout"),
-    pytest.param(Reply(drop_after_read=True), id="connection-cut-after-read"),
-])
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(Reply(delay=10.5), id="read-timeout"),
+        pytest.param(Reply(drop_after_read=True), id="connection-cut-after-read"),
+    ],
+)
 def test_f8_no_answer_after_sending_marks_unknown_and_never_resends(runtime, worker, raw, sink, clock, reply):
     # Given Telegram that reads the request, then times out or hangs up without answering
     sink.script([reply])
@@ -134,10 +156,13 @@ def test_f8_no_answer_after_sending_marks_unknown_and_never_resends(runtime, wor
     figures("F8", kind="timeout" if reply.delay else "cut", requests=1, final=status)
 
 
-@pytest.mark.parametrize(("status", "description"), [
-    (400, "Bad Request: chat not found"),
-    (403, "Forbidden: bot was blocked by the user"),
-])
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [
+        (400, "Bad Request: chat not found"),
+        (403, "Forbidden: bot was blocked by the user"),
+    ],
+)
 def test_f8_400_and_403_fail_after_one_request(runtime, worker, raw, sink, clock, status, description):
     # Given Telegram refusing the chat for good
     sink.respond(status=status, json={"ok": False, "error_code": status, "description": description})

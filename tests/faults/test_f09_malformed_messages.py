@@ -29,20 +29,29 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
     runtime.broker.enqueue_many(messages)
     bad_ids = {"undecodable": str(uuid.uuid4()), "unknown actor": str(uuid.uuid4())}
     with fault_raw.cursor() as cur:
-        cur.execute("INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) VALUES (%s, 'example', 'queued', %s, now())",
-                    (bad_ids["undecodable"], json.dumps({"this is": "not a dramatiq message"})))
-        body = touch_item.message(item_id=ids[0]).asdict() | {"actor_name": "nobody.home", "message_id": bad_ids["unknown actor"]}
-        cur.execute("INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) VALUES (%s, 'example', 'queued', %s, now())",
-                    (bad_ids["unknown actor"], json.dumps(body)))
+        cur.execute(
+            "INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) VALUES (%s, 'example', 'queued', %s, now())",
+            (bad_ids["undecodable"], json.dumps({"this is": "not a dramatiq message"})),
+        )
+        body = touch_item.message(item_id=ids[0]).asdict() | {
+            "actor_name": "nobody.home",
+            "message_id": bad_ids["unknown actor"],
+        }
+        cur.execute(
+            "INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) VALUES (%s, 'example', 'queued', %s, now())",
+            (bad_ids["unknown actor"], json.dumps(body)),
+        )
     # When a worker process takes the queue
     worker = DramaturgProcess(["worker"], fault_env(), tmp_path, "worker").start()
     started = time.monotonic()
     try:
+
         def rejected():
             with fault_raw.cursor() as cur:
                 cur.execute("SELECT message_id::text, reason FROM dramatiq.queue WHERE state = 'rejected'")
                 rows = dict(cur.fetchall())
             return rows if len(rows) == 7 else None
+
         rows = wait_until(rejected, timeout=30)
         rejected_after = time.monotonic() - started
         wait_until(lambda: _touched(fault_raw) == 1000, timeout=60)
@@ -61,7 +70,9 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
         cur.execute("SELECT count(*) FROM dramatiq.queue WHERE state IN ('queued', 'consumed')")
         assert cur.fetchone() == (0,)
     assert rejected_after < 5 + drained_after  # all within the run; the per-message bound is below
-    figures("F9", valid=1000, bad=7, all_rejected_after_s=round(rejected_after, 2), drained_after_s=round(drained_after, 2))
+    figures(
+        "F9", valid=1000, bad=7, all_rejected_after_s=round(rejected_after, 2), drained_after_s=round(drained_after, 2)
+    )
     assert rejected_after <= 5.0 or drained_after <= 5.0
 
 

@@ -55,6 +55,13 @@ def test_f10_sigterm_mid_run_finishes_in_flight_and_strands_nothing(fault_db, fa
     finally:
         worker.stop()
     total, distinct = _ledger(fault_raw)
-    figures("F10", messages=1000, done_at_sigterm=done_at_stop, exit_s=round(exit_s, 2), executions=total,
-            distinct=distinct, stranded=stranded)
+    figures(
+        "F10",
+        messages=1000,
+        done_at_sigterm=done_at_stop,
+        exit_s=round(exit_s, 2),
+        executions=total,
+        distinct=distinct,
+        stranded=stranded,
+    )
     assert (total, distinct, stranded) == (1000, 1000, 0)

@@ -31,29 +31,45 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     url = make_url(fault_db).set(password=DB_PASSWORD).render_as_string(hide_password=False)
     dead = f"http://127.0.0.1:{_closed_port()}"
     now = datetime.now(timezone.utc).isoformat()
-    env_vars = dict(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE=dead, VOICE_API_KEY=VOICE_KEY, VOICE_API_BASE=dead,
-                    ANTHROPIC_API_KEY=ANTHROPIC_KEY, ANTHROPIC_BASE_URL=dead, DRAMATURG_CLOCK_RATE="240",
-                    DRAMATURG_NOW=now, DRAMATURG_CLOCK_ANCHOR=now)
+    env_vars = dict(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE=dead,
+        VOICE_API_KEY=VOICE_KEY,
+        VOICE_API_BASE=dead,
+        ANTHROPIC_API_KEY=ANTHROPIC_KEY,
+        ANTHROPIC_BASE_URL=dead,
+        DRAMATURG_CLOCK_RATE="240",
+        DRAMATURG_NOW=now,
+        DRAMATURG_CLOCK_ANCHOR=now,
+    )
     from tests.support.processes import dramaturg_env
 
     env = dramaturg_env(url, **env_vars)
     with fault_raw.cursor() as cur:
-        cur.execute("INSERT INTO users (chapter, score, telegram_chat_id, phone) VALUES (1, 50, '42', '+15550100') RETURNING id")
+        cur.execute(
+            "INSERT INTO users (chapter, score, telegram_chat_id, phone) VALUES (1, 50, '42', '+15550100') RETURNING id"
+        )
         (user,) = cur.fetchone()
-        cur.execute("""INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at)
+        cur.execute(
+            """INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at)
                        VALUES (%(u)s, 'telegram', 'message_delivery', '{"text": "hi"}', now() - interval '1 minute'),
                               (%(u)s, 'voice', 'call_reminder', '{"text": "call"}', now() - interval '1 minute')""",
-                    {"u": user})
+            {"u": user},
+        )
     # When the worker and the scheduler run until both deliveries have failed for good
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler").start()
     try:
+
         def settled():
             with fault_raw.cursor() as cur:
                 cur.execute("SELECT count(*) FROM scheduled_events WHERE status IN ('failed', 'unknown')")
                 return cur.fetchone()[0] == 2
+
         wait_until(settled, timeout=120)
-        summary = DramaturgProcess(["trigger", "summary", "--wait", "--timeout", "60"], env, tmp_path, "trigger").start()
+        summary = DramaturgProcess(
+            ["trigger", "summary", "--wait", "--timeout", "60"], env, tmp_path, "trigger"
+        ).start()
         summary.wait(timeout=90)
         # And a process that cannot reach the database at all reports it
         bad = make_url(url).set(host="127.0.0.1", port=_closed_port(), query={}).render_as_string(hide_password=False)
@@ -66,7 +82,9 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     logs = "".join(p.read_text() for p in tmp_path.glob("*.log"))
     conn = psycopg2.connect(fault_db)
     with conn.cursor() as cur:
-        cur.execute("SELECT coalesce(string_agg(concat_ws('|', error, traceback, args::text, result::text), '\n'), '') FROM job_history")
+        cur.execute(
+            "SELECT coalesce(string_agg(concat_ws('|', error, traceback, args::text, result::text), '\n'), '') FROM job_history"
+        )
         history = cur.fetchone()[0]
         cur.execute("SELECT coalesce(string_agg(concat_ws('|', message::text, reason), '\n'), '') FROM dramatiq.queue")
         queue = cur.fetchone()[0]
@@ -75,10 +93,29 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     conn.close()
     assert "cannot reach the database" in logs and "***" in logs
     assert "ChannelTransient" in history or "refused" in history.lower()
-    leaks = {name: [where for where, text in (("logs", logs), ("job_history", history), ("queue", queue),
-                                              ("scheduled_events", events)) if secret in text]
-             for name, secret in (("bot token", TOKEN), ("voice key", VOICE_KEY), ("anthropic key", ANTHROPIC_KEY),
-                                  ("db password", DB_PASSWORD))}
-    figures("F12", log_bytes=len(logs), history_bytes=len(history), queue_bytes=len(queue),
-            leaks=sum(len(v) for v in leaks.values()))
+    leaks = {
+        name: [
+            where
+            for where, text in (
+                ("logs", logs),
+                ("job_history", history),
+                ("queue", queue),
+                ("scheduled_events", events),
+            )
+            if secret in text
+        ]
+        for name, secret in (
+            ("bot token", TOKEN),
+            ("voice key", VOICE_KEY),
+            ("anthropic key", ANTHROPIC_KEY),
+            ("db password", DB_PASSWORD),
+        )
+    }
+    figures(
+        "F12",
+        log_bytes=len(logs),
+        history_bytes=len(history),
+        queue_bytes=len(queue),
+        leaks=sum(len(v) for v in leaks.values()),
+    )
     assert all(not where for where in leaks.values()), leaks

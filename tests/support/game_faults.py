@@ -29,8 +29,11 @@ def timeline_env(rate: float = 1.0) -> dict[str, str]:
 
     The common anchor makes a restarted process rejoin the same timeline instead of restarting at T0.
     """
-    return {"DRAMATURG_NOW": T0.isoformat(), "DRAMATURG_CLOCK_RATE": str(rate),
-            "DRAMATURG_CLOCK_ANCHOR": datetime.now(timezone.utc).isoformat()}
+    return {
+        "DRAMATURG_NOW": T0.isoformat(),
+        "DRAMATURG_CLOCK_RATE": str(rate),
+        "DRAMATURG_CLOCK_ANCHOR": datetime.now(timezone.utc).isoformat(),
+    }
 
 
 def only_jobs_env(*names: str) -> dict[str, str]:
@@ -81,15 +84,19 @@ def make_events(url: str, n: int, *, players: int = 50) -> None:
     """``n`` due Telegram events ``event 1..n`` (chat id = number) spread over ``players`` active players."""
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
-        cur.execute("INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
-                    "SELECT 1, 50, 'active', %s, %s, 'p' || g FROM generate_series(1, %s) g", (T0, T0, players))
+        cur.execute(
+            "INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
+            "SELECT 1, 50, 'active', %s, %s, 'p' || g FROM generate_series(1, %s) g",
+            (T0, T0, players),
+        )
         cur.execute(
             "INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at, created_at, updated_at) "
             "SELECT u.id, 'telegram', 'message_delivery', "
             "       jsonb_build_object('chat_id', g::text, 'text', 'event ' || g), %s, %s, %s "
             "FROM generate_series(1, %s) g "
             "JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM users) u ON u.k = g %% %s",
-            (T0, T0, T0, n, players))
+            (T0, T0, T0, n, players),
+        )
     conn.close()
 
 
@@ -100,8 +107,9 @@ def event_states(url: str) -> dict[str, int] | None:
 
 def open_work(url: str, queue: str) -> int | None:
     """Messages of ``queue`` still queued or consumed (None while the server is down)."""
-    rows = try_query(url, "SELECT count(*) FROM dramatiq.queue WHERE queue_name = %s AND state IN ('queued', 'consumed')",
-                     (queue,))
+    rows = try_query(
+        url, "SELECT count(*) FROM dramatiq.queue WHERE queue_name = %s AND state IN ('queued', 'consumed')", (queue,)
+    )
     return None if rows is None else rows[0][0]
 
 
@@ -118,13 +126,21 @@ def wait_settled(url: str, n: int, timeout: float) -> dict[str, int]:
     try:
         return wait_until(lambda: settled_events(url, n), timeout=timeout, interval=0.5, message="events settled")
     except AssertionError as exc:
-        queue = try_query(url, "SELECT queue_name, state::text, count(*), max(claims) FROM dramatiq.queue "
-                               "WHERE state IN ('queued', 'consumed') GROUP BY 1, 2")
-        stuck = try_query(url, "SELECT q.message_id::text, q.claims, q.lease_expires_at > clock_timestamp(), h.status, h.attempt "
-                               "FROM dramatiq.queue q LEFT JOIN job_history h ON h.message_id = q.message_id "
-                               "WHERE q.state = 'consumed' LIMIT 5")
-        raise AssertionError(f"{exc}; events {event_states(url)}; open messages {queue}; "
-                             f"consumed (id, claims, lease live, history, attempt) {stuck}") from None
+        queue = try_query(
+            url,
+            "SELECT queue_name, state::text, count(*), max(claims) FROM dramatiq.queue "
+            "WHERE state IN ('queued', 'consumed') GROUP BY 1, 2",
+        )
+        stuck = try_query(
+            url,
+            "SELECT q.message_id::text, q.claims, q.lease_expires_at > clock_timestamp(), h.status, h.attempt "
+            "FROM dramatiq.queue q LEFT JOIN job_history h ON h.message_id = q.message_id "
+            "WHERE q.state = 'consumed' LIMIT 5",
+        )
+        raise AssertionError(
+            f"{exc}; events {event_states(url)}; open messages {queue}; "
+            f"consumed (id, claims, lease live, history, attempt) {stuck}"
+        ) from None
 
 
 def pause(seconds: float) -> None:

@@ -91,9 +91,16 @@ class HttpSink:
         return f"http://{host}:{port}"
 
     # -- scripting ---------------------------------------------------------------
-    def respond(self, status: int = 200, json: Any = None, delay: float = 0.0,
-                headers: dict[str, str] | None = None, *, body: bytes | str = b"",
-                drop_after_read: bool = False) -> None:
+    def respond(
+        self,
+        status: int = 200,
+        json: Any = None,
+        delay: float = 0.0,
+        headers: dict[str, str] | None = None,
+        *,
+        body: bytes | str = b"",
+        drop_after_read: bool = False,
+    ) -> None:
         """Set the default answer (replaces the built-in emulation)."""
         with self._cond:
             self._default = Reply(status, json, body, delay, dict(headers or {}), drop_after_read)
@@ -131,8 +138,12 @@ class HttpSink:
     def _emulate(self, rec: Recorded) -> Reply:
         body = rec.json if isinstance(rec.json, dict) else {}
         if rec.method == "POST" and re.fullmatch(r"/bot[^/]+/sendMessage", rec.path):
-            result = {"message_id": next(self._message_ids), "chat": {"id": body.get("chat_id")},
-                      "date": int(time.time()), "text": body.get("text")}
+            result = {
+                "message_id": next(self._message_ids),
+                "chat": {"id": body.get("chat_id")},
+                "date": int(time.time()),
+                "text": body.get("text"),
+            }
             return Reply(json={"ok": True, "result": result})
         if rec.method == "POST" and rec.path == "/v1/calls":
             return Reply(status=201, json={"call_id": f"call-{next(self._message_ids)}"})
@@ -147,15 +158,19 @@ def _make_handler(sink: HttpSink) -> type[BaseHTTPRequestHandler]:
                 parsed = jsonlib.loads(raw) if raw else None
             except ValueError:
                 parsed = None
-            reply = sink._record_and_choose(Recorded(
-                self.command, self.path, dict(self.headers.items()), raw, parsed, time.time()))
+            reply = sink._record_and_choose(
+                Recorded(self.command, self.path, dict(self.headers.items()), raw, parsed, time.time())
+            )
             if reply.delay and sink._stopping.wait(reply.delay):
                 return  # shutting down: no answer
             if reply.drop_after_read:
                 self.close_connection = True
                 return  # handle() ends; socketserver closes the socket unanswered
-            payload = jsonlib.dumps(reply.json).encode() if reply.json is not None else (
-                reply.body.encode() if isinstance(reply.body, str) else reply.body)
+            payload = (
+                jsonlib.dumps(reply.json).encode()
+                if reply.json is not None
+                else (reply.body.encode() if isinstance(reply.body, str) else reply.body)
+            )
             try:
                 self.send_response(reply.status)
                 ctype = "application/json" if reply.json is not None else "text/plain"

@@ -16,7 +16,9 @@ from pathlib import Path
 
 
 def dramaturg_env(db_url: str, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAMATURG_", "DATABASE_URL", "TELEGRAM_", "VOICE_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DRAMATURG_", "DATABASE_URL", "TELEGRAM_", "VOICE_"))
+    }
     env.update(DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.1")
     env.update(extra)
     return env
@@ -35,8 +37,9 @@ class DramaturgProcess:
         log = open(self.log_path, "a")
         log.write(f"--- start #{self.starts + 1} ---\n")
         log.flush()
-        self.proc = subprocess.Popen([sys.executable, "-m", "dramaturg", *self.args], env=self.env,
-                                     stdout=log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "dramaturg", *self.args], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         log.close()
         self.starts += 1
         return self

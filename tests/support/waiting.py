@@ -9,8 +9,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
-def wait_until(condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.02,
-               message: str | Callable[[], str] = "") -> T:
+def wait_until(
+    condition: Callable[[], T], timeout: float = 10.0, interval: float = 0.02, message: str | Callable[[], str] = ""
+) -> T:
     """Return ``condition()``'s first truthy value; fail the test after ``timeout`` seconds.
 
     ``message`` may be a callable, evaluated only on failure to describe the state.

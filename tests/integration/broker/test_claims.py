@@ -37,8 +37,10 @@ def test_two_live_consumers_claim_disjoint_rows_and_together_take_all(runtime, r
     # When both claim and ack concurrently from two threads
     got_a: list[str] = []
     got_b: list[str] = []
-    threads = [threading.Thread(target=_drain, args=(consumer_of(a, 25), queued, got_a)),
-               threading.Thread(target=_drain, args=(consumer_of(b, 25), queued, got_b))]
+    threads = [
+        threading.Thread(target=_drain, args=(consumer_of(a, 25), queued, got_a)),
+        threading.Thread(target=_drain, args=(consumer_of(b, 25), queued, got_b)),
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -59,8 +61,10 @@ def test_a_20000_message_backlog_holds_no_more_advisory_locks_than_threads(runti
 
     def sample_until_drained_enough() -> bool:
         with raw.cursor() as cur:
-            cur.execute("SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
-                        "WHERE l.locktype = 'advisory' AND d.datname = current_database()")
+            cur.execute(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND d.datname = current_database()"
+            )
             samples.append(cur.fetchone()[0])
             cur.execute("SELECT count(*) FROM dramatiq.queue WHERE state = 'done'")
             return cur.fetchone()[0] >= 2_000

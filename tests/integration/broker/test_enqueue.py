@@ -37,8 +37,10 @@ def test_enqueueing_the_id_of_a_finished_message_does_not_run_it_again(runtime, 
     runtime.broker.join(QUEUE, timeout=10)
     assert effect_counts(effects) == {7: 1, 8: 1}
     with effects.cursor() as cur:
-        cur.execute("SELECT state::text, claims FROM dramatiq.queue WHERE message_id IN (%s, %s) ORDER BY enqueued_at, mtime",
-                    (message.message_id, sentinel.message_id))
+        cur.execute(
+            "SELECT state::text, claims FROM dramatiq.queue WHERE message_id IN (%s, %s) ORDER BY enqueued_at, mtime",
+            (message.message_id, sentinel.message_id),
+        )
         assert cur.fetchall() == [("done", 1), ("done", 1)]
 
 

@@ -43,7 +43,9 @@ def test_ack_from_a_worker_whose_lease_was_rescued_is_refused(runtime, raw):
     (message_a,) = consumer_a.buffer
     # When B's heartbeat rescues it and B claims it again
     # (the global broker's heartbeat, left running by earlier tests, may rescue it first)
-    wait_until(lambda: b.heartbeat_once() or states(raw) == {"queued": 1}, timeout=10, message="lease expired and rescued")
+    wait_until(
+        lambda: b.heartbeat_once() or states(raw) == {"queued": 1}, timeout=10, message="lease expired and rescued"
+    )
     consumer_b._cycle(True, 1)
     (message_b,) = consumer_b.buffer
     # Then A's late ack changes nothing: the row stays B's

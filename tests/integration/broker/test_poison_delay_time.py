@@ -18,8 +18,10 @@ from tests.support.waiting import wait_until
 def _insert_raw(raw, message_id: str, body, eta) -> None:
     # eta from the test clock: the column's default is the real time, later than the frozen T0
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) VALUES (%s, %s, 'queued', %s, %s)",
-                    (message_id, QUEUE, Json(body), eta))
+        cur.execute(
+            "INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) VALUES (%s, %s, 'queued', %s, %s)",
+            (message_id, QUEUE, Json(body), eta),
+        )
 
 
 def test_poison_rows_are_rejected_with_a_reason_and_the_rest_still_run(runtime, effects, request):
@@ -27,7 +29,10 @@ def test_poison_rows_are_rejected_with_a_reason_and_the_rest_still_run(runtime, 
     broker = runtime.broker
     broker.enqueue_many([record.message(i) for i in range(5)])
     _insert_raw(effects, "00000000-0000-0000-0000-00000000bad1", {"not": "a dramatiq message"}, runtime.clock.now())
-    unknown = record.message(99).asdict() | {"actor_name": "test.broker.nobody", "message_id": "00000000-0000-0000-0000-00000000bad2"}
+    unknown = record.message(99).asdict() | {
+        "actor_name": "test.broker.nobody",
+        "message_id": "00000000-0000-0000-0000-00000000bad2",
+    }
     _insert_raw(effects, unknown["message_id"], unknown, runtime.clock.now())
     broker.enqueue_many([record.message(i) for i in range(5, 10)])
     # When the worker runs
@@ -80,8 +85,10 @@ class TestTimestampsInAnySessionZone:
                 cur.execute("INSERT INTO dramatiq.queue (message_id, state) VALUES (gen_random_uuid(), 'done')")
                 # Then, read from a Los Angeles session too, each instant is within seconds of real now
                 cur.execute("SET TIME ZONE 'America/Los_Angeles'")
-                cur.execute("SELECT extract(epoch FROM mtime), extract(epoch FROM enqueued_at), extract(epoch FROM eta) "
-                            "FROM dramatiq.queue")
+                cur.execute(
+                    "SELECT extract(epoch FROM mtime), extract(epoch FROM enqueued_at), extract(epoch FROM eta) "
+                    "FROM dramatiq.queue"
+                )
                 rows = cur.fetchall()
         finally:
             check.close()

@@ -14,8 +14,12 @@ def _status(raw, cid: int) -> str:
 
 
 def _notifications(raw) -> list[tuple]:
-    return [(r["user_id"], r["type"], r["dedupe_key"], r["data"]["challenge_id"]) for r in
-            rows(raw, "SELECT user_id, type, dedupe_key, data FROM notifications ORDER BY user_id, type, dedupe_key")]
+    return [
+        (r["user_id"], r["type"], r["dedupe_key"], r["data"]["challenge_id"])
+        for r in rows(
+            raw, "SELECT user_id, type, dedupe_key, data FROM notifications ORDER BY user_id, type, dedupe_key"
+        )
+    ]
 
 
 def test_ended_challenges_complete_or_fail_by_average_completion_rate(runtime, worker, raw, make_user, make_challenge):
@@ -32,16 +36,27 @@ def test_ended_challenges_complete_or_fail_by_average_completion_rate(runtime, w
     # Then the ended ones are closed by the 80 % threshold, the others untouched
     assert row["status"] == "succeeded" and row["items_processed"] == 3
     assert [_status(raw, x) for x in (good, poor, empty, today, old)] == [
-        "completed", "failed", "failed", "active", "completed"]
+        "completed",
+        "failed",
+        "failed",
+        "active",
+        "completed",
+    ]
     assert one(raw, "SELECT closed_at FROM challenges WHERE id = %s", (good,)) == (T0,)
     # And each member of a closed challenge got exactly one notification about it
-    assert _notifications(raw) == sorted([
-        (a, "challenge_completed", str(good), good), (b, "challenge_completed", str(good), good),
-        (c, "challenge_failed", str(poor), poor), (d, "challenge_failed", str(poor), poor)])
+    assert _notifications(raw) == sorted(
+        [
+            (a, "challenge_completed", str(good), good),
+            (b, "challenge_completed", str(good), good),
+            (c, "challenge_failed", str(poor), poor),
+            (d, "challenge_failed", str(poor), poor),
+        ]
+    )
 
 
-def test_average_exactly_at_threshold_completes_and_members_without_stats_count_as_zero(runtime, worker, raw,
-                                                                                        make_user, make_challenge):
+def test_average_exactly_at_threshold_completes_and_members_without_stats_count_as_zero(
+    runtime, worker, raw, make_user, make_challenge
+):
     # Given one challenge averaging exactly 80 and one whose 100 % member is averaged with a member without stats
     a, b, c = make_user(), make_user(), make_user()
     exact = make_challenge(date(2026, 3, 4), {a: 80})
@@ -74,8 +89,11 @@ def test_a_challenge_reopened_and_closed_again_does_not_notify_twice(runtime, wo
     with raw.cursor() as cur:
         cur.execute("UPDATE challenges SET status = 'active' WHERE id = %s", (cid,))
     # When the job closes it again
-    row = wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges",
-                                            at=datetime(2026, 3, 6, tzinfo=timezone.utc)), timeout=20)
+    row = wait_for_run(
+        runtime,
+        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=timezone.utc)),
+        timeout=20,
+    )
     # Then the unique (user, type, challenge) key keeps one notification
     assert row["items_processed"] == 1 and len(_notifications(raw)) == 1
 
@@ -84,10 +102,16 @@ def test_the_run_date_is_the_runs_own_day(runtime, worker, raw, make_user, make_
     # Given a challenge ending 2026-03-05
     cid = make_challenge(date(2026, 3, 5), {make_user(): 100})
     # When a run for 2026-03-05 00:00 UTC happens (a caught-up or manual run for that day)
-    wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges",
-                                      at=datetime(2026, 3, 5, tzinfo=timezone.utc)), timeout=20)
+    wait_for_run(
+        runtime,
+        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 5, tzinfo=timezone.utc)),
+        timeout=20,
+    )
     # Then it is still active (it ends today); the run for the next midnight closes it
     assert _status(raw, cid) == "active"
-    row = wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges",
-                                            at=datetime(2026, 3, 6, tzinfo=timezone.utc)), timeout=20)
+    row = wait_for_run(
+        runtime,
+        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=timezone.utc)),
+        timeout=20,
+    )
     assert row["items_processed"] == 1 and _status(raw, cid) == "completed"

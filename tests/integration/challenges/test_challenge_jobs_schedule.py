@@ -9,8 +9,12 @@ from dramaturg.scheduler.schedule import build_schedule
 from dramaturg.shared.settings import load_settings
 from dramaturg.shared.trigger import trigger_job, wait_for_run
 
-JOBS = {"auto-complete-challenges": "0 0 * * *", "refresh-stats": "0 * * * *",
-        "streak-reminders": "*/15 * * * *", "notification-cleanup": "15 0 * * *"}
+JOBS = {
+    "auto-complete-challenges": "0 0 * * *",
+    "refresh-stats": "0 * * * *",
+    "streak-reminders": "*/15 * * * *",
+    "notification-cleanup": "15 0 * * *",
+}
 
 
 def _enabled_var(job: str) -> str:

@@ -14,13 +14,21 @@ DAY = timedelta(days=1)
 
 
 def _notify(raw, user: int, created_at, read: bool = False) -> int:
-    return one(raw, "INSERT INTO notifications (user_id, type, title, created_at, read) "
-                    "VALUES (%s, 'info', 'hello', %s, %s) RETURNING id", (user, created_at, read))[0]
+    return one(
+        raw,
+        "INSERT INTO notifications (user_id, type, title, created_at, read) "
+        "VALUES (%s, 'info', 'hello', %s, %s) RETURNING id",
+        (user, created_at, read),
+    )[0]
 
 
 def _web(raw, created_at, read: bool = False) -> int:
-    return one(raw, "INSERT INTO web_notifications (user_id, kind, title, created_at, read) "
-                    "VALUES (1, 'reminder', 'hello', %s, %s) RETURNING id", (created_at, read))[0]
+    return one(
+        raw,
+        "INSERT INTO web_notifications (user_id, kind, title, created_at, read) "
+        "VALUES (1, 'reminder', 'hello', %s, %s) RETURNING id",
+        (created_at, read),
+    )[0]
 
 
 def _ids(raw, table: str) -> list[int]:
@@ -57,5 +65,9 @@ def test_counts_per_feed_are_recorded_and_a_rerun_deletes_nothing(runtime, worke
     second = wait_for_run(runtime, trigger_job(runtime, "notification-cleanup"), timeout=20)
     # Then the first run's result has the count per table and the second deletes nothing
     assert one(raw, "SELECT result FROM job_history WHERE id = %s", (first["id"],))[0] | {"before": None} == {
-        "items_processed": 3, "notifications": 2, "web_notifications": 1, "before": None}
+        "items_processed": 3,
+        "notifications": 2,
+        "web_notifications": 1,
+        "before": None,
+    }
     assert second["items_processed"] == 0

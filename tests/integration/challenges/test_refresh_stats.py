@@ -20,7 +20,9 @@ def connect(runtime):
     opened = []
 
     def open_one():
-        conn = psycopg2.connect(make_url(runtime.url).set(drivername="postgresql").render_as_string(hide_password=False))
+        conn = psycopg2.connect(
+            make_url(runtime.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
         opened.append(conn)
         return conn
 
@@ -30,7 +32,9 @@ def connect(runtime):
 
 
 def _stats(conn) -> list[dict]:
-    return rows(conn, "SELECT challenge_id, member_count, avg_completion_rate FROM challenge_stats ORDER BY challenge_id")
+    return rows(
+        conn, "SELECT challenge_id, member_count, avg_completion_rate FROM challenge_stats ORDER BY challenge_id"
+    )
 
 
 def test_refresh_makes_new_challenge_data_visible(runtime, worker, raw, make_user, make_challenge):

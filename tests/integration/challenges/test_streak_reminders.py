@@ -16,9 +16,14 @@ JOB = "streak-reminders"
 
 
 def _reminders(raw) -> list[tuple]:
-    return [(r["user_id"], r["dedupe_key"], r["created_at"]) for r in
-            rows(raw, "SELECT user_id, dedupe_key, created_at FROM notifications WHERE type = 'streak_reminder' "
-                      "ORDER BY created_at, user_id")]
+    return [
+        (r["user_id"], r["dedupe_key"], r["created_at"])
+        for r in rows(
+            raw,
+            "SELECT user_id, dedupe_key, created_at FROM notifications WHERE type = 'streak_reminder' "
+            "ORDER BY created_at, user_id",
+        )
+    ]
 
 
 def _run_ticks(runtime, ticks) -> list[dict]:
@@ -63,8 +68,13 @@ def test_new_york_is_reminded_once_a_day_at_8am_local_across_both_dst_switches(r
     user = make_user("America/New_York", 10, date(2026, 3, 1))
     # When the ticks from 11:30 to 13:30 UTC run on the days around both DST switches
     days = [date(2026, 3, 7), date(2026, 3, 8), date(2026, 10, 31), date(2026, 11, 1)]
-    ticks = [t for d in days for t in _ticks(datetime(d.year, d.month, d.day, 11, 30, tzinfo=UTC),
-                                              datetime(d.year, d.month, d.day, 13, 30, tzinfo=UTC))]
+    ticks = [
+        t
+        for d in days
+        for t in _ticks(
+            datetime(d.year, d.month, d.day, 11, 30, tzinfo=UTC), datetime(d.year, d.month, d.day, 13, 30, tzinfo=UTC)
+        )
+    ]
     _run_ticks(runtime, ticks)
     # Then there is one reminder per local day: 13:00 UTC in winter time, 12:00 UTC in summer time
     assert _reminders(raw) == [
@@ -78,14 +88,22 @@ def test_new_york_is_reminded_once_a_day_at_8am_local_across_both_dst_switches(r
 def test_a_caught_up_day_reminds_each_user_once_at_their_own_tick(runtime, worker, raw, make_user):
     # Given at-risk users in four zones and a scheduler that last ran 24 hours ago
     yesterday = date(2026, 3, 3)
-    users = {zone: make_user(zone, 5, yesterday) for zone in ("Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "UTC")}
+    users = {
+        zone: make_user(zone, 5, yesterday) for zone in ("Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "UTC")
+    }
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO scheduler_state (job_name, last_tick_at) VALUES (%s, %s)", (JOB, T0 - timedelta(days=1)))
+        cur.execute(
+            "INSERT INTO scheduler_state (job_name, last_tick_at) VALUES (%s, %s)", (JOB, T0 - timedelta(days=1))
+        )
     # When the scheduler catches up (catch_up all: each of the 96 missed ticks runs for its own instant)
     scheduler = Scheduler(runtime, {JOB: build_schedule(runtime.settings)[JOB]})
     assert len(scheduler.tick_once(T0)) == 96
-    wait_until(lambda: one(raw, "SELECT count(*) FROM job_history WHERE job_name = %s AND status = 'succeeded'",
-                           (JOB,))[0] == 96, timeout=60)
+    wait_until(
+        lambda: (
+            one(raw, "SELECT count(*) FROM job_history WHERE job_name = %s AND status = 'succeeded'", (JOB,))[0] == 96
+        ),
+        timeout=60,
+    )
     # Then each user got one reminder, stamped with the tick that covered their local 08:00
     assert _reminders(raw) == [
         (users["America/New_York"], "2026-03-04", datetime(2026, 3, 4, 13, tzinfo=UTC)),

@@ -28,13 +28,30 @@ def test_send_message_returns_message_id(sink):
     ("reply", "error", "retry_after"),
     [
         (Reply(500, body="upstream down"), ChannelTransient, None),
-        (Reply(429, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 5",
-                     "parameters": {"retry_after": 5}}), ChannelTransient, 5),
+        (
+            Reply(
+                429,
+                {
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests: retry after 5",
+                    "parameters": {"retry_after": 5},
+                },
+            ),
+            ChannelTransient,
+            5,
+        ),
         (Reply(429, body="slow down", headers={"Retry-After": "7"}), ChannelTransient, 7),
-        (Reply(400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}),
-         ChannelRejected, None),
-        (Reply(403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
-         ChannelRejected, None),
+        (
+            Reply(400, {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}),
+            ChannelRejected,
+            None,
+        ),
+        (
+            Reply(403, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"}),
+            ChannelRejected,
+            None,
+        ),
         (Reply(200, {"ok": False, "error_code": 400, "description": "Bad Request: odd"}), ChannelRejected, None),
         (Reply(delay=1.0), DeliveryUnknown, None),
         (Reply(drop_after_read=True), DeliveryUnknown, None),

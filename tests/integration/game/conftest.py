@@ -16,36 +16,73 @@ BOT_TOKEN = "123456:test-bot-token"
 
 def claude_reply(text: str) -> dict:
     """A valid Anthropic Messages API answer carrying ``text``."""
-    return {"id": "msg_test", "type": "message", "role": "assistant", "model": "claude-test",
-            "content": [{"type": "text", "text": text}], "stop_reason": "end_turn", "stop_sequence": None,
-            "usage": {"input_tokens": 10, "output_tokens": 10}}
+    return {
+        "id": "msg_test",
+        "type": "message",
+        "role": "assistant",
+        "model": "claude-test",
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": {"input_tokens": 10, "output_tokens": 10},
+    }
 
 
 @pytest.fixture
 def settings_overrides(sink) -> dict:
     # No Anthropic key by default: jobs use their offline templates unless a test opts in.
-    return {"TELEGRAM_API_BASE": sink.url, "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
-            "VOICE_API_BASE": sink.url, "VOICE_API_KEY": "voice-test-key"}
+    return {
+        "TELEGRAM_API_BASE": sink.url,
+        "TELEGRAM_BOT_TOKEN": BOT_TOKEN,
+        "VOICE_API_BASE": sink.url,
+        "VOICE_API_KEY": "voice-test-key",
+    }
 
 
-def make_user(raw, *, chapter: int = 1, score: float = 50, status: str = "active", idle: timedelta = timedelta(0),
-              chat_id: str | None = "4242", phone: str | None = None) -> str:
+def make_user(
+    raw,
+    *,
+    chapter: int = 1,
+    score: float = 50,
+    status: str = "active",
+    idle: timedelta = timedelta(0),
+    chat_id: str | None = "4242",
+    phone: str | None = None,
+) -> str:
     """A player whose last interaction was ``idle`` before T0."""
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id, phone) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-                    (chapter, score, status, T0 - idle, T0 - idle - timedelta(days=1), chat_id, phone))
+        cur.execute(
+            "INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id, phone) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (chapter, score, status, T0 - idle, T0 - idle - timedelta(days=1), chat_id, phone),
+        )
         return str(cur.fetchone()[0])
 
 
-def make_event(raw, user_id: str, *, due: timedelta = timedelta(0), status: str = "pending", platform: str = "telegram",
-               content: dict | None = None) -> str:
+def make_event(
+    raw,
+    user_id: str,
+    *,
+    due: timedelta = timedelta(0),
+    status: str = "pending",
+    platform: str = "telegram",
+    content: dict | None = None,
+) -> str:
     """A scheduled event due ``due`` before T0."""
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at, status, created_at, updated_at) "
-                    "VALUES (%s, %s, 'message_delivery', %s, %s, %s, %s, %s) RETURNING id",
-                    (user_id, platform, json.dumps(content if content is not None else {"text": "hi there"}),
-                     T0 - due, status, T0 - due, T0 - due))
+        cur.execute(
+            "INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at, status, created_at, updated_at) "
+            "VALUES (%s, %s, 'message_delivery', %s, %s, %s, %s, %s) RETURNING id",
+            (
+                user_id,
+                platform,
+                json.dumps(content if content is not None else {"text": "hi there"}),
+                T0 - due,
+                status,
+                T0 - due,
+                T0 - due,
+            ),
+        )
         return str(cur.fetchone()[0])
 
 
@@ -74,7 +111,9 @@ def settle(runtime, raw, run_id: int, timeout: float = 30) -> dict:
     expected = result["items_processed"] or 0
 
     def children():
-        counts = dict(rows(raw, "SELECT status, count(*) FROM job_history WHERE parent_id = %s GROUP BY status", run_id))
+        counts = dict(
+            rows(raw, "SELECT status, count(*) FROM job_history WHERE parent_id = %s GROUP BY status", run_id)
+        )
         finished = sum(n for s, n in counts.items() if s in ("succeeded", "failed", "skipped"))
         return counts if finished >= expected and finished == sum(counts.values()) else None
 

@@ -16,8 +16,10 @@ def test_stale_pending_events_fail_and_expired_registrations_are_deleted(runtime
     recent = make_event(raw, user, due=timedelta(hours=23))
     done = make_event(raw, user, due=timedelta(hours=30), status="delivered")
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO registrations (telegram_chat_id, code, expires_at) VALUES "
-                    "('1', 'old', %s), ('2', 'new', %s)", (T0 - timedelta(minutes=1), T0 + timedelta(hours=1)))
+        cur.execute(
+            "INSERT INTO registrations (telegram_chat_id, code, expires_at) VALUES ('1', 'old', %s), ('2', 'new', %s)",
+            (T0 - timedelta(minutes=1), T0 + timedelta(hours=1)),
+        )
     # When cleanup runs (twice)
     first = wait_for_run(runtime, trigger_job(runtime, "cleanup"), timeout=20)
     second = wait_for_run(runtime, trigger_job(runtime, "cleanup"), timeout=20)
@@ -27,5 +29,6 @@ def test_stale_pending_events_fail_and_expired_registrations_are_deleted(runtime
     assert row(raw, "SELECT status FROM scheduled_events WHERE id = %s", recent) == ("pending",)
     assert row(raw, "SELECT status FROM scheduled_events WHERE id = %s", done) == ("delivered",)
     assert rows(raw, "SELECT code FROM registrations") == [("new",)]
-    assert row(raw, "SELECT result FROM job_history WHERE id = (SELECT min(id) FROM job_history WHERE job_name = 'cleanup')")[0] \
-        == {"items_processed": 2, "stale_events": 1, "expired_registrations": 1}
+    assert row(
+        raw, "SELECT result FROM job_history WHERE id = (SELECT min(id) FROM job_history WHERE job_name = 'cleanup')"
+    )[0] == {"items_processed": 2, "stale_events": 1, "expired_registrations": 1}

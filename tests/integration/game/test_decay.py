@@ -19,8 +19,12 @@ def _score(raw, user):
 
 
 def _decays(raw, user):
-    return rows(raw, "SELECT score_before, score_after, delta, decay_hour FROM score_history "
-                     "WHERE user_id = %s AND event_type = 'decay' ORDER BY id", user)
+    return rows(
+        raw,
+        "SELECT score_before, score_after, delta, decay_hour FROM score_history "
+        "WHERE user_id = %s AND event_type = 'decay' ORDER BY id",
+        user,
+    )
 
 
 def _run(runtime, raw, **kw):
@@ -65,8 +69,10 @@ def test_score_stops_at_zero_and_the_game_is_over(runtime, worker, raw):
     _run(runtime, raw)
     # Then the score is floored at 0, the game is over and both events are recorded
     assert _score(raw, user) == (Decimal("0.00"), "game_over")
-    assert [r[0] for r in rows(raw, "SELECT event_type FROM score_history WHERE user_id = %s ORDER BY id", user)] == \
-        ["decay", "decay_game_over"]
+    assert [r[0] for r in rows(raw, "SELECT event_type FROM score_history WHERE user_id = %s ORDER BY id", user)] == [
+        "decay",
+        "decay_game_over",
+    ]
 
 
 def test_triggering_twice_for_the_same_hour_charges_once(runtime, worker, raw):

@@ -15,19 +15,23 @@ SEND_PATH = f"/bot{BOT_TOKEN}/sendMessage"
 
 
 def _event(raw, event_id):
-    return row(raw, "SELECT status, retry_count, error_message, delivered_at FROM scheduled_events WHERE id = %s", event_id)
+    return row(
+        raw, "SELECT status, retry_count, error_message, delivered_at FROM scheduled_events WHERE id = %s", event_id
+    )
 
 
 def _status_is(raw, event_id, status, retry_count=None):
     def check():
         ev = _event(raw, event_id)
         return ev if ev[0] == status and (retry_count is None or ev[1] == retry_count) else None
+
     return wait_until(check, timeout=20, message=f"event {event_id} → {status}/{retry_count}")
 
 
 def _queued_eta(raw):
-    return wait_until(lambda: row(raw, "SELECT eta FROM dramatiq.queue WHERE state = 'queued' AND queue_name = 'game'"),
-                      timeout=20)[0]
+    return wait_until(
+        lambda: row(raw, "SELECT eta FROM dramatiq.queue WHERE state = 'queued' AND queue_name = 'game'"), timeout=20
+    )[0]
 
 
 def test_due_event_is_sent_to_telegram_and_marked_delivered(runtime, worker, raw, sink):
@@ -44,7 +48,9 @@ def test_due_event_is_sent_to_telegram_and_marked_delivered(runtime, worker, raw
     assert _event(raw, later)[0] == "pending"
 
 
-def test_chat_id_defaults_to_the_players_and_voice_calls_carry_the_event_id_as_idempotency_key(runtime, worker, raw, sink):
+def test_chat_id_defaults_to_the_players_and_voice_calls_carry_the_event_id_as_idempotency_key(
+    runtime, worker, raw, sink
+):
     # Given a telegram event without chat id and a voice event, for a player with both
     user = make_user(raw, chat_id="555", phone="+15550001")
     text_event = make_event(raw, user, content={"text": "hey"})
@@ -96,8 +102,19 @@ def test_transient_failures_retry_at_1_2_4_minutes_then_fail_with_retry_count_3(
 
 def test_telegram_429_delays_the_retry_by_its_retry_after(runtime, worker, raw, sink, clock):
     # Given Telegram rate-limiting the first send for 300 seconds
-    sink.script([Reply(status=429, json={"ok": False, "error_code": 429, "description": "Too Many Requests",
-                                         "parameters": {"retry_after": 300}})])
+    sink.script(
+        [
+            Reply(
+                status=429,
+                json={
+                    "ok": False,
+                    "error_code": 429,
+                    "description": "Too Many Requests",
+                    "parameters": {"retry_after": 300},
+                },
+            )
+        ]
+    )
     event = make_event(raw, make_user(raw))
     wait_for_run(runtime, trigger_job(runtime, "deliver"), timeout=20, include_children=False)
     # Then the retry waits 300 s instead of 1 minute

@@ -17,12 +17,16 @@ ALL_STAGES = ["closed", "summarised", "facts_extracted", "stats_updated", "respo
 
 def _conversation(raw, user, last_message: timedelta) -> str:
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO conversations (user_id, last_message_at, created_at) VALUES (%s, %s, %s) RETURNING id",
-                    (user, T0 - last_message, T0 - last_message - timedelta(minutes=10)))
+        cur.execute(
+            "INSERT INTO conversations (user_id, last_message_at, created_at) VALUES (%s, %s, %s) RETURNING id",
+            (user, T0 - last_message, T0 - last_message - timedelta(minutes=10)),
+        )
         conv = str(cur.fetchone()[0])
-        cur.execute("INSERT INTO conversation_messages (conversation_id, role, text, created_at) VALUES "
-                    "(%s, 'user', 'Hi! My name is Ana and I like jazz.', %s), (%s, 'assistant', 'Nice to meet you.', %s)",
-                    (conv, T0 - last_message - timedelta(minutes=1), conv, T0 - last_message))
+        cur.execute(
+            "INSERT INTO conversation_messages (conversation_id, role, text, created_at) VALUES "
+            "(%s, 'user', 'Hi! My name is Ana and I like jazz.', %s), (%s, 'assistant', 'Nice to meet you.', %s)",
+            (conv, T0 - last_message - timedelta(minutes=1), conv, T0 - last_message),
+        )
         return conv
 
 
@@ -51,7 +55,9 @@ def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(runti
     # And the player's last interaction moved to the conversation's last message
     assert row(raw, "SELECT last_interaction_at FROM users WHERE id = %s", user)[0] == T0 - timedelta(minutes=20)
     # And one follow-up is scheduled 2-5 minutes out, linked to the conversation
-    [(content, at, source)] = rows(raw, "SELECT content, scheduled_at, source_conversation_id::text FROM scheduled_events")
+    [(content, at, source)] = rows(
+        raw, "SELECT content, scheduled_at, source_conversation_id::text FROM scheduled_events"
+    )
     assert content["chat_id"] == "321" and source == idle
     assert timedelta(minutes=2) <= at - T0 <= timedelta(minutes=5)
     # When it runs again once the other conversation is idle too
@@ -65,8 +71,13 @@ def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(runti
 class TestWithClaude:
     @pytest.fixture
     def settings_overrides(self, sink) -> dict:
-        return {"ANTHROPIC_BASE_URL": sink.url, "ANTHROPIC_API_KEY": "sk-test-key", "ANTHROPIC_MODEL": "claude-test",
-                "TELEGRAM_API_BASE": sink.url, "TELEGRAM_BOT_TOKEN": "1:t"}
+        return {
+            "ANTHROPIC_BASE_URL": sink.url,
+            "ANTHROPIC_API_KEY": "sk-test-key",
+            "ANTHROPIC_MODEL": "claude-test",
+            "TELEGRAM_API_BASE": sink.url,
+            "TELEGRAM_BOT_TOKEN": "1:t",
+        }
 
     def test_failed_stage_is_retried_without_redoing_finished_ones(self, runtime, worker, raw, sink, clock):
         # Given an idle conversation, and Claude failing the first summary with a 500
@@ -75,8 +86,9 @@ class TestWithClaude:
         sink.respond(json=claude_reply("Ana told Nikita she likes jazz."))
         run_id = trigger_job(runtime, "process-conversations")
         # When the first attempt fails at the summarise stage
-        wait_until(lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",),
-                   timeout=20)
+        wait_until(
+            lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",), timeout=20
+        )
         # Then the close stage is recorded as done
         assert _conv(raw, conv)[:2] == ("idle", "closed")
         # When the retry comes a minute later

@@ -21,8 +21,10 @@ def test_chapter_1_waits_2_to_5_minutes_and_chapter_5_is_due_at_once(runtime, ra
     at, content, status = row(raw, "SELECT scheduled_at, content, status FROM scheduled_events WHERE id = %s", first)
     assert timedelta(minutes=2) <= at - T0 <= timedelta(minutes=5)
     assert content == {"chat_id": "11", "text": "hello"} and status == "pending"
-    assert row(raw, "SELECT scheduled_at, content FROM scheduled_events WHERE id = %s", second) == \
-        (T0, {"chat_id": "99", "text": "hi!"})
+    assert row(raw, "SELECT scheduled_at, content FROM scheduled_events WHERE id = %s", second) == (
+        T0,
+        {"chat_id": "99", "text": "hi!"},
+    )
 
 
 def test_only_pending_events_can_be_cancelled(runtime, raw):

@@ -18,19 +18,28 @@ DAY = date(2026, 3, 5)
 
 def _history(raw, user, before, after, at):
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO score_history (user_id, score_before, score_after, delta, event_type, created_at) "
-                    "VALUES (%s, %s, %s, %s, 'conversation', %s)", (user, before, after, after - before, at))
+        cur.execute(
+            "INSERT INTO score_history (user_id, score_before, score_after, delta, event_type, created_at) "
+            "VALUES (%s, %s, %s, %s, 'conversation', %s)",
+            (user, before, after, after - before, at),
+        )
 
 
 def _conversation(raw, user, at):
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO conversations (user_id, status, last_message_at, created_at, summary) "
-                    "VALUES (%s, 'processed', %s, %s, 'talked about cats')", (user, at, at))
+        cur.execute(
+            "INSERT INTO conversations (user_id, status, last_message_at, created_at, summary) "
+            "VALUES (%s, 'processed', %s, %s, 'talked about cats')",
+            (user, at, at),
+        )
 
 
 def _summaries(raw):
-    return rows(raw, "SELECT user_id::text, summary_date, score_start, score_end, conversations_count, text, generated_by "
-                     "FROM daily_summaries ORDER BY user_id")
+    return rows(
+        raw,
+        "SELECT user_id::text, summary_date, score_start, score_end, conversations_count, text, generated_by "
+        "FROM daily_summaries ORDER BY user_id",
+    )
 
 
 def test_one_template_summary_per_player_and_day_however_often_it_runs(runtime, worker, raw):
@@ -86,8 +95,9 @@ class TestWithClaude:
         sink.respond(json=claude_reply("Back again?"))
         run_id = trigger_job(runtime, "summary")
         # When the first attempt fails
-        wait_until(lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",),
-                   timeout=20)
+        wait_until(
+            lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",), timeout=20
+        )
         # Then the row is reserved without text
         assert [(s[5], s[6]) for s in _summaries(raw)] == [(None, None)]
         # And a minute later the retry fills it

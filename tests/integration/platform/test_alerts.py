@@ -12,6 +12,7 @@ from tests.support.waiting import wait_until
 
 def _finished(runtime, clock, run_id: int) -> dict:
     """Wait for the run and its children, moving the frozen clock past each retry's backoff."""
+
     def done():
         clock.advance(1)
         with runtime.engine.connect() as conn:
@@ -19,6 +20,7 @@ def _finished(runtime, clock, run_id: int) -> dict:
             row, children = history.get(raw, run_id), history.children_counts(raw, run_id)
         if row["status"] == "succeeded" and children and set(children) <= {"succeeded", "failed"}:
             return children
+
     return wait_until(done, timeout=30)
 
 

@@ -10,16 +10,21 @@ from tests.support.waiting import wait_until
 
 def _items(raw, n: int, fail_first: int = 0) -> list[int]:
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name, fail_first) SELECT 'item ' || g, %s FROM generate_series(1, %s) g RETURNING id",
-                    (fail_first, n))
+        cur.execute(
+            "INSERT INTO example_items (name, fail_first) SELECT 'item ' || g, %s FROM generate_series(1, %s) g RETURNING id",
+            (fail_first, n),
+        )
         return [r[0] for r in cur.fetchall()]
 
 
 def _history(raw, **where):
     cond = " AND ".join(f"{k} = %({k})s" for k in where) or "true"
     with raw.cursor() as cur:
-        cur.execute(f"SELECT id, job_name, actor_name, trigger, status, attempt, parent_id, items_processed, duration_ms, error "
-                    f"FROM job_history WHERE {cond} ORDER BY id", where)
+        cur.execute(
+            f"SELECT id, job_name, actor_name, trigger, status, attempt, parent_id, items_processed, duration_ms, error "
+            f"FROM job_history WHERE {cond} ORDER BY id",
+            where,
+        )
         cols = [c.name for c in cur.description]
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
@@ -35,7 +40,9 @@ def test_manual_trigger_fans_out_children_linked_to_parent(runtime, worker, raw)
     assert row["children"] == {"succeeded": 3}
     children = _history(raw, parent_id=run_id)
     assert {c["actor_name"] for c in children} == {"example.touch.item"}
-    assert all(c["trigger"] == "fanout" and c["items_processed"] == 1 and c["duration_ms"] is not None for c in children)
+    assert all(
+        c["trigger"] == "fanout" and c["items_processed"] == 1 and c["duration_ms"] is not None for c in children
+    )
     with raw.cursor() as cur:
         cur.execute("SELECT id, touches FROM example_items ORDER BY id")
         assert cur.fetchall() == [(i, 1) for i in ids]
@@ -66,8 +73,12 @@ def test_failing_child_retries_at_1_2_4_minutes_then_marks_item_failed(runtime, 
     etas = []
     for attempt, minutes in ((1, 1), (2, 2), (3, 4)):
         # Then the child is re-queued with an eta exactly 2^n minutes after the failure
-        child = wait_until(lambda: [c for c in _history(raw, parent_id=run_id) if c["status"] == "retrying" and c["attempt"] == attempt],
-                           timeout=20)[0]
+        child = wait_until(
+            lambda: [
+                c for c in _history(raw, parent_id=run_id) if c["status"] == "retrying" and c["attempt"] == attempt
+            ],
+            timeout=20,
+        )[0]
         with raw.cursor() as cur:
             cur.execute("SELECT eta FROM dramatiq.queue WHERE state = 'queued' AND queue_name = 'example'")
             (eta,) = cur.fetchone()

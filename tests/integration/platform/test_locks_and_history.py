@@ -32,11 +32,13 @@ def test_wait_mode_blocks_until_the_holder_commits(runtime, raw):
 
         t = threading.Thread(target=waiter)
         t.start()
+
         # The waiter is visibly blocked on the advisory lock in Postgres
         def blocked():
             with raw.cursor() as cur:
                 cur.execute("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted")
                 return cur.fetchone()[0] == 1
+
         wait_until(blocked, timeout=10)
         order.append("a commits")
     t.join(timeout=10)

@@ -15,8 +15,9 @@ from dramaturg.shared.tables import metadata
 def _diff(url: str) -> list:
     engine = make_engine(url, pool_size=1)
     with engine.connect() as conn:
-        ctx = MigrationContext.configure(conn, opts={"include_schemas": True, "compare_type": True,
-                                                     "include_name": _include_name})
+        ctx = MigrationContext.configure(
+            conn, opts={"include_schemas": True, "compare_type": True, "include_name": _include_name}
+        )
         diff = compare_metadata(ctx, metadata)
     engine.dispose()
     return diff
@@ -30,7 +31,9 @@ def _include_name(name, type_, parent_names):
 
 def _tables(url: str) -> set[str]:
     engine = make_engine(url, pool_size=1)
-    names = set(sa.inspect(engine).get_table_names()) | {f"dramatiq.{t}" for t in sa.inspect(engine).get_table_names(schema="dramatiq")}
+    names = set(sa.inspect(engine).get_table_names()) | {
+        f"dramatiq.{t}" for t in sa.inspect(engine).get_table_names(schema="dramatiq")
+    }
     engine.dispose()
     return names
 

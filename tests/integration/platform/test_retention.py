@@ -11,11 +11,13 @@ def test_prune_history_deletes_rows_finished_before_the_retention(runtime, worke
     now = clock.now()
     with raw.cursor() as cur:
         # Given runs finished 31 days ago, 29 days ago, and one started long ago but unfinished
-        cur.execute("""INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, started_at, finished_at)
+        cur.execute(
+            """INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, started_at, finished_at)
                        VALUES ('old', 'a', gen_random_uuid(), 'cron', 'succeeded', %(s)s, %(old)s),
                               ('recent', 'a', gen_random_uuid(), 'cron', 'succeeded', %(s)s, %(recent)s),
                               ('open', 'a', gen_random_uuid(), 'cron', 'running', %(s)s, NULL)""",
-                    {"s": now - timedelta(days=40), "old": now - timedelta(days=31), "recent": now - timedelta(days=29)})
+            {"s": now - timedelta(days=40), "old": now - timedelta(days=31), "recent": now - timedelta(days=29)},
+        )
     # When the prune job runs
     row = wait_for_run(runtime, trigger_job(runtime, "prune-history"), timeout=20)
     # Then only the row finished more than 30 days ago is gone
@@ -29,9 +31,11 @@ def test_prune_queue_deletes_only_finished_rows_older_than_the_retention(runtime
     with raw.cursor() as cur:
         # Given done and rejected rows 8 days old, a done row 6 days old, and an old queued row
         for state, days in (("done", 8), ("rejected", 8), ("done", 6), ("queued", 30)):
-            cur.execute("""INSERT INTO dramatiq.queue (message_id, queue_name, state, mtime, message, eta)
+            cur.execute(
+                """INSERT INTO dramatiq.queue (message_id, queue_name, state, mtime, message, eta)
                            VALUES (gen_random_uuid(), 'nowhere', %s, %s, '{}', %s)""",
-                        (state, clock.now() - timedelta(days=days), clock.now() + timedelta(days=365)))
+                (state, clock.now() - timedelta(days=days), clock.now() + timedelta(days=365)),
+            )
     row = wait_for_run(runtime, trigger_job(runtime, "prune-queue"), timeout=20)
     assert row["status"] == "succeeded" and row["items_processed"] == 2
     with raw.cursor() as cur:

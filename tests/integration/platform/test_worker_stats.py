@@ -21,5 +21,7 @@ def test_worker_logs_processed_failed_retried_and_in_flight(runtime, worker, raw
         cur.execute("INSERT INTO example_items (name) VALUES ('a'), ('b')")
     wait_for_run(runtime, trigger_job(runtime, "example-touch"), timeout=20)
     # The parent and its two children were processed; a later stats line says so
-    line = wait_until(lambda: [r.getMessage() for r in caplog.records if "processed=3" in r.getMessage()], timeout=10)[0]
+    line = wait_until(lambda: [r.getMessage() for r in caplog.records if "processed=3" in r.getMessage()], timeout=10)[
+        0
+    ]
     assert "failed=0" in line and "retried=0" in line and "in_flight=0" in line

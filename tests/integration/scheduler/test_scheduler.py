@@ -15,8 +15,10 @@ from tests.support.waiting import wait_until
 
 def _ticks(raw, job: str) -> list[str]:
     with raw.cursor() as cur:
-        cur.execute("SELECT message->'kwargs'->>'tick' FROM dramatiq.queue WHERE message->'options'->>'job' = %s "
-                    "ORDER BY 1", (job,))
+        cur.execute(
+            "SELECT message->'kwargs'->>'tick' FROM dramatiq.queue WHERE message->'options'->>'job' = %s ORDER BY 1",
+            (job,),
+        )
         return [r[0] for r in cur.fetchall()]
 
 
@@ -79,8 +81,12 @@ def test_missed_ticks_with_catch_up_all_run_once_each(runtime, raw, clock):
 
 def test_catch_up_none_drops_late_ticks_instead_of_piling_up(runtime, raw, clock):
     # Given example-touch configured every minute with catch-up 'none'
-    s = _scheduler(runtime, DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *", DRAMATURG_JOB_EXAMPLE_TOUCH_CATCH_UP="none",
-                   DRAMATURG_JOB_EXAMPLE_TOUCH_MAX_LATENESS="30")
+    s = _scheduler(
+        runtime,
+        DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
+        DRAMATURG_JOB_EXAMPLE_TOUCH_CATCH_UP="none",
+        DRAMATURG_JOB_EXAMPLE_TOUCH_MAX_LATENESS="30",
+    )
     _first_start(s, clock, at=datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc))
     # When the scheduler comes back after 30 minutes
     clock.set(clock.now() + timedelta(minutes=30))
@@ -105,11 +111,13 @@ def test_tick_runs_on_the_worker_as_a_cron_run(runtime, worker, raw, clock):
     _first_start(s, clock)
     clock.set(datetime(2026, 3, 5, 10, 10, 5, tzinfo=timezone.utc))
     s.tick_once(clock.now())
+
     # When the worker runs it
     def cron_run():
         with raw.cursor() as cur:
             cur.execute("SELECT id FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron'")
             return cur.fetchone()
+
     (run_id,) = wait_until(cron_run, timeout=20)
     row = wait_for_run(runtime, run_id, timeout=20)
     # Then it is recorded as a cron run for the 10:10 period, and its child links to it

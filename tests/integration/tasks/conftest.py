@@ -34,8 +34,10 @@ def rows(raw, query, params=None) -> list[dict]:
 
 def _insert(raw, table: str, values: dict) -> int:
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
-        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, values)),
-        sql.SQL(", ").join(map(sql.Placeholder, values)))
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, values)),
+        sql.SQL(", ").join(map(sql.Placeholder, values)),
+    )
     return one(raw, query, values)[0]
 
 
@@ -54,7 +56,8 @@ def make_reminder(raw):
     """Insert a reminder for ``task_id`` at ``remind_at`` on ``channel``. Returns its id."""
 
     def make(task_id: int, remind_at: datetime, channel: str = "web", **cols) -> int:
-        return _insert(raw, "task_reminders",
-                       {"task_id": task_id, "user_id": 1, "remind_at": remind_at, "channel": channel} | cols)
+        return _insert(
+            raw, "task_reminders", {"task_id": task_id, "user_id": 1, "remind_at": remind_at, "channel": channel} | cols
+        )
 
     return make

@@ -20,12 +20,22 @@ def _children(raw, parent: int) -> list[dict]:
     return rows(raw, "SELECT * FROM tasks WHERE parent_task_id = %s", (parent,))
 
 
-def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(runtime, worker, raw, make_task,
-                                                                              make_reminder):
+def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(
+    runtime, worker, raw, make_task, make_reminder
+):
     # Given a daily task due two days ago at 09:00, completed today, with a relative and an absolute reminder
     due = datetime(2026, 3, 3, 9, tzinfo=UTC)
-    parent = make_task(title="Stand-up notes", description="write them", priority="high", tags=["work", "daily"],
-                       due_date=due, completed=True, completed_at=T0, is_recurring=True, recurrence_type="daily")
+    parent = make_task(
+        title="Stand-up notes",
+        description="write them",
+        priority="high",
+        tags=["work", "daily"],
+        due_date=due,
+        completed=True,
+        completed_at=T0,
+        is_recurring=True,
+        recurrence_type="daily",
+    )
     make_reminder(parent, due - timedelta(minutes=30), "web", offset_minutes=30)
     make_reminder(parent, due - timedelta(hours=2), "chat", status="sent", sent=True)
     # When the job runs
@@ -35,12 +45,24 @@ def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(run
     [child] = _children(raw, parent)
     assert child["due_date"] == datetime(2026, 3, 6, 9, tzinfo=UTC)
     assert (child["title"], child["description"], child["priority"], child["tags"]) == (
-        "Stand-up notes", "write them", "high", ["work", "daily"])
-    assert (child["completed"], child["completed_at"], child["status"], child["series_id"]) == (False, None, "open", parent)
+        "Stand-up notes",
+        "write them",
+        "high",
+        ["work", "daily"],
+    )
+    assert (child["completed"], child["completed_at"], child["status"], child["series_id"]) == (
+        False,
+        None,
+        "open",
+        parent,
+    )
     assert child["is_recurring"] and child["recurrence_type"] == "daily" and child["last_processed_at"] is None
     # And the reminders keep their distance to the new due date, pending again
-    reminders = rows(raw, "SELECT remind_at, channel, status, sent FROM task_reminders WHERE task_id = %s ORDER BY id",
-                     (child["id"],))
+    reminders = rows(
+        raw,
+        "SELECT remind_at, channel, status, sent FROM task_reminders WHERE task_id = %s ORDER BY id",
+        (child["id"],),
+    )
     assert reminders == [
         {"remind_at": child["due_date"] - timedelta(minutes=30), "channel": "web", "status": "pending", "sent": False},
         {"remind_at": child["due_date"] - timedelta(hours=2), "channel": "chat", "status": "pending", "sent": False},
@@ -67,8 +89,10 @@ def test_two_children_for_the_same_parent_create_one_instance(runtime, worker, r
     # When two children for it run at once (a retry racing a re-enqueue, two worker threads)
     create_next_instance.send(task_id=parent)
     create_next_instance.send(task_id=parent)
-    wait_until(lambda: one(raw, "SELECT count(*) FROM dramatiq.queue WHERE queue_name = 'tasks' AND state = 'done'")[0] == 2,
-               timeout=20)
+    wait_until(
+        lambda: one(raw, "SELECT count(*) FROM dramatiq.queue WHERE queue_name = 'tasks' AND state = 'done'")[0] == 2,
+        timeout=20,
+    )
     # Then exactly one instance exists
     assert len(_children(raw, parent)) == 1
 
@@ -84,8 +108,9 @@ def test_the_database_refuses_a_second_child_of_one_parent(raw, make_task):
 
 def test_monthly_series_keeps_its_day_and_is_rolled_past_now(runtime, worker, raw, make_task):
     # Given a monthly task due Jan 31 (five weeks ago at T0 = Mar 5)
-    parent = make_task(due_date=datetime(2026, 1, 31, 12, tzinfo=UTC), completed=True, is_recurring=True,
-                       recurrence_type="monthly")
+    parent = make_task(
+        due_date=datetime(2026, 1, 31, 12, tzinfo=UTC), completed=True, is_recurring=True, recurrence_type="monthly"
+    )
     wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
     # Then the next one is Mar 31 (Feb 28 is already past), anchored on the 31st
     [child] = _children(raw, parent)
@@ -95,8 +120,13 @@ def test_monthly_series_keeps_its_day_and_is_rolled_past_now(runtime, worker, ra
 def test_next_instance_keeps_the_owners_local_time_across_dst(runtime, worker, raw, clock, make_task):
     # Given a daily 09:00 Europe/Berlin task due the day before the spring-forward switch
     clock.set(datetime(2026, 3, 28, 12, tzinfo=UTC))
-    parent = make_task(due_date=datetime(2026, 3, 28, 8, tzinfo=UTC), owner_timezone="Europe/Berlin",
-                       completed=True, is_recurring=True, recurrence_type="daily")
+    parent = make_task(
+        due_date=datetime(2026, 3, 28, 8, tzinfo=UTC),
+        owner_timezone="Europe/Berlin",
+        completed=True,
+        is_recurring=True,
+        recurrence_type="daily",
+    )
     wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
     # Then the next one is 09:00 CEST, i.e. 07:00 UTC
     [child] = _children(raw, parent)
@@ -105,9 +135,11 @@ def test_next_instance_keeps_the_owners_local_time_across_dst(runtime, worker, r
 
 def test_only_completed_recurring_tasks_with_a_due_date_are_processed(runtime, worker, raw, make_task):
     # Given an open recurring task, a completed one-off task and a completed recurring task without due date
-    ids = [make_task(due_date=T0, is_recurring=True, recurrence_type="daily"),
-           make_task(due_date=T0, completed=True),
-           make_task(completed=True, is_recurring=True, recurrence_type="daily")]
+    ids = [
+        make_task(due_date=T0, is_recurring=True, recurrence_type="daily"),
+        make_task(due_date=T0, completed=True),
+        make_task(completed=True, is_recurring=True, recurrence_type="daily"),
+    ]
     # When the job runs
     row = wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
     # Then none of them gets a next instance
@@ -118,8 +150,13 @@ def test_only_completed_recurring_tasks_with_a_due_date_are_processed(runtime, w
 
 def test_an_unknown_owner_zone_falls_back_to_utc_instead_of_stopping_the_series(runtime, worker, raw, make_task):
     # Given a completed daily task whose owner zone is not a valid IANA name
-    parent = make_task(due_date=datetime(2026, 3, 5, 9, tzinfo=UTC), owner_timezone="Mars/Olympus_Mons",
-                       completed=True, is_recurring=True, recurrence_type="daily")
+    parent = make_task(
+        due_date=datetime(2026, 3, 5, 9, tzinfo=UTC),
+        owner_timezone="Mars/Olympus_Mons",
+        completed=True,
+        is_recurring=True,
+        recurrence_type="daily",
+    )
     # When the job runs
     row = wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
     # Then the next instance is computed in UTC

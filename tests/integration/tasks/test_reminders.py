@@ -16,8 +16,12 @@ def _reminder(raw, rid: int) -> dict:
 
 
 def _deliveries(raw, rid: int) -> list[str]:
-    return [r["channel"] for r in rows(raw, "SELECT channel FROM task_reminder_deliveries WHERE reminder_id = %s "
-                                            "ORDER BY channel", (rid,))]
+    return [
+        r["channel"]
+        for r in rows(
+            raw, "SELECT channel FROM task_reminder_deliveries WHERE reminder_id = %s ORDER BY channel", (rid,)
+        )
+    ]
 
 
 def _web(raw) -> list[dict]:
@@ -28,8 +32,9 @@ def _child_attempts(raw, run_id: int) -> list[dict]:
     return rows(raw, "SELECT status, attempt, error FROM job_history WHERE parent_id = %s", (run_id,))
 
 
-def test_due_web_reminder_becomes_a_web_notification_and_is_marked_sent(runtime, worker, raw, sink, make_task,
-                                                                        make_reminder):
+def test_due_web_reminder_becomes_a_web_notification_and_is_marked_sent(
+    runtime, worker, raw, sink, make_task, make_reminder
+):
     # Given a web reminder due a minute ago and one due in an hour
     task = make_task(title="Pay rent", due_date=T0 + timedelta(hours=2))
     due = make_reminder(task, T0 - timedelta(minutes=1), "web")
@@ -45,8 +50,9 @@ def test_due_web_reminder_becomes_a_web_notification_and_is_marked_sent(runtime,
     assert sink.requests() == []
 
 
-def test_chat_reminder_posts_to_the_webhook_with_an_idempotency_key(runtime, worker, raw, sink, make_task,
-                                                                     make_reminder):
+def test_chat_reminder_posts_to_the_webhook_with_an_idempotency_key(
+    runtime, worker, raw, sink, make_task, make_reminder
+):
     # Given a chat reminder that is due
     task = make_task(title="Call the dentist")
     rid = make_reminder(task, T0, "chat")
@@ -72,8 +78,9 @@ def test_a_sent_reminder_is_never_sent_again(runtime, worker, raw, sink, clock, 
     assert len(sink.requests()) == 1 and len(_web(raw)) == 1 and _deliveries(raw, rid) == ["chat", "web"]
 
 
-def test_failing_chat_is_retried_after_a_minute_and_web_is_delivered_once(runtime, worker, raw, sink, clock,
-                                                                          make_task, make_reminder):
+def test_failing_chat_is_retried_after_a_minute_and_web_is_delivered_once(
+    runtime, worker, raw, sink, clock, make_task, make_reminder
+):
     # Given a reminder on both channels and a chat webhook that fails once
     rid = make_reminder(make_task(), T0, "both")
     sink.script([Reply(status=503)])
@@ -93,16 +100,19 @@ def test_failing_chat_is_retried_after_a_minute_and_web_is_delivered_once(runtim
     assert _deliveries(raw, rid) == ["chat", "web"]
 
 
-def test_reminder_is_failed_with_the_error_when_retries_run_out(runtime, worker, raw, sink, clock, make_task,
-                                                               make_reminder):
+def test_reminder_is_failed_with_the_error_when_retries_run_out(
+    runtime, worker, raw, sink, clock, make_task, make_reminder
+):
     # Given a chat reminder whose webhook always answers 500
     rid = make_reminder(make_task(), T0, "chat")
     sink.respond(status=500, body="upstream down")
     run_id = trigger_job(runtime, "reminders")
     # When the clock moves through the 1, 2 and 4 minute retries
     for attempt, minutes in ((1, 1), (2, 2), (3, 4)):
-        wait_until(lambda: [c for c in _child_attempts(raw, run_id) if c["status"] == "retrying" and c["attempt"] == attempt],
-                   timeout=20)
+        wait_until(
+            lambda: [c for c in _child_attempts(raw, run_id) if c["status"] == "retrying" and c["attempt"] == attempt],
+            timeout=20,
+        )
         clock.advance(timedelta(minutes=minutes))
     row = wait_for_run(runtime, run_id, timeout=20)
     # Then after four attempts the reminder is failed with the error

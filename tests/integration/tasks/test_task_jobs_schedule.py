@@ -31,8 +31,10 @@ def test_enabled_false_disables_the_job(job):
 def settings_overrides(sink) -> dict:
     from tests.integration.tasks.conftest import CHAT_PATH
 
-    return {"CHAT_WEBHOOK_URL": sink.url + CHAT_PATH, **{
-        f"DRAMATURG_JOB_{job.upper().replace('-', '_')}_ENABLED": "false" for job in JOBS}}
+    return {
+        "CHAT_WEBHOOK_URL": sink.url + CHAT_PATH,
+        **{f"DRAMATURG_JOB_{job.upper().replace('-', '_')}_ENABLED": "false" for job in JOBS},
+    }
 
 
 @pytest.mark.parametrize("job", JOBS)

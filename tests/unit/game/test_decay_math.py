@@ -12,8 +12,15 @@ H = timedelta(hours=1)
 
 
 def plan(hours_after_base: float, *, grace=8, rate=0.8, cap=20, score=50, watermark=None):
-    return plan_decay(base=BASE, grace_hours=grace, rate=rate, cap=cap, score=Decimal(score),
-                      as_of=BASE + timedelta(hours=hours_after_base), watermark=watermark)
+    return plan_decay(
+        base=BASE,
+        grace_hours=grace,
+        rate=rate,
+        cap=cap,
+        score=Decimal(score),
+        as_of=BASE + timedelta(hours=hours_after_base),
+        watermark=watermark,
+    )
 
 
 def test_nothing_is_owed_within_grace_or_before_a_whole_overdue_hour():

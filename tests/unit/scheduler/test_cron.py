@@ -110,9 +110,7 @@ def local(t, tz):
 
 
 @pytest.mark.parametrize("spec", ORACLE_SPECS)
-def test_matches_and_fire_times_agree_with_croniter_on_every_minute_of_2026(
-    spec, minutes_of_2026
-):
+def test_matches_and_fire_times_agree_with_croniter_on_every_minute_of_2026(spec, minutes_of_2026):
     # Given a spec and croniter's fire times for 2026 in UTC
     expr = CronExpr.parse(spec)
     oracle = croniter_fires(spec)
@@ -145,13 +143,10 @@ def test_fire_times_in_named_zones_agree_with_croniter_outside_dst_transitions(z
     # wall time does not match and the wall minute before them was skipped.
     ours_only = set(fired) - set(oracle)
     assert all(
-        not expr.matches(local(t, tz))
-        and local(t - timedelta(minutes=1), tz) != local(t, tz) - timedelta(minutes=1)
+        not expr.matches(local(t, tz)) and local(t - timedelta(minutes=1), tz) != local(t, tz) - timedelta(minutes=1)
         for t in ours_only
     )
-    assert [t for t in fired if t not in ours_only] == [
-        t for t in oracle if t not in croniter_only
-    ]
+    assert [t for t in fired if t not in ours_only] == [t for t in oracle if t not in croniter_only]
     assert all(t.second == 0 and t.microsecond == 0 and t.tzinfo is UTC for t in fired)
     if zone in ("Asia/Kolkata", "Asia/Kathmandu"):  # no DST: no exclusions at all
         assert not croniter_only and not ours_only
@@ -272,9 +267,7 @@ def test_sunday_written_as_0_fires_on_sundays():
     # Then Sunday matches, Saturday does not, and next_fire lands on Sunday
     assert expr.matches(datetime(2026, 11, 29, 0, 0))
     assert not expr.matches(datetime(2026, 11, 28, 0, 0))
-    assert expr.next_fire(datetime(2026, 11, 27, tzinfo=UTC), UTC) == datetime(
-        2026, 11, 29, tzinfo=UTC
-    )
+    assert expr.next_fire(datetime(2026, 11, 27, tzinfo=UTC), UTC) == datetime(2026, 11, 29, tzinfo=UTC)
 
 
 # --- Syntax ------------------------------------------------------------------

@@ -23,17 +23,20 @@ def nxt(prev, kind, interval=1, zone=UTC, now=None, anchor=None):
     return next_due(prev, kind, interval, zone, now=now or prev, anchor_day=anchor)
 
 
-@pytest.mark.parametrize(("kind", "interval", "expected"), [
-    ("daily", 1, datetime(2026, 3, 6, 9, tzinfo=UTC)),
-    ("daily", 3, datetime(2026, 3, 8, 9, tzinfo=UTC)),
-    ("weekly", 1, datetime(2026, 3, 12, 9, tzinfo=UTC)),
-    ("weekly", 2, datetime(2026, 3, 19, 9, tzinfo=UTC)),
-    ("monthly", 1, datetime(2026, 4, 5, 9, tzinfo=UTC)),
-    ("monthly", 3, datetime(2026, 6, 5, 9, tzinfo=UTC)),
-    ("yearly", 1, datetime(2027, 3, 5, 9, tzinfo=UTC)),
-    ("yearly", 2, datetime(2028, 3, 5, 9, tzinfo=UTC)),
-    ("custom", 10, datetime(2026, 3, 15, 9, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("kind", "interval", "expected"),
+    [
+        ("daily", 1, datetime(2026, 3, 6, 9, tzinfo=UTC)),
+        ("daily", 3, datetime(2026, 3, 8, 9, tzinfo=UTC)),
+        ("weekly", 1, datetime(2026, 3, 12, 9, tzinfo=UTC)),
+        ("weekly", 2, datetime(2026, 3, 19, 9, tzinfo=UTC)),
+        ("monthly", 1, datetime(2026, 4, 5, 9, tzinfo=UTC)),
+        ("monthly", 3, datetime(2026, 6, 5, 9, tzinfo=UTC)),
+        ("yearly", 1, datetime(2027, 3, 5, 9, tzinfo=UTC)),
+        ("yearly", 2, datetime(2028, 3, 5, 9, tzinfo=UTC)),
+        ("custom", 10, datetime(2026, 3, 15, 9, tzinfo=UTC)),
+    ],
+)
 def test_each_type_steps_by_its_interval_from_the_previous_due_date(kind, interval, expected):
     # Given a task due 2026-03-05 09:00 UTC; When the next instance is computed; Then it is one step on
     assert nxt(datetime(2026, 3, 5, 9, tzinfo=UTC), kind, interval) == expected
@@ -47,7 +50,10 @@ def test_monthly_from_jan_31_clamps_to_feb_28_then_returns_to_the_31st():
     apr = nxt(mar, "monthly", anchor=31)
     # Then the short months clamp and the anchor comes back
     assert (feb.date().isoformat(), mar.date().isoformat(), apr.date().isoformat()) == (
-        "2026-02-28", "2026-03-31", "2026-04-30")
+        "2026-02-28",
+        "2026-03-31",
+        "2026-04-30",
+    )
 
 
 def test_monthly_from_jan_31_in_a_leap_year_lands_on_feb_29():
@@ -97,16 +103,19 @@ def test_roll_forward_respects_the_interval_phase():
     assert nxt(prev, "custom", 3, now=datetime(2026, 3, 9, 12, tzinfo=UTC)) == datetime(2026, 3, 10, 9, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("zone", "prev", "expected_utc"), [
-    # Berlin springs forward on 2026-03-29: 09:00 CET = 08:00 UTC, 09:00 CEST = 07:00 UTC
-    (BERLIN, (2026, 3, 28, 9), datetime(2026, 3, 29, 7, tzinfo=UTC)),
-    # Berlin falls back on 2026-10-25
-    (BERLIN, (2026, 10, 24, 9), datetime(2026, 10, 25, 8, tzinfo=UTC)),
-    # New York springs forward on 2026-03-08: 09:00 EST = 14:00 UTC, 09:00 EDT = 13:00 UTC
-    (NEW_YORK, (2026, 3, 7, 9), datetime(2026, 3, 8, 13, tzinfo=UTC)),
-    # New York falls back on 2026-11-01
-    (NEW_YORK, (2026, 10, 31, 9), datetime(2026, 11, 1, 14, tzinfo=UTC)),
-])
+@pytest.mark.parametrize(
+    ("zone", "prev", "expected_utc"),
+    [
+        # Berlin springs forward on 2026-03-29: 09:00 CET = 08:00 UTC, 09:00 CEST = 07:00 UTC
+        (BERLIN, (2026, 3, 28, 9), datetime(2026, 3, 29, 7, tzinfo=UTC)),
+        # Berlin falls back on 2026-10-25
+        (BERLIN, (2026, 10, 24, 9), datetime(2026, 10, 25, 8, tzinfo=UTC)),
+        # New York springs forward on 2026-03-08: 09:00 EST = 14:00 UTC, 09:00 EDT = 13:00 UTC
+        (NEW_YORK, (2026, 3, 7, 9), datetime(2026, 3, 8, 13, tzinfo=UTC)),
+        # New York falls back on 2026-11-01
+        (NEW_YORK, (2026, 10, 31, 9), datetime(2026, 11, 1, 14, tzinfo=UTC)),
+    ],
+)
 def test_daily_keeps_local_wall_clock_time_across_dst(zone, prev, expected_utc):
     # Given a daily 09:00 local task the day before a DST switch
     due = nxt(local(zone, *prev), "daily", zone=zone)
