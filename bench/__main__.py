@@ -16,7 +16,6 @@ import traceback
 
 from bench import fanout, figures, footprint, foreign, load, report, systems
 
-
 DEFAULT_OUT = str(systems.ROOT / "bench" / "RESULTS.md")
 
 

@@ -143,5 +143,5 @@ async def _procrastinate_worker(url: str, threads: int, on_job, stop) -> None:
         runner.cancel()
         try:
             await asyncio.wait_for(runner, 15)
-        except (asyncio.CancelledError, asyncio.TimeoutError):
+        except (TimeoutError, asyncio.CancelledError):
             pass

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import statistics
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -193,7 +193,7 @@ def write(path: str, results: dict, server: str = "postgresql://postgres@127.0.0
     lines = [
         "# Broker benchmark",
         "",
-        f"Run {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC with `{results['command']}` "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{results['command']}` "
         f"({results['runs']} run(s) per figure — footprint, rescue and fan-out once; median, min–max in "
         "brackets when more than one run).",
         "",

@@ -14,8 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dramaturg.shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
 
@@ -207,8 +206,8 @@ def cmd_history(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from dramaturg.shared import history
     from dramaturg.cli_views import status_view
+    from dramaturg.shared import history
     from dramaturg.shared.sql import queries
 
     runtime = _runtime(args)
@@ -298,7 +297,7 @@ def _parse_since(text: str, now: datetime) -> datetime:
     if text[-1:] in units and text[:-1].isdigit():
         return now - timedelta(**{units[text[-1]]: int(text[:-1])})
     value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def _masked(url: str) -> str:

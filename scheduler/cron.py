@@ -26,9 +26,9 @@ This module is pure: no I/O, no clock reads.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 __all__ = ["CronExpr", "as_cron", "cron"]
@@ -48,8 +48,11 @@ _ALIASES = {
     "@midnight": "0 0 * * *",
     "@hourly": "0 * * * *",
 }
-_MONTHS = {n: i for i, n in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), start=1)}
-_DOWS = {n: i for i, n in enumerate("sun mon tue wed thu fri sat".split())}
+_MONTHS = {
+    n: i
+    for i, n in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"], start=1)
+}
+_DOWS = {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
 # (name used in error messages, min, max, symbolic names)
 _FIELDS = (
     ("minute", 0, 59, {}),
@@ -191,8 +194,8 @@ class CronExpr:
         """
         if after.tzinfo is None or until.tzinfo is None:
             raise ValueError("fire_times() needs timezone-aware after/until")
-        after_utc = after.astimezone(timezone.utc)
-        until_utc = until.astimezone(timezone.utc)
+        after_utc = after.astimezone(UTC)
+        until_utc = until.astimezone(UTC)
         times = sorted(time(h, m) for h in self.hours for m in self.minutes)
         # One day of slack each side: offsets can move a wall date across UTC bounds.
         day = after.astimezone(tz).date() - _DAY
@@ -239,7 +242,7 @@ def _resolve(wall: datetime, tz: ZoneInfo) -> datetime:
         # i.e. the gap's first minute read with the pre-transition offset.
         while (prev := _offsets(wall - _MINUTE, tz))[0] < prev[1]:
             wall -= _MINUTE
-    return (wall - before).replace(tzinfo=timezone.utc)
+    return (wall - before).replace(tzinfo=UTC)
 
 
 def cron(spec: str) -> CronExpr:

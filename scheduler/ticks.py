@@ -12,7 +12,7 @@ Per-job misfire policy decides what happens to ticks older than
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from dramaturg.scheduler.schedule import ScheduledJob
 
@@ -41,4 +41,4 @@ def due_ticks(job: ScheduledJob, watermark: datetime | None, now: datetime) -> l
 
 def tick_text(tick: datetime) -> str:
     """Canonical text of a tick instant (UTC, seconds), part of its message id."""
-    return tick.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+    return tick.astimezone(UTC).replace(microsecond=0).isoformat()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class SystemClock:
     """Real UTC time."""
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
 
 class OffsetClock:
@@ -46,8 +46,8 @@ class OffsetClock:
     """
 
     def __init__(self, start: datetime, rate: float = 1.0, anchor: datetime | None = None) -> None:
-        self._start = start.astimezone(timezone.utc)
-        self._anchor = (anchor or datetime.now(timezone.utc)).timestamp()
+        self._start = start.astimezone(UTC)
+        self._anchor = (anchor or datetime.now(UTC)).timestamp()
         self.rate = rate
 
     def now(self) -> datetime:
@@ -59,7 +59,7 @@ class FrozenClock:
 
     def __init__(self, at: datetime) -> None:
         self._lock = threading.Lock()
-        self._at = at.astimezone(timezone.utc)
+        self._at = at.astimezone(UTC)
 
     def now(self) -> datetime:
         with self._lock:
@@ -67,7 +67,7 @@ class FrozenClock:
 
     def set(self, at: datetime) -> None:
         with self._lock:
-            self._at = at.astimezone(timezone.utc)
+            self._at = at.astimezone(UTC)
 
     def advance(self, delta: timedelta | float) -> datetime:
         if not isinstance(delta, timedelta):
@@ -81,7 +81,7 @@ def clock_from_settings(settings) -> Clock:
     """Build the clock that ``DRAMATURG_NOW`` / ``DRAMATURG_CLOCK_FROZEN`` / ``DRAMATURG_CLOCK_RATE`` ask for."""
     if settings.now is None and settings.clock_rate == 1:
         return SystemClock()
-    start = settings.now or datetime.now(timezone.utc)
+    start = settings.now or datetime.now(UTC)
     kind = "frozen at" if settings.clock_frozen else f"running at {settings.clock_rate:g}x from"
     logger.warning(
         "!!! DRAMATURG_NOW/DRAMATURG_CLOCK_RATE is set: this process's clock is %s %s, not the real time. "

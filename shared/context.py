@@ -11,7 +11,7 @@ import contextvars
 from dataclasses import dataclass, field
 from typing import Any
 
-_run: contextvars.ContextVar["RunInfo | None"] = contextvars.ContextVar("dramaturg_run", default=None)
+_run: contextvars.ContextVar[RunInfo | None] = contextvars.ContextVar("dramaturg_run", default=None)
 
 
 @dataclass

@@ -252,7 +252,7 @@ class PostgresConsumer(Consumer):
                 return None  # claims still poll; LISTEN is only a wake-up hint
             conn.autocommit = True
             with conn.cursor() as cur:
-                cur.execute("LISTEN %s" % _quote_channel(f"dramatiq.{self.queue_name}.enqueue"))
+                cur.execute("LISTEN " + _quote_channel(f"dramatiq.{self.queue_name}.enqueue"))
             self.listen_conn = conn
         return self.listen_conn
 

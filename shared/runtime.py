@@ -82,9 +82,8 @@ def import_actor_modules(settings: Settings) -> None:
     """
     import importlib
 
-    from dramaturg.shared.errors import ConfigError
-
     import dramaturg.actors  # noqa: F401  (declares every built-in domain's actors)
+    from dramaturg.shared.errors import ConfigError
 
     for name in filter(None, (m.strip() for m in settings.actor_modules.split(","))):
         try:

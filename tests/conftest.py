@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg2
@@ -22,7 +22,7 @@ from tests.support.waiting import wait_until  # noqa: F401  (re-exported for tes
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The instant every test starts at (a Thursday); tests move a FrozenClock from here.
-T0 = datetime(2026, 3, 5, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 3, 5, 10, 0, 0, tzinfo=UTC)
 
 
 def _server_url() -> str:

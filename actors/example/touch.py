@@ -13,7 +13,6 @@ first N attempts, which is how the platform's retries are exercised.
 
 from __future__ import annotations
 
-
 from pydantic import BaseModel
 
 from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor

@@ -14,7 +14,7 @@ Model errors (unreachable, 429, 5xx) are ChannelTransient and retry at 1, 2, 4 m
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -58,7 +58,7 @@ def _prompt(day: date, stats, summaries: list[str]) -> str:
 
 @item_actor("game.summary.item", queue=GAME, payload=SummaryUser)
 def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
-    start = datetime.combine(payload.day, time.min, tzinfo=timezone.utc)
+    start = datetime.combine(payload.day, time.min, tzinfo=UTC)
     span = {"user_id": payload.user_id, "day": payload.day, "day_start": start, "day_end": start + timedelta(days=1)}
     with broker.runtime.sessions.begin() as session:
         stats = session.execute(sa_text(Q, "summary_day_stats"), span).one_or_none()
@@ -99,7 +99,7 @@ def _due(ctx: JobContext, day: date):
     description="write each player's daily recap (model, or template offline)",
 )
 def summary(ctx: JobContext) -> int:
-    day = ctx.now.astimezone(timezone.utc).date()
+    day = ctx.now.astimezone(UTC).date()
     return ctx.fan_out(
         summarise_user, ((str(uid), {"user_id": str(uid), "day": day.isoformat()}) for uid in _due(ctx, day))
     )

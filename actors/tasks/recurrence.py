@@ -22,7 +22,7 @@ first occurrence (PEP 495 ``fold=0``).
 from __future__ import annotations
 
 import calendar
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 RECURRENCE_TYPES = ("daily", "weekly", "monthly", "yearly", "custom")
@@ -58,7 +58,7 @@ def shift(wall: datetime, recurrence_type: str, units: int, anchor_day: int) -> 
 
 def to_instant(wall: datetime, zone: ZoneInfo) -> datetime:
     """The UTC instant of a naive wall-clock time in ``zone`` (fold=0, see module docstring)."""
-    return wall.replace(tzinfo=zone, fold=0).astimezone(timezone.utc)
+    return wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
 def next_due(

@@ -17,15 +17,15 @@ from __future__ import annotations
 
 import logging
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
 
-from dramaturg.shared.clock import OffsetClock
 from dramaturg.demo.seed import demo_start, names_by_chat, seed
 from dramaturg.demo.telegram_sink import TelegramSink
 from dramaturg.demo.watch import Narrator
+from dramaturg.shared.clock import OffsetClock
 
 logger = logging.getLogger("dramaturg.demo")
 DEFAULT_RATE = 60.0
@@ -53,9 +53,9 @@ class Demo:
         settings = runtime.settings
         rate = settings.clock_rate if settings.clock_rate != 1 else DEFAULT_RATE
         with runtime.sessions.begin() as session:
-            start = demo_start(session, datetime.now(timezone.utc))
+            start = demo_start(session, datetime.now(UTC))
             counts = seed(session, start, chat_id=os.environ.get("DEMO_TELEGRAM_CHAT_ID") or None)
-        anchor = datetime.now(timezone.utc)
+        anchor = datetime.now(UTC)
         # This process enqueues the first cleanup: it must read the children's timeline too.
         demo_runtime = start_runtime(settings, clock=OffsetClock(start, rate, anchor), url=runtime.url)
         console = Console(highlight=False)

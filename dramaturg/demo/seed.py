@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -24,7 +24,7 @@ from dramaturg.actors.game.tables import conversation_messages, conversations, r
 
 NAMESPACE = uuid.UUID("6f1d3c2a-5b7e-4c1a-9d2e-8a4b0c6d7e10")
 #: The demo day starts at 22:50 UTC: decay (:00), cleanup (:30) and the 23:59 summary all fall within two hours.
-START_OF_DAY = time(22, 50, tzinfo=timezone.utc)
+START_OF_DAY = time(22, 50, tzinfo=UTC)
 H, M = timedelta(hours=1), timedelta(minutes=1)
 
 

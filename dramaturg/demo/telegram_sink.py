@@ -19,7 +19,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -42,7 +42,7 @@ class TelegramSink:
         self.token = token
         self.log_path = Path(log_path)
         self.names = names or {}
-        self.now = now or (lambda: datetime.now(timezone.utc))
+        self.now = now or (lambda: datetime.now(UTC))
         self.console = console or Console(highlight=False)
         self._ids = itertools.count(1)
         self._calls: dict[str, str] = {}
@@ -108,7 +108,7 @@ class TelegramSink:
 
 def _handler(sink: TelegramSink) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             try:
                 body = json.loads(raw) if raw else {}

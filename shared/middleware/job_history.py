@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 import time
 import traceback as tb
+from datetime import UTC
 
 from dramatiq import Middleware
 
 from dramaturg.shared import history
-from dramaturg.shared.db import retry_through_outage
 from dramaturg.shared.context import RunInfo, current_run, reset_run, set_run
+from dramaturg.shared.db import retry_through_outage
 from dramaturg.shared.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ class JobHistory(Middleware):
         options = message.options
         job = options.get("job") or (actor.options.get("job_name") if actor else None) or message.actor_name
         enqueued_ms = message.message_timestamp
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         return dict(
             job=job,
@@ -49,7 +50,7 @@ class JobHistory(Middleware):
             attempt=options.get("retries", 0) + 1,
             period=options.get("period"),
             args={"args": list(message.args), "kwargs": dict(message.kwargs)},
-            enqueued_at=datetime.fromtimestamp(enqueued_ms / 1000, timezone.utc) if enqueued_ms else None,
+            enqueued_at=datetime.fromtimestamp(enqueued_ms / 1000, UTC) if enqueued_ms else None,
             now=broker.clock.now(),
         )
 

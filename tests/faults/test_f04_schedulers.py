@@ -7,7 +7,7 @@ import random
 import signal
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -32,11 +32,11 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
     # Given one example item, so each run of example-touch leaves a per-period marker
     with fault_raw.cursor() as cur:
         cur.execute("INSERT INTO example_items (name) VALUES ('x')")
-    start = datetime.now(timezone.utc).replace(second=50, microsecond=0)
+    start = datetime.now(UTC).replace(second=50, microsecond=0)
     env = fault_env(
         DRAMATURG_CLOCK_RATE=str(RATE),
         DRAMATURG_NOW=start.isoformat(),
-        DRAMATURG_CLOCK_ANCHOR=datetime.now(timezone.utc).isoformat(),
+        DRAMATURG_CLOCK_ANCHOR=datetime.now(UTC).isoformat(),
         DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
         DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="true",
     )
@@ -48,7 +48,7 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
     anchor = datetime.fromisoformat(env["DRAMATURG_CLOCK_ANCHOR"])
 
     def sim_now() -> datetime:
-        return start + (datetime.now(timezone.utc) - anchor) * RATE
+        return start + (datetime.now(UTC) - anchor) * RATE
 
     # When they all run for the window while the third is killed over and over
     with Supervisor([worker, *steady, flaky]):

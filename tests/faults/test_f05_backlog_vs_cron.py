@@ -3,7 +3,7 @@ minute (max 10 s), none skipped."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -28,7 +28,7 @@ def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env,
     # Given a backlog of slow-ish domain messages (20 ms each) larger than the window can drain
     for first in range(0, backlog, 10_000):
         runtime.broker.enqueue_many([record_actor.message(n, 20) for n in range(first, min(backlog, first + 10_000))])
-    anchor = datetime.now(timezone.utc)
+    anchor = datetime.now(UTC)
     sim_start = anchor.replace(second=0, microsecond=0) + timedelta(minutes=1) - timedelta(seconds=20)
     only_touch = {f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in JOBS if n != "example-touch"}
     env = fault_env(
@@ -65,7 +65,7 @@ def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env,
         worker.stop()
     # Then each tick started within 5 real seconds of its minute, none skipped, the backlog still there
     late = {
-        p: ((seen[p] - datetime.strptime(p, "%Y-%m-%dT%H:%M").replace(tzinfo=timezone.utc)).total_seconds() / RATE)
+        p: ((seen[p] - datetime.strptime(p, "%Y-%m-%dT%H:%M").replace(tzinfo=UTC)).total_seconds() / RATE)
         for p in expected
     }
     figures(

@@ -3,8 +3,7 @@ from its persisted watermark, when it comes back."""
 
 from __future__ import annotations
 
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import dramaturg.actors  # noqa: F401  (the job table)
@@ -14,14 +13,14 @@ from tests.support.processes import DramaturgProcess
 from tests.support.waiting import wait_until
 
 RATE = 600  # one scheduled hour every six real seconds
-START = datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc)  # six real seconds for the processes to come up
+START = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # six real seconds for the processes to come up
 
 
 def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, fault_raw, fault_env, tmp_path):
-    anchor = datetime.now(timezone.utc)
+    anchor = datetime.now(UTC)
 
     def sim_now() -> datetime:
-        return START + (datetime.now(timezone.utc) - anchor) * RATE
+        return START + (datetime.now(UTC) - anchor) * RATE
 
     def until(at: datetime) -> None:
         wait_until(lambda: sim_now() >= at, timeout=(at - sim_now()).total_seconds() / RATE + 10, interval=0.05)
@@ -37,22 +36,22 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
     with fault_raw.cursor() as cur:
         cur.execute(
             "INSERT INTO users (chapter, score, last_interaction_at) VALUES (1, 50, %s) RETURNING id",
-            (datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc),),
+            (datetime(2026, 3, 5, 2, 0, tzinfo=UTC),),
         )
         (user,) = cur.fetchone()
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], env, tmp_path, "scheduler").start()
     try:
         wait_until(lambda: "scheduler started" in scheduler.log(), timeout=30)
-        assert sim_now() < datetime(2026, 3, 5, 10, 59, tzinfo=timezone.utc), "processes started too slowly"
+        assert sim_now() < datetime(2026, 3, 5, 10, 59, tzinfo=UTC), "processes started too slowly"
         # When the scheduler runs through 11:00 and 12:00, is down from 12:05 to 15:30 (13, 14, 15 missed)
-        until(datetime(2026, 3, 5, 12, 5, tzinfo=timezone.utc))
+        until(datetime(2026, 3, 5, 12, 5, tzinfo=UTC))
         scheduler.stop()
-        until(datetime(2026, 3, 5, 15, 30, tzinfo=timezone.utc))
+        until(datetime(2026, 3, 5, 15, 30, tzinfo=UTC))
         down_for = "12:05-15:30"
         scheduler.start()
         # Then the missed hours and the next one (16:00) each run once
-        until(datetime(2026, 3, 5, 16, 10, tzinfo=timezone.utc))
+        until(datetime(2026, 3, 5, 16, 10, tzinfo=UTC))
         expected = [f"2026-03-05T{h:02d}" for h in range(11, 17)]
 
         def periods():

@@ -5,7 +5,7 @@ exactly once per local day, on 23 h and 25 h days too."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -23,8 +23,8 @@ JOBS = {
     "prune-queue": ("15 2 * * *", "Australia/Lord_Howe"),  # 02:00→02:30 gap in October, 30-min overlap in April
 }
 WINDOWS = [
-    (datetime(2026, 3, 1, tzinfo=timezone.utc), datetime(2026, 4, 10, tzinfo=timezone.utc)),
-    (datetime(2026, 10, 1, tzinfo=timezone.utc), datetime(2026, 11, 10, tzinfo=timezone.utc)),
+    (datetime(2026, 3, 1, tzinfo=UTC), datetime(2026, 4, 10, tzinfo=UTC)),
+    (datetime(2026, 10, 1, tzinfo=UTC), datetime(2026, 11, 10, tzinfo=UTC)),
 ]
 
 

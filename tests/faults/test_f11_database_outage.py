@@ -5,7 +5,7 @@ within a bounded time."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -53,8 +53,8 @@ def test_f11_outage_is_survived_without_restart_or_loss(
     # Given a worker and a scheduler (clock ×10: a per-minute tick every 6 s) with 500 messages queued
     clock_env = {
         "DRAMATURG_CLOCK_RATE": "10",
-        "DRAMATURG_CLOCK_ANCHOR": datetime.now(timezone.utc).isoformat(),
-        "DRAMATURG_NOW": datetime.now(timezone.utc).isoformat(),
+        "DRAMATURG_CLOCK_ANCHOR": datetime.now(UTC).isoformat(),
+        "DRAMATURG_NOW": datetime.now(UTC).isoformat(),
         "DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE": "* * * * *",
         "DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED": "true",
     }

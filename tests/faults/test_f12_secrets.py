@@ -4,7 +4,7 @@ job_history, queue rows or tracebacks — even when the calls that carry them fa
 from __future__ import annotations
 
 import socket
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 from sqlalchemy.engine import make_url
@@ -30,7 +30,7 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     # and channels that all fail (nothing listens on their ports)
     url = make_url(fault_db).set(password=DB_PASSWORD).render_as_string(hide_password=False)
     dead = f"http://127.0.0.1:{_closed_port()}"
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     env_vars = dict(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_BASE=dead,

@@ -11,7 +11,7 @@ import random
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg2
 
@@ -32,7 +32,7 @@ def timeline_env(rate: float = 1.0) -> dict[str, str]:
     return {
         "DRAMATURG_NOW": T0.isoformat(),
         "DRAMATURG_CLOCK_RATE": str(rate),
-        "DRAMATURG_CLOCK_ANCHOR": datetime.now(timezone.utc).isoformat(),
+        "DRAMATURG_CLOCK_ANCHOR": datetime.now(UTC).isoformat(),
     }
 
 

@@ -33,7 +33,7 @@ class DramaturgProcess:
         self.proc: subprocess.Popen | None = None
         self.starts = 0
 
-    def start(self) -> "DramaturgProcess":
+    def start(self) -> DramaturgProcess:
         log = open(self.log_path, "a")
         log.write(f"--- start #{self.starts + 1} ---\n")
         log.flush()
@@ -78,7 +78,7 @@ class Supervisor:
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self.restarts = 0
 
-    def __enter__(self) -> "Supervisor":
+    def __enter__(self) -> Supervisor:
         for p in self.processes:
             p.start()
         self._thread.start()

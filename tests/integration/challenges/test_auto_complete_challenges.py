@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from dramaturg.shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
@@ -91,7 +91,7 @@ def test_a_challenge_reopened_and_closed_again_does_not_notify_twice(runtime, wo
     # When the job closes it again
     row = wait_for_run(
         runtime,
-        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=timezone.utc)),
+        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
         timeout=20,
     )
     # Then the unique (user, type, challenge) key keeps one notification
@@ -104,14 +104,14 @@ def test_the_run_date_is_the_runs_own_day(runtime, worker, raw, make_user, make_
     # When a run for 2026-03-05 00:00 UTC happens (a caught-up or manual run for that day)
     wait_for_run(
         runtime,
-        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 5, tzinfo=timezone.utc)),
+        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 5, tzinfo=UTC)),
         timeout=20,
     )
     # Then it is still active (it ends today); the run for the next midnight closes it
     assert _status(raw, cid) == "active"
     row = wait_for_run(
         runtime,
-        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=timezone.utc)),
+        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
         timeout=20,
     )
     assert row["items_processed"] == 1 and _status(raw, cid) == "completed"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 from dramaturg.scheduler.runner import Scheduler
 from dramaturg.scheduler.schedule import build_schedule
@@ -11,7 +11,7 @@ from tests.conftest import T0
 from tests.integration.challenges.conftest import one, rows
 from tests.support.waiting import wait_until
 
-UTC = timezone.utc
+UTC = UTC
 JOB = "streak-reminders"
 
 

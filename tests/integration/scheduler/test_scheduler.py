@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -29,7 +29,7 @@ def _scheduler(runtime, **env) -> Scheduler:
     return Scheduler(runtime, build_schedule(load_settings(values)))
 
 
-def _first_start(s: Scheduler, clock, at=datetime(2026, 3, 5, 10, 5, tzinfo=timezone.utc)) -> None:
+def _first_start(s: Scheduler, clock, at=datetime(2026, 3, 5, 10, 5, tzinfo=UTC)) -> None:
     """Start a scheduler at 10:05 (past the 10:00 tick's lateness), setting its watermarks."""
     clock.set(at)
     s.tick_once(clock.now())
@@ -39,7 +39,7 @@ def test_two_schedulers_enqueue_each_tick_once(runtime, raw, clock):
     # Given two scheduler processes' worth of schedulers over the same database
     a, b = _scheduler(runtime), _scheduler(runtime)
     _first_start(a, clock)
-    clock.set(datetime(2026, 3, 5, 10, 10, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 5, 10, 10, 0, tzinfo=UTC))
     # When both run the same instant concurrently, many times over
     barrier = threading.Barrier(2)
 
@@ -58,10 +58,10 @@ def test_two_schedulers_enqueue_each_tick_once(runtime, raw, clock):
 def test_missed_daily_tick_runs_when_the_scheduler_starts_again(runtime, raw, clock):
     # Given a scheduler that last ran at 02:00, before prune-history's 03:00 tick
     s = _scheduler(runtime)
-    clock.set(datetime(2026, 3, 5, 2, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 5, 2, 0, tzinfo=UTC))
     s.tick_once(clock.now())
     # When it comes back at 09:00, six hours late
-    clock.set(datetime(2026, 3, 5, 9, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 5, 9, 0, tzinfo=UTC))
     s.tick_once(clock.now())
     # Then the missed 03:00 tick is enqueued once, for its own period
     assert _ticks(raw, "prune-history") == ["2026-03-05T03:00:00+00:00"]
@@ -72,7 +72,7 @@ def test_missed_ticks_with_catch_up_all_run_once_each(runtime, raw, clock):
     s = _scheduler(runtime)
     _first_start(s, clock)
     # When the scheduler was down until 10:35
-    clock.set(datetime(2026, 3, 5, 10, 35, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 5, 10, 35, tzinfo=UTC))
     s.tick_once(clock.now())
     s.tick_once(clock.now())
     # Then each missed period is enqueued exactly once
@@ -87,7 +87,7 @@ def test_catch_up_none_drops_late_ticks_instead_of_piling_up(runtime, raw, clock
         DRAMATURG_JOB_EXAMPLE_TOUCH_CATCH_UP="none",
         DRAMATURG_JOB_EXAMPLE_TOUCH_MAX_LATENESS="30",
     )
-    _first_start(s, clock, at=datetime(2026, 3, 5, 10, 0, tzinfo=timezone.utc))
+    _first_start(s, clock, at=datetime(2026, 3, 5, 10, 0, tzinfo=UTC))
     # When the scheduler comes back after 30 minutes
     clock.set(clock.now() + timedelta(minutes=30))
     s.tick_once(clock.now())
@@ -109,7 +109,7 @@ def test_tick_runs_on_the_worker_as_a_cron_run(runtime, worker, raw, clock):
         cur.execute("INSERT INTO example_items (name) VALUES ('a')")
     s = _scheduler(runtime)
     _first_start(s, clock)
-    clock.set(datetime(2026, 3, 5, 10, 10, 5, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 5, 10, 10, 5, tzinfo=UTC))
     s.tick_once(clock.now())
 
     # When the worker runs it
@@ -130,7 +130,7 @@ def test_tick_started_late_is_not_dropped(runtime, worker, raw, clock, late_minu
     # (periodiq's middleware would drop it after 30 s)
     s = _scheduler(runtime)
     _first_start(s, clock)
-    clock.set(datetime(2026, 3, 5, 10, 10, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 3, 5, 10, 10, tzinfo=UTC))
     s.tick_once(clock.now())
     clock.advance(timedelta(minutes=late_minutes))
     # Then it still runs

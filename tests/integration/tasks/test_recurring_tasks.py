@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import psycopg2
 import pytest
@@ -13,7 +13,7 @@ from tests.conftest import T0
 from tests.integration.tasks.conftest import one, rows
 from tests.support.waiting import wait_until
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _children(raw, parent: int) -> list[dict]:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from dramaturg.actors.game.decay_math import plan_decay
 
-BASE = datetime(2026, 3, 5, 0, 0, tzinfo=timezone.utc)
+BASE = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 H = timedelta(hours=1)
 
 

@@ -13,8 +13,8 @@ deliberate differences from croniter:
 """
 
 import time
-from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import UTC, datetime, timedelta
+from functools import cache
 from zoneinfo import ZoneInfo
 
 import periodiq
@@ -23,7 +23,7 @@ from croniter import croniter
 
 from dramaturg.scheduler.cron import CronExpr, as_cron, cron
 
-UTC = timezone.utc
+UTC = UTC
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)
 YEAR_END = datetime(2027, 1, 1, tzinfo=UTC)
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -77,7 +77,7 @@ ZONE_SPECS = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def croniter_fires(spec, zone=None):
     """croniter's fire instants in 2026 as aware UTC datetimes, in order."""
     if zone is None:
