@@ -1,10 +1,6 @@
-"""dramaturg: background jobs and cron for Python apps that already run on PostgreSQL.
+"""dramaturg's entry layer: the ``dramaturg`` command (CLI, ``up``) and the chat game demo.
 
-The distribution installs one top-level package, ``dramaturg``. Its
-subpackages are the repository's folders — ``dramaturg.shared`` (the
-platform), ``dramaturg.actors`` (the domains), ``dramaturg.scheduler`` and
-``dramaturg.migrations`` — plus the entry layer in this folder (the CLI and
-``up``), which builds the App once and may import everything below it.
-
-This module imports nothing, so ``dramaturg --help`` stays fast.
+It builds the App once and may import everything below it: ``actors/`` and
+``scheduler/``, which import ``shared/`` (the platform). Nothing below imports
+this package. This module imports nothing, so ``dramaturg --help`` stays fast.
 """
