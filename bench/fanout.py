@@ -52,17 +52,17 @@ def _start_worker(url: str) -> subprocess.Popen:
 
 def fan_out(url: str, n: int) -> dict:
     """Seconds from trigger to all ``n`` children finished; the parent run's own share; the set-based UPDATE."""
+    from scheduler.trigger import trigger_job
     from shared import history
-    from shared.runtime import start
+    from shared.runtime import build_app
     from shared.settings import load_settings
-    from shared.trigger import trigger_job
 
     systems.scalar(
         url,
         "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
         f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users",
     )
-    runtime = start(load_settings({"DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job"}))
+    runtime = build_app(load_settings({"DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job"}))
     proc = _start_worker(url)
     try:
         t = time.perf_counter()

@@ -1,7 +1,7 @@
 """bench-decay: the fan-out figure's job, a per-user decay through the real platform.
 
 When: never on its own (``enabled=False``); the benchmark triggers it by hand
-(``shared.trigger.trigger_job``) in a database that has ``bench_users``.
+(``scheduler.trigger.trigger_job``) in a database that has ``bench_users``.
 Fan-out: one ``bench.decay.item`` child per user, enqueued in the cron run's
 transaction; each child multiplies one user's score by 0.9 in one UPDATE,
 as the game's decay does per player. Idempotency key: (job, user, hour) —

@@ -21,35 +21,35 @@ from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, Unkn
 logger = logging.getLogger("dramaturg")
 
 
-def _runtime(args, *, import_actors: bool = True):
+def _app(args, *, load_actors: bool = True):
     from shared.logging_setup import configure_logging
-    from shared.runtime import start
+    from shared.runtime import build_app
     from shared.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings, logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
-    return start(settings, import_actors=import_actors)
+    return build_app(settings, load_actors=load_actors)
 
 
-def _schedule(runtime):
+def _schedule(app):
     from scheduler.schedule import build_schedule
 
-    return build_schedule(runtime.settings)
+    return build_schedule(app.settings, app.registry.jobs)
 
 
-def _wait_for_db(runtime) -> None:
+def _wait_for_db(app) -> None:
     from shared.db import check_connection, retry_until_available
 
-    retry_until_available(lambda: check_connection(runtime.engine), what="waiting for the database")
+    retry_until_available(lambda: check_connection(app.engine), what="waiting for the database")
 
 
 # --- commands --------------------------------------------------------------------------
 def cmd_migrate(args) -> int:
     from shared.migrate import upgrade
 
-    runtime = _runtime(args, import_actors=False)
-    _wait_for_db(runtime)
-    upgrade(runtime.url)
+    app = _app(args, load_actors=False)
+    _wait_for_db(app)
+    upgrade(app.url)
     print("database is at the latest migration")
     return 0
 
@@ -57,38 +57,38 @@ def cmd_migrate(args) -> int:
 def cmd_worker(args) -> int:
     import dramatiq
 
-    runtime = _runtime(args)
-    _schedule(runtime)  # validate job settings before taking work
-    _wait_for_db(runtime)
+    app = _app(args)
+    _schedule(app)  # validate job settings before taking work
+    _wait_for_db(app)
     queues = set(args.queues.split(",")) if args.queues else None
     worker = dramatiq.Worker(
-        runtime.broker,
+        app.broker,
         queues=queues,
-        worker_threads=args.threads or runtime.settings.worker_threads,
-        worker_timeout=int(runtime.settings.poll_seconds * 1000),
+        worker_threads=args.threads or app.settings.worker_threads,
+        worker_timeout=int(app.settings.poll_seconds * 1000),
     )
     stop = _stop_on_signals()
     worker.start()
     logger.info(
         "worker %s consuming %s with %d thread(s)",
-        runtime.broker.worker_id,
-        ", ".join(sorted(queues or runtime.broker.queues)),
+        app.broker.worker_id,
+        ", ".join(sorted(queues or app.broker.queues)),
         worker.worker_threads,
     )
     stop.wait()
     logger.info("stopping worker: finishing in-flight messages (timeout %ds)", args.shutdown_timeout)
     worker.stop(timeout=args.shutdown_timeout * 1000)
-    runtime.broker.close()
+    app.broker.close()
     return 0
 
 
 def cmd_scheduler(args) -> int:
     from scheduler.runner import Scheduler
 
-    runtime = _runtime(args)
-    table = _schedule(runtime)
-    _wait_for_db(runtime)
-    scheduler = Scheduler(runtime, table)
+    app = _app(args)
+    table = _schedule(app)
+    _wait_for_db(app)
+    scheduler = Scheduler(app, table)
     stop = _stop_on_signals()
     import threading
 
@@ -99,28 +99,26 @@ def cmd_scheduler(args) -> int:
 
 def cmd_up(args) -> int:
     """Migrate, then run workers and the scheduler as child processes until Ctrl-C."""
-    runtime = _runtime(args, import_actors=False)
+    app = _app(args, load_actors=False)
     from shared.migrate import upgrade
 
-    _wait_for_db(runtime)
-    upgrade(runtime.url)
-    env = dict(os.environ, DATABASE_URL=runtime.url)
+    _wait_for_db(app)
+    upgrade(app.url)
+    env = dict(os.environ, DATABASE_URL=app.url)
     demo = None
     if getattr(args, "demo", False):
         from dramaturg.demo.launch import Demo
 
-        demo = Demo.prepare(runtime)
+        demo = Demo.prepare(app)
         env.update(demo.env)
     # The demo sends children's logs to files so the terminal shows deliveries, not tick logs.
     out = (lambda name: {"stdout": demo.child_output(name), "stderr": subprocess.STDOUT}) if demo else (lambda name: {})
     exe = [sys.executable, "-m", "dramaturg"]
-    procs = [
-        subprocess.Popen(exe + ["worker"], env=env, **out("worker")) for _ in range(runtime.settings.worker_processes)
-    ]
+    procs = [subprocess.Popen(exe + ["worker"], env=env, **out("worker")) for _ in range(app.settings.worker_processes)]
     if demo:
         demo.before_scheduler()  # its first cleanup must run before any deliver tick exists
     procs.append(subprocess.Popen(exe + ["scheduler"], env=env, **out("scheduler")))
-    logger.info("dramaturg is up (database %s); press Ctrl-C to stop", _masked(runtime.url))
+    logger.info("dramaturg is up (database %s); press Ctrl-C to stop", _masked(app.url))
     if demo:
         demo.banner()
     stop = _stop_on_signals()
@@ -139,16 +137,16 @@ def cmd_up(args) -> int:
             p.kill()
     if demo:
         demo.stop()
-    if not runtime.settings.database_url:
+    if not app.settings.database_url:
         from shared.embedded import stop_embedded
 
-        stop_embedded(runtime.settings.data_dir)
+        stop_embedded(app.settings.data_dir)
     logger.info("dramaturg stopped")
     return 0
 
 
 def cmd_trigger(args) -> int:
-    from shared.trigger import trigger_job, wait_for_run
+    from scheduler.trigger import trigger_job, wait_for_run
 
     try:
         job_args = _parse_kv(args.arg)
@@ -156,18 +154,18 @@ def cmd_trigger(args) -> int:
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    runtime = _runtime(args)
-    run_id = trigger_job(runtime, args.job, args=job_args, at=at)
+    app = _app(args)
+    run_id = trigger_job(app, args.job, args=job_args, at=at)
     if not args.wait:
         _out(args, {"run_id": run_id, "job": args.job, "status": "queued", "items_processed": None}, str(run_id))
         return 0
     if args.json or not sys.stderr.isatty():
-        row = wait_for_run(runtime, run_id, timeout=args.timeout)
+        row = wait_for_run(app, run_id, timeout=args.timeout)
     else:
         from rich.console import Console
 
         with Console(stderr=True).status(f"run {run_id} of {args.job}: waiting for it (and its children) to finish…"):
-            row = wait_for_run(runtime, run_id, timeout=args.timeout)
+            row = wait_for_run(app, run_id, timeout=args.timeout)
     data = {
         "run_id": run_id,
         "job": args.job,
@@ -190,9 +188,9 @@ def cmd_trigger(args) -> int:
 def cmd_history(args) -> int:
     from shared import history
 
-    runtime = _runtime(args)
-    since = _parse_since(args.since, runtime.clock.now()) if args.since else None
-    with runtime.engine.connect() as conn:
+    app = _app(args)
+    since = _parse_since(args.since, app.clock.now()) if args.since else None
+    with app.engine.connect() as conn:
         rows = history.list_runs(
             conn.connection.dbapi_connection, job=args.job, status=args.status, since=since, limit=args.limit
         )
@@ -210,10 +208,10 @@ def cmd_status(args) -> int:
     from shared import history
     from shared.sql import queries
 
-    runtime = _runtime(args)
-    table = _schedule(runtime)
-    now = runtime.clock.now()
-    with runtime.engine.connect() as conn:
+    app = _app(args)
+    table = _schedule(app)
+    now = app.clock.now()
+    with app.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         with raw.cursor() as cur:
             cur.execute(queries("queue")["queue_depths"], {"now": now})
@@ -246,8 +244,8 @@ def cmd_status(args) -> int:
 
 
 def cmd_schedule(args) -> int:
-    runtime = _runtime(args)
-    now = runtime.clock.now()
+    app = _app(args)
+    now = app.clock.now()
     rows = [
         {
             "job": j.name,
@@ -258,7 +256,7 @@ def cmd_schedule(args) -> int:
             "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
             "description": j.spec.description,
         }
-        for j in _schedule(runtime).values()
+        for j in _schedule(app).values()
     ]
     if args.json:
         print(json.dumps(rows, indent=2))

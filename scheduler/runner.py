@@ -18,6 +18,7 @@ import psycopg2
 
 from scheduler.schedule import ScheduledJob
 from scheduler.ticks import due_ticks, tick_text
+from shared.app import App
 from shared.clock import real_seconds
 from shared.errors import DatabaseUnavailable
 from shared.jobs import tick_id
@@ -29,8 +30,8 @@ SQL = queries("scheduler")
 
 
 class Scheduler:
-    def __init__(self, runtime, table: dict[str, ScheduledJob]) -> None:
-        self.runtime = runtime
+    def __init__(self, app: App, table: dict[str, ScheduledJob]) -> None:
+        self.app = app
         self.table = table
         self.stop_event = threading.Event()
 
@@ -39,10 +40,10 @@ class Scheduler:
 
     def tick_once(self, now: datetime | None = None) -> list[tuple[str, str]]:
         """Enqueue every due tick at ``now``; returns (job, tick) pairs that were new."""
-        now = now or self.runtime.clock.now()
-        broker = self.runtime.broker
+        now = now or self.app.clock.now()
+        broker = self.app.broker
         enqueued: list[tuple[str, str]] = []
-        with self.runtime.engine.begin() as conn:
+        with self.app.engine.begin() as conn:
             raw = conn.connection.dbapi_connection
             with raw.cursor() as cur:
                 cur.execute(SQL["scheduler_lock_try"])
@@ -104,11 +105,11 @@ class Scheduler:
                     backoff = min(backoff * 2, 30.0)
                     continue
                 raise
-            now = self.runtime.clock.now()
+            now = self.app.clock.now()
             wait = (self.next_wakeup(now) - now).total_seconds()
             # Wake at least every 5 s so a changed clock or a restart of the
             # database is noticed; ticks are computed from the watermark anyway.
-            self.stop_event.wait(max(0.05, min(real_seconds(self.runtime.clock, wait), 5.0)))
+            self.stop_event.wait(max(0.05, min(real_seconds(self.app.clock, wait), 5.0)))
         logger.info("scheduler stopped")
 
     def stop(self) -> None:

@@ -1,6 +1,6 @@
 """The schedule table: each job's cron expression, enabled flag, zone and misfire policy.
 
-Built from the job declarations (``shared.jobs.JOBS``) with the per-job
+Built from the App's job registry (``app.registry``) with the per-job
 environment overrides applied, and validated at start: a malformed cron
 spec, an unknown zone or a variable naming no job stops start-up with an
 error that names the variable.
@@ -9,13 +9,14 @@ error that names the variable.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.cron import CronExpr, as_cron
 from shared.errors import ConfigError
-from shared.jobs import CATCH_UP, JOBS, JobSpec, env_name
-from shared.settings import JOB_PREFIX
+from shared.jobs import CATCH_UP, JobSpec, env_name
+from shared.settings import JOB_PREFIX, Settings
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}
@@ -32,13 +33,12 @@ class ScheduledJob:
     max_lateness: float
 
 
-def build_schedule(settings, jobs: dict[str, JobSpec] | None = None) -> dict[str, ScheduledJob]:
+def build_schedule(settings: Settings, jobs: Mapping[str, JobSpec]) -> dict[str, ScheduledJob]:
     """The schedule table, overrides applied.
 
     Raises:
         ConfigError: naming the variable and what is wrong with it.
     """
-    jobs = JOBS if jobs is None else jobs
     by_env = {env_name(name): name for name in jobs}
     overrides = dict(settings.job_env)
     for key in overrides:

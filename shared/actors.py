@@ -25,13 +25,16 @@ from zoneinfo import ZoneInfo
 import dramatiq
 from dramatiq.middleware import CurrentMessage, SkipMessage
 from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings
 from sqlalchemy.orm import Session
 
 from shared import locks
+from shared.app import App
 from shared.broker import broker
 from shared.context import current_run
 from shared.errors import PayloadError
-from shared.jobs import JobSpec, child_id, register
+from shared.jobs import JobSpec, child_id, validate_spec
+from shared.middleware.app_context import AppContext
 from shared.queues import CRON
 
 FANOUT_BATCH = 5000
@@ -47,7 +50,9 @@ class JobContext:
     period: str
     job: str
     args: dict[str, Any]
-    settings: Any
+    app: App
+    #: The domain's own validated settings (``config=`` on the decorator), else None.
+    config: Any
     run_id: int | None
     trigger: str
     children: int = 0  # new children enqueued by fan_out; job_history.result records it
@@ -64,7 +69,24 @@ class JobContext:
                 return
             after = str(page[-1])
 
-    def fan_out(self, child: dramatiq.Actor, items: Iterable[tuple[str, dict]], *, batch: int = FANOUT_BATCH) -> int:
+    def child_message(self, child: dramatiq.Actor, entity: str, payload: dict, *, key_period: str | None = None):
+        """The message of one child: linked to this run, with the id (job, entity, period) as its idempotency key.
+
+        ``key_period`` replaces the period in the key when an entity must be handled
+        once ever rather than once per period (e.g. a scheduled event's delivery).
+        """
+        return child.message_with_options(
+            kwargs=payload, job=self.job, trigger="fanout", parent_run_id=self.run_id, period=self.period
+        ).copy(message_id=child_id(self.job, entity, key_period or self.period))
+
+    def fan_out(
+        self,
+        child: dramatiq.Actor,
+        items: Iterable[tuple[str, dict]],
+        *,
+        batch: int = FANOUT_BATCH,
+        key_period: str | None = None,
+    ) -> int:
         """Enqueue one ``child`` message per ``(entity_key, payload)`` in this transaction.
 
         Each child's id is derived from (job, entity, period), so a re-run for the
@@ -73,19 +95,12 @@ class JobContext:
         new = 0
         chunk: list = []
         for entity, payload in items:
-            message = child.message_with_options(
-                kwargs=payload,
-                job=self.job,
-                trigger="fanout",
-                parent_run_id=self.run_id,
-                period=self.period,
-            ).copy(message_id=child_id(self.job, str(entity), self.period))
-            chunk.append(message)
+            chunk.append(self.child_message(child, str(entity), payload, key_period=key_period))
             if len(chunk) >= batch:
-                new += len(broker.enqueue_many(chunk, conn=self.session))
+                new += len(self.app.broker.enqueue_many(chunk, conn=self.session))
                 chunk = []
         if chunk:
-            new += len(broker.enqueue_many(chunk, conn=self.session))
+            new += len(self.app.broker.enqueue_many(chunk, conn=self.session))
         self.children += new
         return new
 
@@ -97,7 +112,9 @@ class ItemContext:
     session: Session
     now: datetime
     period: str  # the fan-out's period, or the minute it runs in when sent directly
-    settings: Any
+    app: App
+    #: The domain's own validated settings (``config=`` on the decorator), else None.
+    config: Any
     run_id: int | None
 
 
@@ -135,22 +152,31 @@ def cron_job(
     timezone: str | None = None,
     enabled: bool = True,
     args_model: type[BaseModel] | None = None,
+    config: type[BaseSettings] | None = None,
     **options: Any,
 ) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor]:
-    """Declare a cron job. ``schedule`` is a cron string or periodiq's ``cron(...)``."""
+    """Declare a cron job. ``schedule`` is a cron string or periodiq's ``cron(...)``.
+
+    ``config`` names the domain's settings class: the App validates it once at
+    start and the function sees the instance as ``ctx.config``.
+
+    Raises:
+        ValueError: a name that is not kebab-case, an unknown catch-up policy or
+            an option no middleware declares.
+    """
 
     def decorate(fn: Callable[[JobContext], Any]) -> dramatiq.Actor:
         def run(tick: str | None = None, args: dict | None = None) -> None:
-            rt = broker.runtime
-            spec_tz = ZoneInfo(timezone or rt.settings.timezone)
-            now = datetime.fromisoformat(tick) if tick else rt.clock.now()
+            app = AppContext.current()
+            spec_tz = ZoneInfo(timezone or app.settings.timezone)
+            now = datetime.fromisoformat(tick) if tick else app.clock.now()
             try:
                 parsed = args_model.model_validate(args or {}).model_dump() if args_model else dict(args or {})
             except ValidationError as exc:
                 raise PayloadError(f"invalid arguments for job {name!r}: {exc}") from None
             key = locks.period_key(now.astimezone(spec_tz), period)
             info = current_run()
-            with rt.sessions.begin() as session:
+            with app.sessions.begin() as session:
                 if lock != "none" and not locks.acquire(session, name, key, lock):
                     _message_options()["skip_reason"] = f"another run of {name} for period {key} holds the lock"
                     raise SkipMessage()
@@ -160,7 +186,8 @@ def cron_job(
                     key,
                     name,
                     parsed,
-                    rt.settings,
+                    app,
+                    app.config(config) if config else None,
                     info.run_id if info else None,
                     _message_options().get("trigger", "cron"),
                 )
@@ -186,21 +213,23 @@ def cron_job(
             kind="cron",
             **options,
         )
-        register(
-            JobSpec(
-                name=name,
-                actor=actor,
-                schedule=str(schedule),
-                description=description or (fn.__doc__ or "").strip().split("\n")[0],
-                enabled=enabled,
-                timezone=timezone,
-                catch_up=catch_up,
-                max_lateness=max_lateness,
-                period=period,
-                lock=lock,
-            )
+        spec = JobSpec(
+            name=name,
+            actor=actor,
+            schedule=str(schedule),
+            description=description or (fn.__doc__ or "").strip().split("\n")[0],
+            enabled=enabled,
+            timezone=timezone,
+            catch_up=catch_up,
+            max_lateness=max_lateness,
+            period=period,
+            lock=lock,
         )
-        actor.fn_impl = fn
+        validate_spec(spec)
+        # The App's registry and settings are collected from these attributes.
+        actor.job_spec = spec  # type: ignore[attr-defined]
+        actor.config_model = config  # type: ignore[attr-defined]
+        actor.fn_impl = fn  # type: ignore[attr-defined]
         return actor
 
     return decorate
@@ -212,13 +241,17 @@ def item_actor(
     queue: str,
     payload: type[BaseModel],
     on_exhausted: Callable[[Session, dict, str, datetime], None] | None = None,
+    config: type[BaseSettings] | None = None,
     **options: Any,
 ) -> Callable[[Callable[[ItemContext, BaseModel], Any]], dramatiq.Actor]:
-    """Declare a child actor taking a pydantic ``payload`` (ids and plain JSON)."""
+    """Declare a child actor taking a pydantic ``payload`` (ids and plain JSON).
+
+    ``config`` names the domain's settings class (``ctx.config``), as for :func:`cron_job`.
+    """
 
     def decorate(fn: Callable[[ItemContext, BaseModel], Any]) -> dramatiq.Actor:
         def run(**kwargs: Any) -> None:
-            rt = broker.runtime
+            app = AppContext.current()
             try:
                 data = payload.model_validate(kwargs)
             except ValidationError as exc:
@@ -226,11 +259,13 @@ def item_actor(
             info = current_run()
             if info is not None:  # log lines of this run name the entities it touches
                 info.entity_ids = [f"{k}={v}" for k, v in kwargs.items() if k == "id" or k.endswith("_id")]
-            with rt.sessions.begin() as session:
-                now = rt.clock.now()
+            with app.sessions.begin() as session:
+                now = app.clock.now()
                 # Sent directly (not fanned out): the period is the minute it runs in.
                 period = _message_options().get("period") or locks.period_key(now, "minute")
-                ctx = ItemContext(session, now, period, rt.settings, info.run_id if info else None)
+                ctx = ItemContext(
+                    session, now, period, app, app.config(config) if config else None, info.run_id if info else None
+                )
                 out = fn(ctx, data)
             _record(out)
 
@@ -241,7 +276,8 @@ def item_actor(
         actor = dramatiq.actor(
             run, actor_name=actor_name, queue_name=queue, broker=broker, payload_model=payload, kind="item", **options
         )
-        actor.fn_impl = fn
+        actor.config_model = config  # type: ignore[attr-defined]
+        actor.fn_impl = fn  # type: ignore[attr-defined]
         return actor
 
     return decorate

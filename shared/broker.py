@@ -2,8 +2,9 @@
 
 The broker is built here at import with no I/O, so actor modules can
 declare actors against it (import ``shared.broker`` before any actor, as
-Dramatiq's own examples do). Entry points then bind it to a database, a
-clock and the settings with ``shared.runtime.start``.
+Dramatiq's own examples do). ``shared.runtime.build_app`` then binds it to
+the App: a database, a clock and the settings, and — through
+``app_context`` — the App itself for every message it runs.
 
 Middleware order matters: Dramatiq runs before-hooks in list order and
 after-hooks in reverse. JobHistory and the failure hooks sit before
@@ -23,6 +24,7 @@ from dramatiq.middleware import (
 )
 
 from shared.middleware.alerts import FailureAlerts
+from shared.middleware.app_context import AppContext
 from shared.middleware.exhaustion import MarkFailedOnExhaustion
 from shared.middleware.job_history import JobHistory
 from shared.middleware.job_options import JobOptions
@@ -31,7 +33,7 @@ from shared.middleware.stats import WorkerStats
 from shared.postgres_broker import PostgresBroker
 
 
-def build_broker() -> PostgresBroker:
+def build_broker(app_context: AppContext) -> PostgresBroker:
     middleware = [
         WorkerStats(),
         TimeLimit(),
@@ -39,6 +41,7 @@ def build_broker() -> PostgresBroker:
         Callbacks(),
         Pipelines(),
         CurrentMessage(),
+        app_context,
         JobOptions(),
         JobHistory(),
         FailureAlerts(),
@@ -48,5 +51,6 @@ def build_broker() -> PostgresBroker:
     return PostgresBroker(middleware=middleware)
 
 
-broker = build_broker()
+app_context = AppContext()
+broker = build_broker(app_context)
 dramatiq.set_broker(broker)

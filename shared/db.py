@@ -124,3 +124,13 @@ def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float =
             logger.warning("%s: database unavailable (%s); retrying in %.2fs", what, first, delay)
             time.sleep(delay)
             delay = min(delay * 2, max_backoff)
+
+
+def database_url(settings) -> str:
+    """``DATABASE_URL``, or the embedded server's URL when it is unset (started on first use)."""
+    if settings.database_url:
+        return settings.database_url
+    from shared.embedded import embedded_url  # starts a server: only when no URL is given
+
+    logger.info("DATABASE_URL is not set: using the embedded PostgreSQL under %s", settings.data_dir)
+    return embedded_url(settings.data_dir)

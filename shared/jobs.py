@@ -1,8 +1,9 @@
-"""The job registry: every cron-declared job by its kebab-case name.
+"""Jobs by name: the declaration of a cron job, the App's registry of them, and their message ids.
 
-Declared by :func:`shared.actors.cron_job`; read by the scheduler (schedule
-table), the CLI (``trigger``, ``status``, ``schedule``) and settings
-validation (unknown job names). The name is the same everywhere: settings
+Declared by :func:`shared.actors.cron_job` (the spec rides on its actor);
+collected into one :class:`Registry` per App by ``build_app``; read by the
+scheduler (schedule table), the CLI (``trigger``, ``status``, ``schedule``)
+and the web dyno. The name is the same everywhere: settings
 (``DRAMATURG_JOB_<NAME>_…``), ``dramaturg trigger NAME``, job_history.
 """
 
@@ -11,10 +12,11 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import UnknownJob
+from shared.errors import ConfigError, UnknownJob
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 CATCH_UP = ("all", "latest", "none")
@@ -42,31 +44,61 @@ class JobSpec:
     lock: str = "skip"
 
 
-JOBS: dict[str, JobSpec] = {}
-
-
-def register(spec: JobSpec) -> None:
-    if not NAME_RE.match(spec.name):
-        raise ValueError(f"job name {spec.name!r} must be kebab-case (e.g. 'process-conversations')")
-    if spec.name in JOBS and JOBS[spec.name].actor is not spec.actor:
-        raise ValueError(f"job {spec.name!r} is declared twice")
-    if spec.catch_up not in CATCH_UP:
-        raise ValueError(f"job {spec.name!r}: catch_up must be one of {CATCH_UP}")
-    JOBS[spec.name] = spec
-
-
-def get_job(name: str) -> JobSpec:
-    """The job called ``name``.
+def validate_spec(spec: JobSpec) -> None:
+    """Checks made when a job is declared, so a bad declaration fails at import.
 
     Raises:
-        UnknownJob: listing the valid names and the closest match.
+        ValueError: a name that is not kebab-case, or an unknown catch-up policy.
     """
-    try:
-        return JOBS[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, JOBS, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise UnknownJob(f"unknown job {name!r}.{hint} Valid jobs: {', '.join(sorted(JOBS))}") from None
+    if not NAME_RE.match(spec.name):
+        raise ValueError(f"job name {spec.name!r} must be kebab-case (e.g. 'process-conversations')")
+    if spec.catch_up not in CATCH_UP:
+        raise ValueError(f"job {spec.name!r}: catch_up must be one of {CATCH_UP}")
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Every cron job of one App by name, taken from its declared actors (``actor.job_spec``)."""
+
+    jobs: Mapping[str, JobSpec] = field(default_factory=dict)
+
+    @classmethod
+    def from_actors(cls, actors: Iterable[Any]) -> Registry:
+        """The jobs of the cron actors among ``actors``.
+
+        Raises:
+            ConfigError: two actors declare the same job name.
+        """
+        jobs: dict[str, JobSpec] = {}
+        for actor in actors:
+            spec = getattr(actor, "job_spec", None)
+            if spec is None:
+                continue
+            if spec.name in jobs:
+                raise ConfigError(
+                    f"job {spec.name!r} is declared twice ({jobs[spec.name].actor.actor_name}, {actor.actor_name})"
+                )
+            jobs[spec.name] = spec
+        return cls(dict(sorted(jobs.items())))
+
+    def job(self, name: str) -> JobSpec:
+        """The job called ``name``.
+
+        Raises:
+            UnknownJob: listing the valid names and the closest match.
+        """
+        try:
+            return self.jobs[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self.jobs, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise UnknownJob(f"unknown job {name!r}.{hint} Valid jobs: {', '.join(self.jobs)}") from None
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.jobs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.jobs)
 
 
 def env_name(job: str) -> str:

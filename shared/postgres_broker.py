@@ -33,7 +33,11 @@ from dramatiq.broker import Broker
 from dramatiq.message import Message
 from sqlalchemy import exc as sa_exc
 
+from shared.clock import clock_from_settings
+from shared.db import database_url, make_engine, mask_url
 from shared.errors import DatabaseUnavailable
+from shared.postgres_consumer import PostgresConsumer
+from shared.settings import load_settings
 from shared.sql import queries
 
 logger = logging.getLogger(__name__)
@@ -88,13 +92,19 @@ class PostgresBroker(Broker):
     def _require_bound(self) -> None:
         if self.engine is None:
             # An app that only imports actors and calls .send(): bind from the
-            # environment (DATABASE_URL …) on first use, once, and say so.
-            from shared.runtime import start
-
+            # environment (DATABASE_URL …) on first use, once, and say so. Sending
+            # needs only a database and a clock; workers get a whole App.
             with _bind_lock:
                 if self.engine is None:
                     logger.info("binding the broker from the environment on first use")
-                    start(import_actors=False)
+                    settings = load_settings()
+                    engine = make_engine(
+                        database_url(settings),
+                        pool_size=4,
+                        pool_timeout=settings.send_timeout,
+                        connect_timeout=min(settings.db_connect_timeout, settings.send_timeout),
+                    )
+                    self.bind(engine=engine, clock=clock_from_settings(settings), settings=settings)
 
     # --- queues ----------------------------------------------------------------------
     def declare_queue(self, queue_name: str) -> None:
@@ -106,7 +116,6 @@ class PostgresBroker(Broker):
             self.emit_after("declare_queue", queue_name)
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000):
-        from shared.postgres_consumer import PostgresConsumer
 
         self._require_bound()
         self._ensure_heartbeat()
@@ -235,8 +244,6 @@ class PostgresBroker(Broker):
     @contextmanager
     def pooled(self):
         """A pooled psycopg2 connection; a wait past the pool timeout raises DatabaseUnavailable."""
-        from shared.db import mask_url
-
         try:
             fairy = self.engine.raw_connection()
         except (

@@ -92,14 +92,14 @@ def clock() -> FrozenClock:
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    """Tests override this fixture to change settings for the runtime."""
+    """Tests override this fixture to change settings for the app."""
     return {}
 
 
 @pytest.fixture
-def runtime(db_url, clock, settings_overrides):
+def app(db_url, clock, settings_overrides):
     """The platform bound to this test's database and a FrozenClock at T0."""
-    from shared.runtime import start
+    from shared.runtime import build_app
     from shared.settings import load_settings
 
     values = {
@@ -109,27 +109,27 @@ def runtime(db_url, clock, settings_overrides):
         "DRAMATURG_WORKER_THREADS": "4",
     }
     values.update(settings_overrides)
-    rt = start(load_settings(values), clock=clock)
+    rt = build_app(load_settings(values), clock=clock, environ=values)
     yield rt
     rt.broker.close()  # stops the heartbeat before this test's database is dropped
     rt.engine.dispose()
 
 
 @pytest.fixture
-def worker(runtime):
+def worker(app):
     """A real Dramatiq worker on the real broker, in this process, stopped after the test."""
     import dramatiq
 
-    w = dramatiq.Worker(runtime.broker, worker_threads=4, worker_timeout=50)
+    w = dramatiq.Worker(app.broker, worker_threads=4, worker_timeout=50)
     w.start()
     yield w
     w.stop(timeout=10_000)
 
 
 @pytest.fixture
-def raw(runtime):
+def raw(app):
     """A psycopg2 connection (autocommit) to the test database, for arranging and asserting."""
-    conn = psycopg2.connect(make_url(runtime.url).set(drivername="postgresql").render_as_string(hide_password=False))
+    conn = psycopg2.connect(make_url(app.url).set(drivername="postgresql").render_as_string(hide_password=False))
     conn.autocommit = True
     yield conn
     conn.close()

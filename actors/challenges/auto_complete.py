@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from actors.challenges.config import challenges_config
+from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
 
@@ -31,6 +31,7 @@ SQL = "challenges_auto_complete"
     period="day",
     timezone="UTC",
     description="complete or fail challenges that have ended",
+    config=ChallengesConfig,
 )
 def auto_complete_challenges(ctx: JobContext) -> dict:
     run_date = date.fromisoformat(ctx.period)
@@ -39,7 +40,7 @@ def auto_complete_challenges(ctx: JobContext) -> dict:
             sa_text(SQL, "challenges_close_ended"),
             {
                 "run_date": run_date,
-                "threshold": challenges_config().completion_threshold,
+                "threshold": ctx.config.completion_threshold,
                 "now": ctx.now,
             },
         )

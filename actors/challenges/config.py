@@ -14,7 +14,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from datetime import time
-from functools import cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,7 +22,9 @@ from shared.settings import validate_env
 
 
 class ChallengesConfig(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        populate_by_name=True, extra="ignore", frozen=True, title="challenge app configuration"
+    )
 
     completion_threshold: float = Field(80.0, alias="CHALLENGES_COMPLETION_THRESHOLD", ge=0, le=100)
     notification_retention_days: float = Field(30, alias="CHALLENGES_NOTIFICATION_RETENTION_DAYS", gt=0)
@@ -38,9 +39,3 @@ def load_challenges_config(environ: Mapping[str, str] | None = None) -> Challeng
         ConfigError: naming each invalid variable.
     """
     return validate_env(ChallengesConfig, os.environ if environ is None else environ, "challenge app configuration")
-
-
-@cache
-def challenges_config() -> ChallengesConfig:
-    """The process's challenge app settings (read from ``os.environ`` once)."""
-    return load_challenges_config(os.environ)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from actors.challenges.config import challenges_config
+from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
 
@@ -28,9 +28,10 @@ SQL = "challenges_notification_cleanup"
     period="day",
     catch_up="latest",
     description="delete notifications older than the retention",
+    config=ChallengesConfig,
 )
 def notification_cleanup(ctx: JobContext) -> dict:
-    before = ctx.now - timedelta(days=challenges_config().notification_retention_days)
+    before = ctx.now - timedelta(days=ctx.config.notification_retention_days)
     notifications = ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before}).rowcount
     web = ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before}).rowcount
     return {

@@ -11,6 +11,7 @@ replaces the whole view; the (job, hour) lock keeps two refreshes from racing.
 
 from __future__ import annotations
 
+from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
 
@@ -24,6 +25,7 @@ SQL = "challenges_refresh_stats"
     period="hour",
     catch_up="latest",
     description="refresh the challenge_stats materialized view concurrently",
+    config=ChallengesConfig,
 )
 def refresh_stats(ctx: JobContext) -> int:
     ctx.session.execute(sa_text(SQL, "challenge_stats_refresh"))

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from actors.challenges.config import challenges_config
+from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
 
@@ -30,9 +30,10 @@ SQL = "challenges_streak_reminders"
     period="minute",
     catch_up="all",
     description="remind users at 08:00 local time of a streak at risk",
+    config=ChallengesConfig,
 )
 def streak_reminders(ctx: JobContext) -> dict:
-    config = challenges_config()
+    config = ctx.config
     since = ctx.now - timedelta(minutes=config.streak_window_minutes)
     sent = ctx.session.execute(
         sa_text(SQL, "streak_reminders_insert"),

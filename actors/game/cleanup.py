@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from actors.game.config import game_config
+from actors.game.config import GameConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
 
@@ -23,9 +23,10 @@ from shared.sql import sa_text
     period="hour",
     catch_up="latest",
     description="fail stale pending events and delete expired registrations",
+    config=GameConfig,
 )
 def cleanup(ctx: JobContext) -> dict:
-    cutoff = ctx.now - timedelta(hours=game_config().stale_hours)
+    cutoff = ctx.now - timedelta(hours=ctx.config.stale_hours)
     stale = ctx.session.execute(
         sa_text("game_cleanup", "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff}
     ).rowcount

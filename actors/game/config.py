@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache
 from typing import Annotated
 
 from pydantic import Field, field_validator
@@ -22,7 +21,7 @@ PerChapter = Annotated[tuple[float, float, float, float, float], NoDecode]
 
 
 class GameConfig(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True, title="game configuration")
 
     grace_hours: PerChapter = Field((8, 16, 24, 48, 72), alias="GAME_GRACE_HOURS")
     decay_rates: PerChapter = Field((0.8, 0.6, 0.4, 0.3, 0.2), alias="GAME_DECAY_RATES")
@@ -57,9 +56,3 @@ def load_game_config(environ: Mapping[str, str] | None = None) -> GameConfig:
         ConfigError: naming each invalid variable.
     """
     return validate_env(GameConfig, os.environ if environ is None else environ, "game configuration")
-
-
-@cache
-def game_config() -> GameConfig:
-    """The process's game configuration, read once."""
-    return load_game_config()

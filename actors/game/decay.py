@@ -22,7 +22,7 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from actors.game.config import GameConfig, game_config
+from actors.game.config import GameConfig
 from actors.game.decay_math import plan_decay
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import GAME
@@ -34,9 +34,9 @@ class DecayUser(BaseModel):
     as_of: datetime  # the tick's instant: a caught-up hour charges only up to its own time
 
 
-@item_actor("game.decay.item", queue=GAME, payload=DecayUser)
+@item_actor("game.decay.item", queue=GAME, payload=DecayUser, config=GameConfig)
 def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
-    cfg = game_config()
+    cfg = ctx.config
     params = {"user_id": payload.user_id}
     user = ctx.session.execute(sa_text("game_decay", "decay_user_lock"), params).one_or_none()
     if user is None or user.game_status != "active":
@@ -113,8 +113,9 @@ def _eligible(ctx: JobContext, cfg: GameConfig) -> Iterator[UUID]:
     period="hour",
     catch_up="all",
     description="charge score decay for every whole hour a player is overdue",
+    config=GameConfig,
 )
 def decay(ctx: JobContext) -> int:
-    cfg = game_config()
+    cfg = ctx.config
     items = ((str(uid), {"user_id": str(uid), "as_of": ctx.now.isoformat()}) for uid in _eligible(ctx, cfg))
     return ctx.fan_out(decay_user, items)

@@ -25,13 +25,12 @@ from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel
 
 from actors.game import outbox
-from actors.game.config import game_config
+from actors.game.config import GameConfig
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
-from shared.broker import broker
 from shared.channels.telegram import TelegramClient
 from shared.channels.voice import VoiceClient
 from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
-from shared.jobs import child_id
+from shared.middleware.retries import retry_plan_of
 from shared.queues import GAME
 from shared.sql import sa_text
 
@@ -40,21 +39,15 @@ class DeliverEvent(BaseModel):
     event_id: UUID
 
 
-def _retry_plan() -> tuple[bool, float]:
-    """(is this the last attempt, seconds until the platform's next attempt)."""
-    # Resolved as ExactBackoffRetries does: message → actor → DRAMATURG_MAX_RETRIES / _RETRY_BASE_SECONDS.
+def _retry_plan(ctx: ItemContext) -> tuple[bool, float]:
+    """(is this the last attempt, seconds until the platform's next attempt), by the Retries rule itself."""
     message = CurrentMessage.get_current_message()
-    actor = broker.get_actor(message.actor_name)
-    retries = message.options.get("retries", 0)
-    limit = message.options.get("max_retries", actor.options.get("max_retries", broker.settings.max_retries))
-    base_ms = message.options.get(
-        "min_backoff", actor.options.get("min_backoff", broker.settings.retry_base_seconds * 1000)
-    )
-    return retries >= limit, base_ms * (2**retries) / 1000
+    plan = retry_plan_of(ctx.app.broker, message)
+    return plan.last, plan.delay_ms / 1000
 
 
 def _send(ctx: ItemContext, event, recipient: str, text: str) -> None:
-    s = ctx.settings
+    s = ctx.app.settings
     if event.platform == "voice":
         if not s.voice_api_base:
             raise ChannelRejected("VOICE_API_BASE is not configured")
@@ -78,29 +71,50 @@ def _counts(outcome: str, **extra) -> dict:
     return {"items_processed": counts["delivered"], **counts, "outcome": outcome, **extra}
 
 
-@item_actor("game.deliver.item", queue=GAME, payload=DeliverEvent, on_exhausted=outbox.mark_exhausted)
+@item_actor(
+    "game.deliver.item", queue=GAME, payload=DeliverEvent, on_exhausted=outbox.mark_exhausted, config=GameConfig
+)
 def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
-    outcome, event, recipient, text = outbox.claim(payload.event_id, ctx.now)
+    outcome, event, recipient, text = outbox.claim(ctx.app.sessions, payload.event_id, ctx.now)
     if outcome != "send":
         return _counts(outcome)
     eid, now = payload.event_id, ctx.now
     try:
         _send(ctx, event, recipient, text)
     except ChannelTransient as exc:
-        last, wait = _retry_plan()
+        last, wait = _retry_plan(ctx)
         if last:
-            outbox.write("deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending")
+            outbox.write(
+                ctx.app.sessions,
+                "deliver_event_set",
+                id=eid,
+                status="failed",
+                error=str(exc),
+                now=now,
+                expect="sending",
+            )
         else:
             wait = max(wait, exc.retry_after or 0)
-            outbox.write("deliver_event_retry", id=eid, error=str(exc), now=now, retry_at=now + timedelta(seconds=wait))
+            outbox.write(
+                ctx.app.sessions,
+                "deliver_event_retry",
+                id=eid,
+                error=str(exc),
+                now=now,
+                retry_at=now + timedelta(seconds=wait),
+            )
         raise
     except ChannelRejected as exc:
-        outbox.write("deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending")
+        outbox.write(
+            ctx.app.sessions, "deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending"
+        )
         return _counts("failed", error=str(exc))
     except DeliveryUnknown as exc:
-        outbox.write("deliver_event_set", id=eid, status="unknown", error=str(exc), now=now, expect="sending")
+        outbox.write(
+            ctx.app.sessions, "deliver_event_set", id=eid, status="unknown", error=str(exc), now=now, expect="sending"
+        )
         raise  # not retried: an operator decides whether the player got it
-    outbox.write("deliver_event_delivered", id=eid, now=now)
+    outbox.write(ctx.app.sessions, "deliver_event_delivered", id=eid, now=now)
     return _counts("delivered")
 
 
@@ -111,20 +125,16 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
     period="minute",
     catch_up="none",
     description="send due scheduled events (Telegram, voice), at most 50 per tick",
+    config=GameConfig,
 )
 def deliver(ctx: JobContext) -> dict:
     ids = (
         ctx.session.execute(
-            sa_text("game_deliver", "deliver_claim_due"), {"now": ctx.now, "limit": game_config().deliver_batch}
+            sa_text("game_deliver", "deliver_claim_due"), {"now": ctx.now, "limit": ctx.config.deliver_batch}
         )
         .scalars()
         .all()
     )
-    messages = [
-        deliver_event.message_with_options(
-            kwargs={"event_id": str(i)}, job=ctx.job, trigger="fanout", parent_run_id=ctx.run_id, period=ctx.period
-        ).copy(message_id=child_id(ctx.job, str(i), "event"))
-        for i in ids
-    ]
-    new = len(broker.enqueue_many(messages, conn=ctx.session)) if messages else 0
+    # Keyed on the event alone (not the minute): an event is sent by one child, ever.
+    new = ctx.fan_out(deliver_event, ((str(i), {"event_id": str(i)}) for i in ids), key_period="event")
     return {"items_processed": new, "claimed": len(ids), "already_queued": len(ids) - new}

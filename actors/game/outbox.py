@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from shared.broker import broker
+from sqlalchemy.orm import Session, sessionmaker
+
 from shared.db import retry_through_outage
 from shared.sql import sa_text
 
 Q = "game_outbox"
 
 
-def write(name: str, **params) -> None:
+def write(sessions: sessionmaker[Session], name: str, **params) -> None:
     """One state write in its own committed transaction (the child's session would roll back on raise).
 
     It waits out a database restart: after the HTTP call the outcome is known, and
@@ -25,7 +26,7 @@ def write(name: str, **params) -> None:
     """
 
     def commit() -> None:
-        with broker.runtime.sessions.begin() as session:
+        with sessions.begin() as session:
             session.execute(sa_text(Q, name), params)
 
     retry_through_outage(commit, what=f"recording {name} for event {params.get('id')}")
@@ -45,9 +46,9 @@ def recipient(event) -> tuple[str | None, str | None]:
     return content.get("chat_id") or event.telegram_chat_id, text
 
 
-def claim(event_id: UUID, now) -> tuple[str, object, str | None, str | None]:
+def claim(sessions: sessionmaker[Session], event_id: UUID, now) -> tuple[str, object, str | None, str | None]:
     """Lock the event and decide; 'send' means it is now committed as 'sending'."""
-    with broker.runtime.sessions.begin() as session:
+    with sessions.begin() as session:
         event = session.execute(sa_text(Q, "deliver_event_lock"), {"id": event_id}).one_or_none()
         if event is None:
             return "skipped", None, None, None  # deleted (with its user) since the claim

@@ -22,11 +22,10 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from actors.game.config import game_config
+from actors.game.config import GameConfig
 from actors.game.responses import schedule_response
 from shared import llm
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
-from shared.broker import broker
 from shared.queues import GAME
 from shared.sql import sa_text
 
@@ -47,7 +46,7 @@ def _messages(session, conv) -> list:
 def _summarise(ctx, session, conv) -> None:
     messages = _messages(session, conv)
     transcript = "\n".join(f"{m.role}: {m.text}" for m in messages)
-    text = llm.complete(ctx.settings, system=SYSTEM, prompt=transcript or "(no messages)", max_tokens=200)
+    text = llm.complete(ctx.app.settings, system=SYSTEM, prompt=transcript or "(no messages)", max_tokens=200)
     if text is None:  # offline: a deterministic summary
         last = next((m.text for m in reversed(messages) if m.role == "user"), "")
         text = f"{len(messages)} messages. The player last said: {last[:200]}"
@@ -75,7 +74,7 @@ def _follow_up(ctx, session, conv) -> None:
     status = session.execute(sa_text(Q, "conversation_user_status"), {"user_id": conv.user_id}).scalar()
     if status in ("active", "boss_fight"):  # no follow-up once the game has ended
         text = "Still thinking about what you told me earlier... you're not getting rid of me that easily."
-        schedule_response(session, conv.user_id, text, now=ctx.now, source_conversation_id=conv.id)
+        schedule_response(session, conv.user_id, text, now=ctx.now, cfg=ctx.config, source_conversation_id=conv.id)
 
 
 _WORK = {
@@ -87,11 +86,11 @@ _WORK = {
 }
 
 
-@item_actor("game.conversation.item", queue=GAME, payload=ConversationItem)
+@item_actor("game.conversation.item", queue=GAME, payload=ConversationItem, config=GameConfig)
 def process_conversation(ctx: ItemContext, payload: ConversationItem) -> dict:
     done, found_done = [], []
     for index, stage in enumerate(STAGES):
-        with broker.runtime.sessions.begin() as session:
+        with ctx.app.sessions.begin() as session:
             conv = session.execute(sa_text(Q, "conversation_lock"), {"id": payload.conversation_id}).one_or_none()
             if conv is None:
                 return {"items_processed": 0, "skipped": "conversation gone", "stages_done": done}
@@ -107,8 +106,8 @@ def process_conversation(ctx: ItemContext, payload: ConversationItem) -> dict:
 
 
 def _idle(ctx: JobContext):
-    before = ctx.now - timedelta(minutes=game_config().idle_minutes)
-    return ctx.pages(sa_text(Q, "conversations_idle"), {"idle_before": before}, page_size=game_config().fanout_page)
+    before = ctx.now - timedelta(minutes=ctx.config.idle_minutes)
+    return ctx.pages(sa_text(Q, "conversations_idle"), {"idle_before": before}, page_size=ctx.config.fanout_page)
 
 
 @cron_job(
@@ -118,6 +117,7 @@ def _idle(ctx: JobContext):
     period="minute",
     catch_up="latest",
     description="run the post-processing pipeline on idle conversations",
+    config=GameConfig,
 )
 def process_conversations(ctx: JobContext) -> int:
     return ctx.fan_out(process_conversation, ((str(cid), {"conversation_id": str(cid)}) for cid in _idle(ctx)))

@@ -18,7 +18,7 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from actors.game.config import GameConfig, game_config
+from actors.game.config import GameConfig
 from shared.errors import PayloadError
 from shared.sql import sa_text
 
@@ -37,6 +37,7 @@ def schedule_response(
     text: str,
     *,
     now: datetime,
+    cfg: GameConfig,
     chat_id: str | int | None = None,
     source_conversation_id: UUID | str | None = None,
     rng: random.Random | None = None,
@@ -55,16 +56,13 @@ def schedule_response(
         {
             "user_id": user_id,
             "content": json.dumps(content),
-            "scheduled_at": now + response_delay(user.chapter, game_config(), rng),
+            "scheduled_at": now + response_delay(user.chapter, cfg, rng),
             "source_conversation_id": source_conversation_id,
             "now": now,
         },
     ).scalar_one()
 
 
-def cancel_event(session: Session, event_id: UUID | str, *, now: datetime | None = None) -> bool:
+def cancel_event(session: Session, event_id: UUID | str, *, now: datetime) -> bool:
     """Cancel a pending event; False when it is already sending, sent, failed or gone."""
-    from shared.broker import broker
-
-    stamp = now or broker.runtime.clock.now()
-    return session.execute(sa_text("game_responses", "event_cancel"), {"id": event_id, "now": stamp}).rowcount == 1
+    return session.execute(sa_text("game_responses", "event_cancel"), {"id": event_id, "now": now}).rowcount == 1

@@ -19,10 +19,9 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from actors.game.config import game_config
+from actors.game.config import GameConfig
 from shared import llm
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
-from shared.broker import broker
 from shared.queues import GAME
 from shared.sql import sa_text
 
@@ -56,11 +55,11 @@ def _prompt(day: date, stats, summaries: list[str]) -> str:
     return "\n".join(lines)
 
 
-@item_actor("game.summary.item", queue=GAME, payload=SummaryUser)
+@item_actor("game.summary.item", queue=GAME, payload=SummaryUser, config=GameConfig)
 def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
     start = datetime.combine(payload.day, time.min, tzinfo=UTC)
     span = {"user_id": payload.user_id, "day": payload.day, "day_start": start, "day_end": start + timedelta(days=1)}
-    with broker.runtime.sessions.begin() as session:
+    with ctx.app.sessions.begin() as session:
         stats = session.execute(sa_text(Q, "summary_day_stats"), span).one_or_none()
         if stats is None:
             return {"items_processed": 0, "skipped": "user gone"}
@@ -79,7 +78,7 @@ def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
     if row.text is not None:
         return {"items_processed": 0, "skipped": "already summarised"}
     summaries = list(ctx.session.execute(sa_text(Q, "summary_day_conversations"), span).scalars())
-    text = llm.complete(ctx.settings, system=SYSTEM, prompt=_prompt(payload.day, stats, summaries))
+    text = llm.complete(ctx.app.settings, system=SYSTEM, prompt=_prompt(payload.day, stats, summaries))
     generated_by = "model" if text else "template"
     text = text or template_recap(payload.day, row.conversations_count, row.score_start, row.score_end)
     ctx.session.execute(sa_text(Q, "summary_fill"), {"id": row.id, "text": text, "generated_by": generated_by})
@@ -87,7 +86,7 @@ def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
 
 
 def _due(ctx: JobContext, day: date):
-    return ctx.pages(sa_text(Q, "summary_users_due"), {"day": day}, page_size=game_config().fanout_page)
+    return ctx.pages(sa_text(Q, "summary_users_due"), {"day": day}, page_size=ctx.config.fanout_page)
 
 
 @cron_job(
@@ -97,6 +96,7 @@ def _due(ctx: JobContext, day: date):
     period="day",
     catch_up="all",
     description="write each player's daily recap (model, or template offline)",
+    config=GameConfig,
 )
 def summary(ctx: JobContext) -> int:
     day = ctx.now.astimezone(UTC).date()

@@ -19,4 +19,4 @@ from shared.actors import JobContext, cron_job
 )
 def prune_history(ctx: JobContext) -> int:
     raw = ctx.session.connection().connection.dbapi_connection
-    return history.prune(raw, now=ctx.now, retention_days=ctx.settings.history_retention_days)
+    return history.prune(raw, now=ctx.now, retention_days=ctx.app.settings.history_retention_days)

@@ -19,5 +19,5 @@ from shared.sql import sa_text
     description="delete finished queue rows older than the retention",
 )
 def prune_queue(ctx: JobContext) -> int:
-    before = ctx.now - timedelta(days=ctx.settings.queue_retention_days)
+    before = ctx.now - timedelta(days=ctx.app.settings.queue_retention_days)
     return ctx.session.execute(sa_text("queue", "queue_prune"), {"before": before}).rowcount

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from functools import cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +16,9 @@ from shared.settings import validate_env
 
 
 class TasksConfig(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        populate_by_name=True, extra="ignore", frozen=True, title="task app configuration"
+    )
 
     overdue_notify: bool = Field(True, alias="TASKS_OVERDUE_NOTIFY")
 
@@ -29,9 +30,3 @@ def load_tasks_config(environ: Mapping[str, str] | None = None) -> TasksConfig:
         ConfigError: naming each invalid variable.
     """
     return validate_env(TasksConfig, os.environ if environ is None else environ, "task app configuration")
-
-
-@cache
-def tasks_config() -> TasksConfig:
-    """The process's task app settings (read from ``os.environ`` once)."""
-    return load_tasks_config(os.environ)

@@ -13,7 +13,7 @@ task ever. ``items_processed`` is the number of tasks whose status changed.
 
 from __future__ import annotations
 
-from actors.tasks.config import tasks_config
+from actors.tasks.config import TasksConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
 
@@ -28,12 +28,13 @@ IDS_LOGGED = 100
     period="minute",
     catch_up="latest",
     description="mark tasks past due as overdue (and due-again ones open)",
+    config=TasksConfig,
 )
 def overdue_scan(ctx: JobContext) -> dict:
     overdue = ctx.session.execute(sa_text(SQL, "tasks_mark_overdue"), {"now": ctx.now}).mappings().all()
     reopened = ctx.session.execute(sa_text(SQL, "tasks_reopen"), {"now": ctx.now}).scalars().all()
     notified = 0
-    if tasks_config().overdue_notify:
+    if ctx.config.overdue_notify:
         for task in overdue:
             notified += ctx.session.execute(
                 sa_text(SQL, "overdue_notification_insert"),

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
+from actors.tasks.config import TasksConfig
 from actors.tasks.recurrence import next_due
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import TASKS
@@ -44,7 +45,7 @@ def _zone(name: str, task_id: int) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
-@item_actor("tasks.recurring.item", queue=TASKS, payload=NextInstance)
+@item_actor("tasks.recurring.item", queue=TASKS, payload=NextInstance, config=TasksConfig)
 def create_next_instance(ctx: ItemContext, payload: NextInstance) -> int:
     parent = ctx.session.execute(sa_text(SQL, "task_lock"), {"id": payload.task_id}).mappings().one_or_none()
     if parent is None or parent["last_processed_at"] is not None:
@@ -83,6 +84,7 @@ def create_next_instance(ctx: ItemContext, payload: NextInstance) -> int:
     period="minute",
     catch_up="latest",
     description="create the next instance of each completed recurring task",
+    config=TasksConfig,
 )
 def recurring_tasks(ctx: JobContext) -> int:
     ids = ctx.session.execute(sa_text(SQL, "tasks_due_for_recurrence")).scalars()

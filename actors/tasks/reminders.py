@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from actors.tasks.config import TasksConfig
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.channels.webhook import WebhookClient
 from shared.errors import ChannelRejected
@@ -64,9 +65,9 @@ def _send_web(ctx: ItemContext, row) -> None:
 def _send_chat(ctx: ItemContext, row) -> None:
     if ctx.session.execute(sa_text(SQL, "delivery_exists"), {"id": row["id"], "channel": "chat"}).scalar():
         return
-    if ctx.settings.chat_webhook_url is None:
+    if ctx.app.settings.chat_webhook_url is None:
         raise ChannelRejected("CHAT_WEBHOOK_URL is not set: chat reminders cannot be delivered")
-    client = WebhookClient(str(ctx.settings.chat_webhook_url))
+    client = WebhookClient(str(ctx.app.settings.chat_webhook_url))
     try:
         client.post(
             {"text": _text(row), "reminder_id": row["id"], "task_id": row["task_id"], "user_id": row["user_id"]},
@@ -77,7 +78,7 @@ def _send_chat(ctx: ItemContext, row) -> None:
     ctx.session.execute(sa_text(SQL, "delivery_mark"), {"id": row["id"], "channel": "chat", "now": ctx.now})
 
 
-@item_actor("tasks.reminders.item", queue=TASKS, payload=DeliverReminder, on_exhausted=mark_failed)
+@item_actor("tasks.reminders.item", queue=TASKS, payload=DeliverReminder, on_exhausted=mark_failed, config=TasksConfig)
 def deliver_reminder(ctx: ItemContext, payload: DeliverReminder) -> int:
     row = ctx.session.execute(sa_text(SQL, "reminder_lock"), {"id": payload.reminder_id}).mappings().one_or_none()
     if row is None or row["status"] != "pending":
@@ -95,6 +96,7 @@ def deliver_reminder(ctx: ItemContext, payload: DeliverReminder) -> int:
     period="minute",
     catch_up="none",
     description="deliver due task reminders on web and chat",
+    config=TasksConfig,
 )
 def reminders(ctx: JobContext) -> int:
     ids = ctx.session.execute(sa_text(SQL, "reminders_due"), {"now": ctx.now}).scalars()

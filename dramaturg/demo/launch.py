@@ -35,7 +35,7 @@ DEMO_TOKEN = "123456:demo-token"
 class Demo:
     def __init__(
         self,
-        runtime,
+        app,
         start: datetime,
         rate: float,
         env: dict[str, str],
@@ -43,21 +43,21 @@ class Demo:
         narrator: Narrator,
         console: Console,
     ) -> None:
-        self.runtime, self.start, self.rate, self.env = runtime, start, rate, env
+        self.app, self.start, self.rate, self.env = app, start, rate, env
         self.sink, self.narrator, self.console = sink, narrator, console
 
     @classmethod
-    def prepare(cls, runtime) -> Demo:
-        from shared.runtime import start as start_runtime
+    def prepare(cls, app) -> Demo:
+        from shared.runtime import build_app
 
-        settings = runtime.settings
+        settings = app.settings
         rate = settings.clock_rate if settings.clock_rate != 1 else DEFAULT_RATE
-        with runtime.sessions.begin() as session:
+        with app.sessions.begin() as session:
             start = demo_start(session, datetime.now(UTC))
             counts = seed(session, start, chat_id=os.environ.get("DEMO_TELEGRAM_CHAT_ID") or None)
         anchor = datetime.now(UTC)
         # This process enqueues the first cleanup: it must read the children's timeline too.
-        demo_runtime = start_runtime(settings, clock=OffsetClock(start, rate, anchor), url=runtime.url)
+        demo_app = build_app(settings, clock=OffsetClock(start, rate, anchor), url=app.url)
         console = Console(highlight=False)
         env = {
             "DRAMATURG_NOW": start.isoformat(),
@@ -71,7 +71,7 @@ class Demo:
                 DEMO_TOKEN,
                 Path(settings.data_dir) / "demo-telegram.log",
                 names=names_by_chat(),
-                now=demo_runtime.clock.now,
+                now=demo_app.clock.now,
                 console=console,
             ).start()
             env.update(
@@ -81,26 +81,26 @@ class Demo:
                 VOICE_API_KEY="demo-voice-key",
             )
         logger.info("demo seeded for %s: %s", start.date(), ", ".join(f"{v} new {k}" for k, v in counts.items()))
-        narrator = Narrator(demo_runtime.engine, demo_runtime.clock.now, console).start()
-        return cls(demo_runtime, start, rate, env, sink, narrator, console)
+        narrator = Narrator(demo_app.engine, demo_app.clock.now, console).start()
+        return cls(demo_app, start, rate, env, sink, narrator, console)
 
     def child_output(self, name: str):
         """The file a child's log goes to, so the terminal shows deliveries rather than tick logs."""
-        path = Path(self.runtime.settings.data_dir) / f"demo-{name}.log"
+        path = Path(self.app.settings.data_dir) / f"demo-{name}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
         return open(path, "a", encoding="utf-8")
 
     def before_scheduler(self, timeout: float = 30.0) -> None:
-        from shared.trigger import trigger_job, wait_for_run
+        from scheduler.trigger import trigger_job, wait_for_run
 
-        run_id = trigger_job(self.runtime, "cleanup", at=self.start)
+        run_id = trigger_job(self.app, "cleanup", at=self.start)
         try:
-            wait_for_run(self.runtime, run_id, timeout=timeout)
+            wait_for_run(self.app, run_id, timeout=timeout)
         except TimeoutError:
             logger.warning("the demo's first cleanup (run %s) has not finished; starting the scheduler anyway", run_id)
 
     def banner(self) -> None:
-        data = self.runtime.settings.data_dir
+        data = self.app.settings.data_dir
         clock = " ".join(f"{k}={v}" for k, v in self.env.items() if k.startswith(("DRAMATURG_CLOCK_", "DRAMATURG_NOW")))
         where = (
             f"printed here and appended to {data}/demo-telegram.log"

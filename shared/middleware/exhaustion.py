@@ -13,6 +13,7 @@ import logging
 from dramatiq import Middleware
 
 from shared.db import retry_through_outage
+from shared.middleware.app_context import AppContext
 from shared.redact import redact
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ class MarkFailedOnExhaustion(Middleware):
         error = redact(f"{type(exception).__name__}: {exception}", broker.settings.secrets)
 
         def settle() -> None:
-            with broker.runtime.sessions.begin() as session:
+            with AppContext.current().sessions.begin() as session:
                 hook(session, dict(message.kwargs), error, broker.clock.now())
 
         try:

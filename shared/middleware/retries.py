@@ -14,6 +14,9 @@ actor → middleware default, as in Dramatiq.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 from dramatiq.errors import Retry
 from dramatiq.middleware import Retries
@@ -30,17 +33,42 @@ def backoff_ms(retries_so_far: int, base_ms: int) -> int:
     return base_ms * (2**retries_so_far)
 
 
+@dataclass(frozen=True)
+class RetryPlan:
+    """What happens if this attempt fails: the one rule, used by Retries and by outboxes."""
+
+    retries: int  # retries so far
+    max_retries: int
+    delay_ms: int  # before the next attempt, if there is one
+
+    @property
+    def last(self) -> bool:
+        return self.retries >= self.max_retries
+
+
+def plan_retry(
+    message_options: Mapping[str, Any], actor_options: Mapping[str, Any], *, max_retries: int, base_ms: int
+) -> RetryPlan:
+    """Resolve retries message → actor → default, as Dramatiq does, and the exact 2^n delay."""
+    retries = int(message_options.get("retries", 0))
+    limit = message_options.get("max_retries", actor_options.get("max_retries", max_retries))
+    base = message_options.get("min_backoff", actor_options.get("min_backoff", base_ms))
+    return RetryPlan(retries=retries, max_retries=limit, delay_ms=backoff_ms(retries, base))
+
+
 class ExactBackoffRetries(Retries):
     def __init__(self, *, max_retries: int | None = None, base_ms: int | None = None) -> None:
         # None: take DRAMATURG_MAX_RETRIES / DRAMATURG_RETRY_BASE_SECONDS from the bound settings.
         super().__init__(max_retries=max_retries if max_retries is not None else 3)
         self._max_retries, self._base_ms = max_retries, base_ms
 
-    def _defaults(self, broker) -> tuple[int, int]:
+    def plan(self, broker, message) -> RetryPlan:
+        """This message's retry plan with this middleware's defaults (else the bound settings')."""
         settings = broker.settings
         max_retries = self._max_retries if self._max_retries is not None else settings.max_retries
         base = self._base_ms if self._base_ms is not None else int(settings.retry_base_seconds * 1000)
-        return max_retries, base
+        actor = broker.get_actor(message.actor_name)
+        return plan_retry(message.options, actor.options, max_retries=max_retries, base_ms=base)
 
     def after_process_message(self, broker, message, *, result=None, exception=None):
         if exception is None:
@@ -52,16 +80,14 @@ class ExactBackoffRetries(Retries):
             message.fail()
             return
 
-        default_max, default_base = self._defaults(broker)
-        retries = message.options.setdefault("retries", 0)
-        max_retries = message.options.get("max_retries", actor.options.get("max_retries", default_max))
-        if retries >= max_retries:
+        plan = self.plan(broker, message)
+        retries, max_retries = plan.retries, plan.max_retries
+        if plan.last:
             logger.warning("retries exhausted for %s after %d attempt(s)", message.message_id, retries + 1)
             message.fail()
             return
 
-        base = message.options.get("min_backoff", actor.options.get("min_backoff", default_base))
-        delay = backoff_ms(retries, base)
+        delay = plan.delay_ms
         if isinstance(exception, Retry) and exception.delay is not None:
             delay = max(delay, exception.delay)
         if isinstance(exception, ChannelTransient) and exception.retry_after:
@@ -73,3 +99,15 @@ class ExactBackoffRetries(Retries):
         retry_through_outage(
             lambda: broker.enqueue(message, delay=delay), what=f"saving the retry of {message.message_id}"
         )
+
+
+def retry_plan_of(broker, message) -> RetryPlan:
+    """The plan the broker's Retries middleware will apply to ``message`` if this attempt fails.
+
+    Raises:
+        LookupError: the broker has no ExactBackoffRetries middleware.
+    """
+    for middleware in broker.middleware:
+        if isinstance(middleware, ExactBackoffRetries):
+            return middleware.plan(broker, message)
+    raise LookupError("the broker has no ExactBackoffRetries middleware")

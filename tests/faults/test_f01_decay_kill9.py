@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from shared.runtime import start
+from scheduler.trigger import trigger_job
+from shared.runtime import build_app
 from shared.settings import load_settings
-from shared.trigger import trigger_job
 from tests.conftest import T0
 from tests.faults.conftest import figures
 from tests.support.game_faults import open_work, pause, query, timeline_env
@@ -73,14 +73,14 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
 ):
     # Given players who each owe a known number of decay hours at T0
     _make_players(fault_db, children)
-    runtime = start(load_settings({"DATABASE_URL": fault_db}), clock=_frozen_at_t0())
+    app = build_app(load_settings({"DATABASE_URL": fault_db}), clock=_frozen_at_t0())
     # Two threads, as on a small dyno: the fan-out takes long enough for the kills to land on work.
     env = fault_env(DRAMATURG_LEASE_SECONDS="5", DRAMATURG_WORKER_THREADS="2", **timeline_env())
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker")
     rng = random.Random(1)
     with Supervisor([worker]) as supervisor:
         # When the decay tick for T0 fans out one child per player
-        run_id = trigger_job(runtime, "decay", at=T0)
+        run_id = trigger_job(app, "decay", at=T0)
         # And the worker is killed -9 at random intervals while it works
         kills_during_work = 0
         for _ in range(kills):
@@ -98,7 +98,7 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
         )
         drained_after = time.monotonic() - last_kill
         restarts = supervisor.restarts
-    runtime.engine.dispose()
+    app.engine.dispose()
     ledger = _ledger(fault_db)
     # Children counted in the queue: a re-run of a killed tick records only the children it added (none).
     children_done = dict(

@@ -37,10 +37,10 @@ SIZES = [
 def test_f2_every_send_ends_explicit_and_at_most_once_across_three_postgres_restarts(
     disposable_pg, fault_db, fault_env, tmp_path, events
 ):
-    from shared.runtime import start
+    from shared.runtime import build_app
     from shared.settings import load_settings
 
-    start(load_settings({"DATABASE_URL": fault_db}), import_actors=True).engine.dispose()  # declares the job table
+    build_app(load_settings({"DATABASE_URL": fault_db}), load_actors=True).engine.dispose()  # declares the job table
     # Given due Telegram events and a Telegram that answers in 50–500 ms
     make_events(fault_db, events)
     with LatencySink(0.05, 0.5) as sink:

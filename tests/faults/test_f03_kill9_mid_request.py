@@ -12,7 +12,7 @@ import signal
 
 import pytest
 
-from shared.runtime import start
+from shared.runtime import build_app
 from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.game_faults import (
@@ -36,7 +36,7 @@ SIZES = [
 def test_f3_kill9_mid_request_never_sends_an_event_twice_and_leaves_it_delivered_or_unknown(
     fault_db, fault_env, tmp_path, kills, events, latency
 ):
-    start(load_settings({"DATABASE_URL": fault_db})).engine.dispose()  # declares the job table
+    build_app(load_settings({"DATABASE_URL": fault_db})).engine.dispose()  # declares the job table
     # Given due events and a Telegram that takes about a second or two to answer
     make_events(fault_db, events)
     with LatencySink(*latency) as sink:

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 import actors  # noqa: F401  (the job table)
-from shared.jobs import JOBS
-from shared.runtime import start
+from shared.runtime import build_app
 from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
+from tests.support.registry import declared_jobs
 from tests.support.waiting import wait_until
 
 RATE = 6  # one scheduled minute every ten real seconds
@@ -22,15 +22,17 @@ RATE = 6  # one scheduled minute every ten real seconds
     "backlog,minutes", [pytest.param(20_000, 4, id="20k"), pytest.param(100_000, 8, id="100k", marks=pytest.mark.slow)]
 )
 def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env, tmp_path, backlog, minutes):
-    runtime = start(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}))
+    app = build_app(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}))
     from tests.faults.actors import record_actor
 
     # Given a backlog of slow-ish domain messages (20 ms each) larger than the window can drain
     for first in range(0, backlog, 10_000):
-        runtime.broker.enqueue_many([record_actor.message(n, 20) for n in range(first, min(backlog, first + 10_000))])
+        app.broker.enqueue_many([record_actor.message(n, 20) for n in range(first, min(backlog, first + 10_000))])
     anchor = datetime.now(UTC)
     sim_start = anchor.replace(second=0, microsecond=0) + timedelta(minutes=1) - timedelta(seconds=20)
-    only_touch = {f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in JOBS if n != "example-touch"}
+    only_touch = {
+        f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in declared_jobs() if n != "example-touch"
+    }
     env = fault_env(
         DRAMATURG_CLOCK_RATE=str(RATE),
         DRAMATURG_NOW=sim_start.isoformat(),

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import actors  # noqa: F401  (the job table)
-from shared.jobs import JOBS
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
+from tests.support.registry import declared_jobs
 from tests.support.waiting import wait_until
 
 RATE = 600  # one scheduled hour every six real seconds
@@ -25,7 +25,9 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
     def until(at: datetime) -> None:
         wait_until(lambda: sim_now() >= at, timeout=(at - sim_now()).total_seconds() / RATE + 10, interval=0.05)
 
-    only_decay = {f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in JOBS if n != "decay"}
+    only_decay = {
+        f"DRAMATURG_JOB_{n.upper().replace('-', '_')}_ENABLED": "false" for n in declared_jobs() if n != "decay"
+    }
     env = fault_env(
         DRAMATURG_CLOCK_RATE=str(RATE),
         DRAMATURG_NOW=START.isoformat(),

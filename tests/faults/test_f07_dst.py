@@ -14,6 +14,7 @@ from scheduler.runner import Scheduler
 from scheduler.schedule import build_schedule
 from shared.settings import load_settings
 from tests.faults.conftest import figures
+from tests.support.registry import declared_jobs
 
 # job → (cron, zone): a nonexistent local time (spring-forward gap), ambiguous times (fall back)
 JOBS = {
@@ -29,16 +30,16 @@ WINDOWS = [
 
 
 @pytest.fixture
-def scheduler(runtime):
-    env = {"DATABASE_URL": runtime.url}
+def scheduler(app):
+    env = {"DATABASE_URL": app.url}
     for job, (spec, zone) in JOBS.items():
         key = job.upper().replace("-", "_")
         env[f"DRAMATURG_JOB_{key}_SCHEDULE"] = spec
         env[f"DRAMATURG_JOB_{key}_TIMEZONE"] = zone
         env[f"DRAMATURG_JOB_{key}_CATCH_UP"] = "none"
         env[f"DRAMATURG_JOB_{key}_ENABLED"] = "true"
-    table = build_schedule(load_settings(env))
-    return Scheduler(runtime, {name: job for name, job in table.items() if name in JOBS})
+    table = build_schedule(load_settings(env), declared_jobs().jobs)
+    return Scheduler(app, {name: job for name, job in table.items() if name in JOBS})
 
 
 def _drive(scheduler, clock, start, end) -> list[tuple[str, datetime]]:
@@ -55,7 +56,7 @@ def _drive(scheduler, clock, start, end) -> list[tuple[str, datetime]]:
         fired += [(job, datetime.fromisoformat(tick)) for job, tick in scheduler.tick_once(now)]
 
 
-def test_f7_cron_across_dst_changes(runtime, clock, scheduler):
+def test_f7_cron_across_dst_changes(app, clock, scheduler):
     fired = []
     for start, end in WINDOWS:
         fired += _drive(scheduler, clock, start, end)

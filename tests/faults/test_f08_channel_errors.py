@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.faults.conftest import figures
 from tests.integration.game.conftest import make_event, make_user, row, run_job
@@ -64,27 +64,27 @@ def _attempts(raw, event_id) -> int:
     )[0]
 
 
-def _start(runtime, raw):
+def _start(app, raw):
     event = make_event(raw, make_user(raw))
-    wait_for_run(runtime, trigger_job(runtime, "deliver"), timeout=20, include_children=False)
+    wait_for_run(app, trigger_job(app, "deliver"), timeout=20, include_children=False)
     return event
 
 
-def _later_tick_sends_nothing_more(runtime, raw, clock, sink, requests_before: int) -> None:
+def _later_tick_sends_nothing_more(app, raw, clock, sink, requests_before: int) -> None:
     """Ten minutes on, a deliver tick runs to completion and the server saw no new request."""
     clock.advance(timedelta(minutes=10))
-    run_job(runtime, raw, "deliver")
+    run_job(app, raw, "deliver")
     assert len(sink.requests(SEND_PATH)) == requests_before
 
 
 @pytest.mark.parametrize("telegram_base", ["http-500", "refused"], indirect=True)
 def test_f8_500_and_refused_retry_at_1_2_4_minutes_then_fail_after_the_third_retry(
-    runtime, worker, raw, sink, clock, telegram_base
+    app, worker, raw, sink, clock, telegram_base
 ):
     # Given Telegram answering 500, or nothing listening at all
     refused = telegram_base != sink.url
     sink.respond(status=500, body="internal error")
-    event = _start(runtime, raw)
+    event = _start(app, raw)
     waits = []
     # When the clock follows each retry as it falls due
     for retries, minutes in ((1, 1), (2, 2), (3, 4)):
@@ -100,11 +100,11 @@ def test_f8_500_and_refused_retry_at_1_2_4_minutes_then_fail_after_the_third_ret
     assert _attempts(raw, event) == 4
     assert len(sink.requests(SEND_PATH)) == (0 if refused else 4)
     figures("F8", kind="refused" if refused else "500", attempts=4, waits_s=waits, final=status)
-    _later_tick_sends_nothing_more(runtime, raw, clock, sink, 0 if refused else 4)
+    _later_tick_sends_nothing_more(app, raw, clock, sink, 0 if refused else 4)
 
 
 @pytest.mark.parametrize("retry_after", [30, 300])
-def test_f8_429_waits_at_least_retry_after_before_sending_again(runtime, worker, raw, sink, clock, retry_after):
+def test_f8_429_waits_at_least_retry_after_before_sending_again(app, worker, raw, sink, clock, retry_after):
     # Given Telegram rate-limiting the first send
     sink.script(
         [
@@ -119,14 +119,14 @@ def test_f8_429_waits_at_least_retry_after_before_sending_again(runtime, worker,
             )
         ]
     )
-    event = _start(runtime, raw)
+    event = _start(app, raw)
     # Then the retry is due after retry_after, or after the 1-minute backoff if that is longer
     _wait_status(raw, event, "pending", 1)
     eta = _retry_eta(raw)
     assert eta == T0 + timedelta(seconds=max(60, retry_after))
     # And a deliver tick before then sends nothing
     clock.set(eta - timedelta(seconds=1))
-    run_job(runtime, raw, "deliver")
+    run_job(app, raw, "deliver")
     assert len(sink.requests(SEND_PATH)) == 1
     # When the time comes, the event is sent again and delivered
     clock.set(eta)
@@ -142,16 +142,16 @@ def test_f8_429_waits_at_least_retry_after_before_sending_again(runtime, worker,
         pytest.param(Reply(drop_after_read=True), id="connection-cut-after-read"),
     ],
 )
-def test_f8_no_answer_after_sending_marks_unknown_and_never_resends(runtime, worker, raw, sink, clock, reply):
+def test_f8_no_answer_after_sending_marks_unknown_and_never_resends(app, worker, raw, sink, clock, reply):
     # Given Telegram that reads the request, then times out or hangs up without answering
     sink.script([reply])
-    event = _start(runtime, raw)
+    event = _start(app, raw)
     # Then the event is unknown after that one request, with the reason
     status, retry_count, error = _wait_status(raw, event, "unknown")
     assert retry_count == 0 and "no answer" in error and len(sink.requests(SEND_PATH)) == 1
     assert _attempts(raw, event) == 1
     # And nothing re-sends it later
-    _later_tick_sends_nothing_more(runtime, raw, clock, sink, 1)
+    _later_tick_sends_nothing_more(app, raw, clock, sink, 1)
     assert _event(raw, event)[0] == "unknown"
     figures("F8", kind="timeout" if reply.delay else "cut", requests=1, final=status)
 
@@ -163,13 +163,13 @@ def test_f8_no_answer_after_sending_marks_unknown_and_never_resends(runtime, wor
         (403, "Forbidden: bot was blocked by the user"),
     ],
 )
-def test_f8_400_and_403_fail_after_one_request(runtime, worker, raw, sink, clock, status, description):
+def test_f8_400_and_403_fail_after_one_request(app, worker, raw, sink, clock, status, description):
     # Given Telegram refusing the chat for good
     sink.respond(status=status, json={"ok": False, "error_code": status, "description": description})
-    event = _start(runtime, raw)
+    event = _start(app, raw)
     # Then the event failed after a single request, with Telegram's reason and no retry
     final, retry_count, error = _wait_status(raw, event, "failed")
     assert retry_count == 0 and description in error and len(sink.requests(SEND_PATH)) == 1
     assert _attempts(raw, event) == 1
-    _later_tick_sends_nothing_more(runtime, raw, clock, sink, 1)
+    _later_tick_sends_nothing_more(app, raw, clock, sink, 1)
     figures("F8", kind=str(status), requests=1, final=final)

@@ -7,7 +7,7 @@ import json
 import time
 import uuid
 
-from shared.runtime import start
+from shared.runtime import build_app
 from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
@@ -15,7 +15,7 @@ from tests.support.waiting import wait_until
 
 
 def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_db, fault_raw, fault_env, tmp_path):
-    runtime = start(load_settings({"DATABASE_URL": fault_db}))
+    app = build_app(load_settings({"DATABASE_URL": fault_db}))
     from actors.example.touch import touch_item
 
     with fault_raw.cursor() as cur:
@@ -26,7 +26,7 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
     valid = [touch_item.message(item_id=i) for i in ids]
     wrong_type = [touch_item.message(item_id="not-a-number") for _ in range(5)]
     messages = valid[:500] + wrong_type + valid[500:]
-    runtime.broker.enqueue_many(messages)
+    app.broker.enqueue_many(messages)
     bad_ids = {"undecodable": str(uuid.uuid4()), "unknown actor": str(uuid.uuid4())}
     with fault_raw.cursor() as cur:
         cur.execute(

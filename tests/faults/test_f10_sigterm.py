@@ -6,7 +6,7 @@ from __future__ import annotations
 import signal
 import time
 
-from shared.runtime import start
+from shared.runtime import build_app
 from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
@@ -28,11 +28,11 @@ def _unfinished(raw) -> int:
 
 
 def test_f10_sigterm_mid_run_finishes_in_flight_and_strands_nothing(fault_db, fault_raw, fault_env, tmp_path):
-    runtime = start(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}))
+    app = build_app(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}))
     from tests.faults.actors import record_actor
 
     # Given 1,000 messages that each take 20 ms, and a worker with 8 threads working through them
-    runtime.broker.enqueue_many([record_actor.message(n, 20) for n in range(1000)])
+    app.broker.enqueue_many([record_actor.message(n, 20) for n in range(1000)])
     worker = DramaturgProcess(["worker", "--shutdown-timeout", str(SHUTDOWN_TIMEOUT)], fault_env(), tmp_path, "worker")
     worker.start()
     wait_until(lambda: _ledger(fault_raw)[0] >= 200, timeout=60)

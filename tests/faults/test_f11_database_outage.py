@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from shared.errors import DatabaseUnavailable
-from shared.runtime import start
+from shared.runtime import build_app
 from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
@@ -38,7 +38,7 @@ def _count(raw, sql: str) -> int:
 def test_f11_outage_is_survived_without_restart_or_loss(
     fault_db, fault_raw, fault_env, disposable_pg, tmp_path, outage_s
 ):
-    runtime = start(
+    app = build_app(
         load_settings(
             {
                 "DATABASE_URL": fault_db,
@@ -58,7 +58,7 @@ def test_f11_outage_is_survived_without_restart_or_loss(
         "DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE": "* * * * *",
         "DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED": "true",
     }
-    runtime.broker.enqueue_many([record_actor.message(n, 10) for n in range(500)])
+    app.broker.enqueue_many([record_actor.message(n, 10) for n in range(500)])
     worker = DramaturgProcess(["worker"], fault_env(**clock_env), tmp_path, "worker").start()
     scheduler = DramaturgProcess(["scheduler"], fault_env(**clock_env), tmp_path, "scheduler").start()
     try:

@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 
 import psycopg2
 
-from shared.jobs import JOBS, env_name
+from shared.jobs import env_name
 from tests.conftest import T0
 from tests.support.http_sink import HttpSink, Recorded, Reply
+from tests.support.registry import declared_jobs
 from tests.support.waiting import wait_until
 
 BOT_TOKEN = "123456:fault-bot-token"
@@ -38,7 +39,7 @@ def timeline_env(rate: float = 1.0) -> dict[str, str]:
 
 def only_jobs_env(*names: str) -> dict[str, str]:
     """Disable every cron job except ``names``, so the scheduler fires only what the scenario studies."""
-    return {f"DRAMATURG_JOB_{env_name(job)}_ENABLED": "true" if job in names else "false" for job in JOBS}
+    return {f"DRAMATURG_JOB_{env_name(job)}_ENABLED": "true" if job in names else "false" for job in declared_jobs()}
 
 
 def telegram_env(sink: HttpSink) -> dict[str, str]:

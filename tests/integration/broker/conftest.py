@@ -33,7 +33,7 @@ noop = dramatiq.actor(_noop, actor_name="test.broker.noop", queue_name=QUEUE, br
 record = dramatiq.actor(_record, actor_name="test.broker.record", queue_name=QUEUE, broker=global_broker, max_retries=0)
 
 
-def other_broker(runtime) -> PostgresBroker:
+def other_broker(app) -> PostgresBroker:
     """Another worker's broker (its own worker_id) on the same database, knowing the same actors.
 
     It never starts a heartbeat unless the test calls ``heartbeat_once``: a
@@ -41,7 +41,7 @@ def other_broker(runtime) -> PostgresBroker:
     claims rows and then dies.
     """
     other = PostgresBroker(middleware=[])
-    other.bind(engine=runtime.engine, clock=runtime.clock, settings=runtime.settings)
+    other.bind(engine=app.engine, clock=app.clock, settings=app.settings)
     for actor in (noop, record):
         dramatiq.actor(actor.fn, actor_name=actor.actor_name, queue_name=QUEUE, broker=other)
     return other

@@ -21,10 +21,10 @@ def _drain(consumer, raw_queued, got: list[str]) -> None:
     consumer.close()
 
 
-def test_two_live_consumers_claim_disjoint_rows_and_together_take_all(runtime, raw):
+def test_two_live_consumers_claim_disjoint_rows_and_together_take_all(app, raw):
     # Given 2,000 queued messages and two workers (distinct worker ids) on the same table
-    ids = set(runtime.broker.enqueue_many([noop.message(i) for i in range(2000)]))
-    a, b = other_broker(runtime), other_broker(runtime)
+    ids = set(app.broker.enqueue_many([noop.message(i) for i in range(2000)]))
+    a, b = other_broker(app), other_broker(app)
     assert a.worker_id != b.worker_id
 
     def queued() -> int:
@@ -54,9 +54,9 @@ def test_two_live_consumers_claim_disjoint_rows_and_together_take_all(runtime, r
     assert states(raw) == {"done": 2000}
 
 
-def test_a_20000_message_backlog_holds_no_more_advisory_locks_than_threads(runtime, worker, raw):
+def test_a_20000_message_backlog_holds_no_more_advisory_locks_than_threads(app, worker, raw):
     # Given a 20,000-message backlog
-    runtime.broker.enqueue_many([noop.message(i) for i in range(20_000)])
+    app.broker.enqueue_many([noop.message(i) for i in range(20_000)])
     samples: list[int] = []
 
     def sample_until_drained_enough() -> bool:
@@ -81,7 +81,7 @@ def test_a_20000_message_backlog_holds_no_more_advisory_locks_than_threads(runti
     assert in_flight <= 2 * worker.worker_threads + 256
 
 
-def test_a_fresh_process_claims_before_any_other_database_use(runtime, raw):
+def test_a_fresh_process_claims_before_any_other_database_use(app, raw):
     # Given a queued message and a brand-new process whose very first database
     # work is a consumer claim (no pool connection has configured psycopg2 yet)
     import subprocess
@@ -91,10 +91,10 @@ def test_a_fresh_process_claims_before_any_other_database_use(runtime, raw):
 
     broker.enqueue_many([noop.message(1)])
     code = (
-        "from shared.runtime import start\n"
+        "from shared.runtime import build_app\n"
         "from shared.settings import load_settings\n"
         "from shared.postgres_consumer import PostgresConsumer\n"
-        f"rt = start(load_settings({{'DATABASE_URL': {runtime.url!r}}}), import_actors=False)\n"
+        f"rt = build_app(load_settings({{'DATABASE_URL': {app.url!r}}}), load_actors=False)\n"
         "import tests.integration.broker.conftest\n"
         f"c = PostgresConsumer(broker=rt.broker, queue_name={QUEUE!r}, prefetch=4, timeout=100)\n"
         "c._cycle(True, 4)\n"

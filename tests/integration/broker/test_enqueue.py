@@ -11,30 +11,30 @@ from shared.errors import DatabaseUnavailable
 from tests.integration.broker.conftest import QUEUE, effect_counts, noop, record, states
 
 
-def test_enqueueing_an_existing_id_again_changes_nothing(runtime, raw):
+def test_enqueueing_an_existing_id_again_changes_nothing(app, raw):
     # Given a queued message
     message = noop.message(1)
-    assert runtime.broker.enqueue_many([message]) == [message.message_id]
+    assert app.broker.enqueue_many([message]) == [message.message_id]
     # When the same id is enqueued again, alone and in a batch with a new one
-    again = runtime.broker.enqueue_many([message])
+    again = app.broker.enqueue_many([message])
     fresh = noop.message(2)
-    mixed = runtime.broker.enqueue_many([message, fresh])
+    mixed = app.broker.enqueue_many([message, fresh])
     # Then only the new id was inserted
     assert again == [] and mixed == [fresh.message_id]
     assert states(raw) == {"queued": 2}
 
 
-def test_enqueueing_the_id_of_a_finished_message_does_not_run_it_again(runtime, worker, effects):
+def test_enqueueing_the_id_of_a_finished_message_does_not_run_it_again(app, worker, effects):
     # Given a message that ran to completion
     message = record.message(7)
-    runtime.broker.enqueue(message)
-    runtime.broker.join(QUEUE, timeout=10)
+    app.broker.enqueue(message)
+    app.broker.join(QUEUE, timeout=10)
     assert effect_counts(effects) == {7: 1}
     # When the same id is sent again (a replayed fan-out, a retried request)
-    runtime.broker.enqueue(message)
+    app.broker.enqueue(message)
     sentinel = record.send(8)
     # Then it stays done and does not run twice
-    runtime.broker.join(QUEUE, timeout=10)
+    app.broker.join(QUEUE, timeout=10)
     assert effect_counts(effects) == {7: 1, 8: 1}
     with effects.cursor() as cur:
         cur.execute(
@@ -44,10 +44,10 @@ def test_enqueueing_the_id_of_a_finished_message_does_not_run_it_again(runtime, 
         assert cur.fetchall() == [("done", 1), ("done", 1)]
 
 
-def test_send_inside_a_rolled_back_transaction_leaves_no_message(runtime, raw):
+def test_send_inside_a_rolled_back_transaction_leaves_no_message(app, raw):
     # Given a session transaction that sends through the broker
-    with runtime.sessions() as session:
-        with runtime.broker.transaction(session):
+    with app.sessions() as session:
+        with app.broker.transaction(session):
             noop.send(1)
             noop.send(2)
         # The messages are visible inside the transaction…
@@ -58,19 +58,19 @@ def test_send_inside_a_rolled_back_transaction_leaves_no_message(runtime, raw):
     assert states(raw) == {}
 
 
-def test_bulk_enqueue_joined_to_a_rolled_back_session_leaves_nothing(runtime, raw):
+def test_bulk_enqueue_joined_to_a_rolled_back_session_leaves_nothing(app, raw):
     # Given a session that also wrote domain data
-    with runtime.sessions() as session:
+    with app.sessions() as session:
         session.connection().exec_driver_sql("CREATE TEMP TABLE marker (x int)")
-        new = runtime.broker.enqueue_many([noop.message(i) for i in range(100)], conn=session)
+        new = app.broker.enqueue_many([noop.message(i) for i in range(100)], conn=session)
         assert len(new) == 100
         # When the transaction rolls back
         session.rollback()
     # Then none of the 100 messages exists
     assert states(raw) == {}
     # And a committed one does
-    with runtime.sessions.begin() as session:
-        runtime.broker.enqueue_many([noop.message(0)], conn=session)
+    with app.sessions.begin() as session:
+        app.broker.enqueue_many([noop.message(0)], conn=session)
     assert states(raw) == {"queued": 1}
 
 
@@ -94,13 +94,13 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("where", ["closed port", "silent server"])
 def test_send_with_the_database_unreachable_fails_within_the_send_timeout(where, clock, silent_server):
-    from shared.runtime import start
+    from shared.runtime import build_app
     from shared.settings import load_settings
 
-    # Given a runtime bound to a database that cannot be reached, with a 2 s send timeout
+    # Given a app bound to a database that cannot be reached, with a 2 s send timeout
     port = _closed_port() if where == "closed port" else silent_server
     url = f"postgresql://postgres:hunter2@127.0.0.1:{port}/nowhere"
-    rt = start(load_settings({"DATABASE_URL": url, "DRAMATURG_SEND_TIMEOUT": "2"}), clock=clock)
+    rt = build_app(load_settings({"DATABASE_URL": url, "DRAMATURG_SEND_TIMEOUT": "2"}), clock=clock)
     try:
         # When an actor is sent
         started = time.monotonic()

@@ -17,27 +17,27 @@ def settings_overrides():
     return {"DRAMATURG_LEASE_SECONDS": "1"}
 
 
-def test_killed_workers_rows_run_exactly_once_after_their_lease_expires(runtime, effects, request):
+def test_killed_workers_rows_run_exactly_once_after_their_lease_expires(app, effects, request):
     # Given a worker that claimed 30 messages and then died (it never renews its 1 s lease)
-    runtime.broker.enqueue_many([record.message(i) for i in range(30)])
-    dead = consumer_of(other_broker(runtime), prefetch=30)
+    app.broker.enqueue_many([record.message(i) for i in range(30)])
+    dead = consumer_of(other_broker(app), prefetch=30)
     dead._cycle(True, 30)
     assert len(dead.held) == 30
     # When a live worker runs alongside
     request.getfixturevalue("worker")
     # Then its heartbeat rescues the expired rows and each message runs exactly once
     wait_until(lambda: sum(effect_counts(effects).values()) >= 30, timeout=20, message="rescued rows processed")
-    runtime.broker.join(QUEUE, timeout=10)
+    app.broker.join(QUEUE, timeout=10)
     assert effect_counts(effects) == {i: 1 for i in range(30)}
     with effects.cursor() as cur:
         cur.execute("SELECT min(claims), max(claims), count(*) FILTER (WHERE state = 'done') FROM dramatiq.queue")
         assert cur.fetchone() == (2, 2, 30)
 
 
-def test_ack_from_a_worker_whose_lease_was_rescued_is_refused(runtime, raw):
+def test_ack_from_a_worker_whose_lease_was_rescued_is_refused(app, raw):
     # Given broker A claimed a message and let its 1 s lease run out
-    (mid,) = runtime.broker.enqueue_many([noop.message(1)])
-    a, b = other_broker(runtime), other_broker(runtime)
+    (mid,) = app.broker.enqueue_many([noop.message(1)])
+    a, b = other_broker(app), other_broker(app)
     consumer_a, consumer_b = consumer_of(a), consumer_of(b)
     consumer_a._cycle(True, 1)
     (message_a,) = consumer_a.buffer

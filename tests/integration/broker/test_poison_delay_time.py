@@ -24,16 +24,16 @@ def _insert_raw(raw, message_id: str, body, eta) -> None:
         )
 
 
-def test_poison_rows_are_rejected_with_a_reason_and_the_rest_still_run(runtime, effects, request):
+def test_poison_rows_are_rejected_with_a_reason_and_the_rest_still_run(app, effects, request):
     # Given valid messages enqueued around an undecodable body and an unknown actor
-    broker = runtime.broker
+    broker = app.broker
     broker.enqueue_many([record.message(i) for i in range(5)])
-    _insert_raw(effects, "00000000-0000-0000-0000-00000000bad1", {"not": "a dramatiq message"}, runtime.clock.now())
+    _insert_raw(effects, "00000000-0000-0000-0000-00000000bad1", {"not": "a dramatiq message"}, app.clock.now())
     unknown = record.message(99).asdict() | {
         "actor_name": "test.broker.nobody",
         "message_id": "00000000-0000-0000-0000-00000000bad2",
     }
-    _insert_raw(effects, unknown["message_id"], unknown, runtime.clock.now())
+    _insert_raw(effects, unknown["message_id"], unknown, app.clock.now())
     broker.enqueue_many([record.message(i) for i in range(5, 10)])
     # When the worker runs
     request.getfixturevalue("worker")
@@ -47,7 +47,7 @@ def test_poison_rows_are_rejected_with_a_reason_and_the_rest_still_run(runtime, 
     assert effect_counts(effects) == {i: 1 for i in range(10)}
 
 
-def test_delayed_message_waits_for_its_eta_on_the_clock(runtime, worker, effects, clock):
+def test_delayed_message_waits_for_its_eta_on_the_clock(app, worker, effects, clock):
     # Given a message delayed by one minute, then an immediate one (clock frozen at T0)
     delayed = record.send_with_options(args=(1,), delay=60_000)
     record.send(2)
@@ -69,7 +69,7 @@ class TestTimestampsInAnySessionZone:
     def clock(self):
         return SystemClock()
 
-    def test_enqueued_at_and_mtime_are_the_real_instant(self, runtime, raw):
+    def test_enqueued_at_and_mtime_are_the_real_instant(self, app, raw):
         # Given every new session of this database runs in America/Los_Angeles
         with raw.cursor() as cur:
             cur.execute("SELECT current_database()")
@@ -77,7 +77,7 @@ class TestTimestampsInAnySessionZone:
             cur.execute(sql.SQL("ALTER DATABASE {} SET TIME ZONE 'America/Los_Angeles'").format(sql.Identifier(name)))
         # When a message is enqueued and a row is inserted with the table's defaults
         record.send(1)
-        check = psycopg2.connect(runtime.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+        check = psycopg2.connect(app.engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
         try:
             with check, check.cursor() as cur:
                 cur.execute("SHOW TIME ZONE")

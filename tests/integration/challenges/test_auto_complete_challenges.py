@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.challenges.conftest import one, rows
 
@@ -22,7 +22,7 @@ def _notifications(raw) -> list[tuple]:
     ]
 
 
-def test_ended_challenges_complete_or_fail_by_average_completion_rate(runtime, worker, raw, make_user, make_challenge):
+def test_ended_challenges_complete_or_fail_by_average_completion_rate(app, worker, raw, make_user, make_challenge):
     # Given (at T0 = 2026-03-05) challenges that ended yesterday with averages 85 and 75, one without
     # members, one ending today and one already completed
     a, b, c, d = (make_user() for _ in range(4))
@@ -32,7 +32,7 @@ def test_ended_challenges_complete_or_fail_by_average_completion_rate(runtime, w
     today = make_challenge(date(2026, 3, 5), {a: 10})
     old = make_challenge(date(2026, 2, 1), {a: 100}, status="completed")
     # When the job runs
-    row = wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "auto-complete-challenges"), timeout=20)
     # Then the ended ones are closed by the 80 % threshold, the others untouched
     assert row["status"] == "succeeded" and row["items_processed"] == 3
     assert [_status(raw, x) for x in (good, poor, empty, today, old)] == [
@@ -55,63 +55,63 @@ def test_ended_challenges_complete_or_fail_by_average_completion_rate(runtime, w
 
 
 def test_average_exactly_at_threshold_completes_and_members_without_stats_count_as_zero(
-    runtime, worker, raw, make_user, make_challenge
+    app, worker, raw, make_user, make_challenge
 ):
     # Given one challenge averaging exactly 80 and one whose 100 % member is averaged with a member without stats
     a, b, c = make_user(), make_user(), make_user()
     exact = make_challenge(date(2026, 3, 4), {a: 80})
     partial = make_challenge(date(2026, 3, 4), {b: 100, c: None})
     # When the job runs
-    wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges"), timeout=20)
+    wait_for_run(app, trigger_job(app, "auto-complete-challenges"), timeout=20)
     # Then 80 completes and 50 fails
     assert (_status(raw, exact), _status(raw, partial)) == ("completed", "failed")
 
 
-def test_rerunning_never_closes_or_notifies_twice(runtime, worker, raw, clock, make_user, make_challenge):
+def test_rerunning_never_closes_or_notifies_twice(app, worker, raw, clock, make_user, make_challenge):
     # Given a challenge closed by today's run
     a = make_user()
     cid = make_challenge(date(2026, 3, 4), {a: 95})
-    wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges"), timeout=20)
+    wait_for_run(app, trigger_job(app, "auto-complete-challenges"), timeout=20)
     # When the job runs again the same day and the next day
-    again = wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges"), timeout=20)
+    again = wait_for_run(app, trigger_job(app, "auto-complete-challenges"), timeout=20)
     clock.advance(timedelta(days=1))
-    tomorrow = wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges"), timeout=20)
+    tomorrow = wait_for_run(app, trigger_job(app, "auto-complete-challenges"), timeout=20)
     # Then nothing more is closed and the member has one notification
     assert again["items_processed"] == 0 and tomorrow["items_processed"] == 0
     assert _notifications(raw) == [(a, "challenge_completed", str(cid), cid)]
 
 
-def test_a_challenge_reopened_and_closed_again_does_not_notify_twice(runtime, worker, raw, make_user, make_challenge):
+def test_a_challenge_reopened_and_closed_again_does_not_notify_twice(app, worker, raw, make_user, make_challenge):
     # Given a closed challenge that an admin sets back to active
     a = make_user()
     cid = make_challenge(date(2026, 3, 4), {a: 95})
-    wait_for_run(runtime, trigger_job(runtime, "auto-complete-challenges"), timeout=20)
+    wait_for_run(app, trigger_job(app, "auto-complete-challenges"), timeout=20)
     with raw.cursor() as cur:
         cur.execute("UPDATE challenges SET status = 'active' WHERE id = %s", (cid,))
     # When the job closes it again
     row = wait_for_run(
-        runtime,
-        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
+        app,
+        trigger_job(app, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
         timeout=20,
     )
     # Then the unique (user, type, challenge) key keeps one notification
     assert row["items_processed"] == 1 and len(_notifications(raw)) == 1
 
 
-def test_the_run_date_is_the_runs_own_day(runtime, worker, raw, make_user, make_challenge):
+def test_the_run_date_is_the_runs_own_day(app, worker, raw, make_user, make_challenge):
     # Given a challenge ending 2026-03-05
     cid = make_challenge(date(2026, 3, 5), {make_user(): 100})
     # When a run for 2026-03-05 00:00 UTC happens (a caught-up or manual run for that day)
     wait_for_run(
-        runtime,
-        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 5, tzinfo=UTC)),
+        app,
+        trigger_job(app, "auto-complete-challenges", at=datetime(2026, 3, 5, tzinfo=UTC)),
         timeout=20,
     )
     # Then it is still active (it ends today); the run for the next midnight closes it
     assert _status(raw, cid) == "active"
     row = wait_for_run(
-        runtime,
-        trigger_job(runtime, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
+        app,
+        trigger_job(app, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
         timeout=20,
     )
     assert row["items_processed"] == 1 and _status(raw, cid) == "completed"

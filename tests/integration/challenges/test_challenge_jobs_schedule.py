@@ -6,8 +6,9 @@ import pytest
 
 import actors  # noqa: F401  (declares the jobs)
 from scheduler.schedule import build_schedule
+from scheduler.trigger import trigger_job, wait_for_run
 from shared.settings import load_settings
-from shared.trigger import trigger_job, wait_for_run
+from tests.support.registry import declared_jobs
 
 JOBS = {
     "auto-complete-challenges": "0 0 * * *",
@@ -23,19 +24,21 @@ def _enabled_var(job: str) -> str:
 
 @pytest.mark.parametrize(("job", "schedule"), JOBS.items())
 def test_job_is_declared_enabled_on_its_schedule(job, schedule):
-    entry = build_schedule(load_settings({}))[job]
+    entry = build_schedule(load_settings({}), declared_jobs().jobs)[job]
     assert entry.enabled and str(entry.cron) == schedule
 
 
 def test_auto_complete_runs_at_midnight_utc_whatever_the_default_zone():
-    entry = build_schedule(load_settings({"DRAMATURG_TIMEZONE": "Asia/Tokyo"}))["auto-complete-challenges"]
+    entry = build_schedule(load_settings({"DRAMATURG_TIMEZONE": "Asia/Tokyo"}), declared_jobs().jobs)[
+        "auto-complete-challenges"
+    ]
     assert entry.zone.key == "UTC"
 
 
 @pytest.mark.parametrize("job", JOBS)
 def test_enabled_false_disables_the_job(job):
     # Given DRAMATURG_JOB_<NAME>_ENABLED=false; Then the schedule table has the job disabled
-    assert build_schedule(load_settings({_enabled_var(job): "false"}))[job].enabled is False
+    assert build_schedule(load_settings({_enabled_var(job): "false"}), declared_jobs().jobs)[job].enabled is False
 
 
 @pytest.fixture
@@ -44,9 +47,9 @@ def settings_overrides() -> dict:
 
 
 @pytest.mark.parametrize("job", JOBS)
-def test_a_disabled_job_can_still_be_triggered_by_hand(runtime, worker, job):
+def test_a_disabled_job_can_still_be_triggered_by_hand(app, worker, job):
     # Given the job is disabled for cron
-    assert build_schedule(runtime.settings)[job].enabled is False
+    assert build_schedule(app.settings, app.registry.jobs)[job].enabled is False
     # When it is triggered by hand; Then it runs
-    row = wait_for_run(runtime, trigger_job(runtime, job), timeout=20)
+    row = wait_for_run(app, trigger_job(app, job), timeout=20)
     assert row["status"] == "succeeded" and row["trigger"] == "manual"

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from psycopg2 import sql
 
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.challenges.conftest import one
 
@@ -37,7 +37,7 @@ def _ids(raw, table: str) -> list[int]:
         return [r[0] for r in cur.fetchall()]
 
 
-def test_notifications_older_than_30_days_are_deleted_read_or_unread(runtime, worker, raw, make_user):
+def test_notifications_older_than_30_days_are_deleted_read_or_unread(app, worker, raw, make_user):
     # Given notifications 31 days old (read and unread), exactly 30 days old, and 29 days old, in both feeds
     user = make_user()
     _notify(raw, user, T0 - 31 * DAY, read=True)
@@ -47,22 +47,22 @@ def test_notifications_older_than_30_days_are_deleted_read_or_unread(runtime, wo
     _web(raw, T0 - 40 * DAY, read=True)
     web_boundary = _web(raw, T0 - 30 * DAY)
     # When the job runs
-    row = wait_for_run(runtime, trigger_job(runtime, "notification-cleanup"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
     # Then the older ones are gone; exactly 30 days old is kept (deleted when strictly older)
     assert row["status"] == "succeeded" and row["items_processed"] == 3
     assert _ids(raw, "notifications") == [boundary, recent]
     assert _ids(raw, "web_notifications") == [web_boundary]
 
 
-def test_counts_per_feed_are_recorded_and_a_rerun_deletes_nothing(runtime, worker, raw, make_user):
+def test_counts_per_feed_are_recorded_and_a_rerun_deletes_nothing(app, worker, raw, make_user):
     # Given two expired challenge notifications and one expired web notification
     user = make_user()
     _notify(raw, user, T0 - 45 * DAY)
     _notify(raw, user, T0 - 60 * DAY)
     _web(raw, T0 - 31 * DAY)
     # When the job runs twice
-    first = wait_for_run(runtime, trigger_job(runtime, "notification-cleanup"), timeout=20)
-    second = wait_for_run(runtime, trigger_job(runtime, "notification-cleanup"), timeout=20)
+    first = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
+    second = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
     # Then the first run's result has the count per table and the second deletes nothing
     assert one(raw, "SELECT result FROM job_history WHERE id = %s", (first["id"],))[0] | {"before": None} == {
         "items_processed": 3,

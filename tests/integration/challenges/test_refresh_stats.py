@@ -9,20 +9,18 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
+from scheduler.trigger import trigger_job, wait_for_run
 from shared.sql import queries
-from shared.trigger import trigger_job, wait_for_run
 from tests.integration.challenges.conftest import rows
 
 
 @pytest.fixture
-def connect(runtime):
+def connect(app):
     """Open extra psycopg2 connections (not autocommit) to the test database, closed afterwards."""
     opened = []
 
     def open_one():
-        conn = psycopg2.connect(
-            make_url(runtime.url).set(drivername="postgresql").render_as_string(hide_password=False)
-        )
+        conn = psycopg2.connect(make_url(app.url).set(drivername="postgresql").render_as_string(hide_password=False))
         opened.append(conn)
         return conn
 
@@ -37,12 +35,12 @@ def _stats(conn) -> list[dict]:
     )
 
 
-def test_refresh_makes_new_challenge_data_visible(runtime, worker, raw, make_user, make_challenge):
+def test_refresh_makes_new_challenge_data_visible(app, worker, raw, make_user, make_challenge):
     # Given a challenge with two members created after the view was last refreshed
     cid = make_challenge(date(2026, 3, 31), {make_user(): 70, make_user(): 90})
     assert _stats(raw) == []
     # When the job runs
-    row = wait_for_run(runtime, trigger_job(runtime, "refresh-stats"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "refresh-stats"), timeout=20)
     # Then the view shows it; items_processed is the view's row count
     assert row["status"] == "succeeded" and row["items_processed"] == 1
     assert _stats(raw) == [{"challenge_id": cid, "member_count": 2, "avg_completion_rate": Decimal("80.00")}]

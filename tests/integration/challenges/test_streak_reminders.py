@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from scheduler.runner import Scheduler
 from scheduler.schedule import build_schedule
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.challenges.conftest import one, rows
 from tests.support.waiting import wait_until
@@ -26,10 +26,10 @@ def _reminders(raw) -> list[tuple]:
     ]
 
 
-def _run_ticks(runtime, ticks) -> list[dict]:
+def _run_ticks(app, ticks) -> list[dict]:
     """Run the job once for each tick instant (as the scheduler would), all queued at once."""
-    ids = [trigger_job(runtime, JOB, at=t) for t in ticks]
-    return [wait_for_run(runtime, i, timeout=30) for i in ids]
+    ids = [trigger_job(app, JOB, at=t) for t in ticks]
+    return [wait_for_run(app, i, timeout=30) for i in ids]
 
 
 def _ticks(start: datetime, end: datetime) -> list[datetime]:
@@ -40,7 +40,7 @@ def _ticks(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
-def test_half_and_quarter_hour_zones_are_reminded_at_their_own_8am(runtime, worker, raw, make_user):
+def test_half_and_quarter_hour_zones_are_reminded_at_their_own_8am(app, worker, raw, make_user):
     # Given at-risk users in Asia/Kolkata (+5:30) and Asia/Kathmandu (+5:45), a user without a zone (UTC),
     # one who was active today, one without a streak and one with an unknown zone
     yesterday = date(2026, 3, 4)
@@ -51,7 +51,7 @@ def test_half_and_quarter_hour_zones_are_reminded_at_their_own_8am(runtime, work
     make_user("Asia/Kolkata", 0, yesterday)
     unknown = make_user("Mars/Olympus_Mons", 1, yesterday)
     # When the ticks from 02:00 to 08:15 UTC run
-    results = _run_ticks(runtime, _ticks(datetime(2026, 3, 5, 2, tzinfo=UTC), datetime(2026, 3, 5, 8, 15, tzinfo=UTC)))
+    results = _run_ticks(app, _ticks(datetime(2026, 3, 5, 2, tzinfo=UTC), datetime(2026, 3, 5, 8, 15, tzinfo=UTC)))
     # Then each at-risk user is reminded once, by the tick whose window holds their local 08:00
     assert all(r["status"] == "succeeded" for r in results)
     assert _reminders(raw) == [
@@ -63,7 +63,7 @@ def test_half_and_quarter_hour_zones_are_reminded_at_their_own_8am(runtime, work
     assert sum(r["items_processed"] for r in results) == 4
 
 
-def test_new_york_is_reminded_once_a_day_at_8am_local_across_both_dst_switches(runtime, worker, raw, make_user):
+def test_new_york_is_reminded_once_a_day_at_8am_local_across_both_dst_switches(app, worker, raw, make_user):
     # Given an at-risk New York user
     user = make_user("America/New_York", 10, date(2026, 3, 1))
     # When the ticks from 11:30 to 13:30 UTC run on the days around both DST switches
@@ -75,7 +75,7 @@ def test_new_york_is_reminded_once_a_day_at_8am_local_across_both_dst_switches(r
             datetime(d.year, d.month, d.day, 11, 30, tzinfo=UTC), datetime(d.year, d.month, d.day, 13, 30, tzinfo=UTC)
         )
     ]
-    _run_ticks(runtime, ticks)
+    _run_ticks(app, ticks)
     # Then there is one reminder per local day: 13:00 UTC in winter time, 12:00 UTC in summer time
     assert _reminders(raw) == [
         (user, "2026-03-07", datetime(2026, 3, 7, 13, tzinfo=UTC)),
@@ -85,7 +85,7 @@ def test_new_york_is_reminded_once_a_day_at_8am_local_across_both_dst_switches(r
     ]
 
 
-def test_a_caught_up_day_reminds_each_user_once_at_their_own_tick(runtime, worker, raw, make_user):
+def test_a_caught_up_day_reminds_each_user_once_at_their_own_tick(app, worker, raw, make_user):
     # Given at-risk users in four zones and a scheduler that last ran 24 hours ago
     yesterday = date(2026, 3, 3)
     users = {
@@ -96,7 +96,7 @@ def test_a_caught_up_day_reminds_each_user_once_at_their_own_tick(runtime, worke
             "INSERT INTO scheduler_state (job_name, last_tick_at) VALUES (%s, %s)", (JOB, T0 - timedelta(days=1))
         )
     # When the scheduler catches up (catch_up all: each of the 96 missed ticks runs for its own instant)
-    scheduler = Scheduler(runtime, {JOB: build_schedule(runtime.settings)[JOB]})
+    scheduler = Scheduler(app, {JOB: build_schedule(app.settings, app.registry.jobs)[JOB]})
     assert len(scheduler.tick_once(T0)) == 96
     wait_until(
         lambda: (
@@ -112,5 +112,5 @@ def test_a_caught_up_day_reminds_each_user_once_at_their_own_tick(runtime, worke
         (users["UTC"], "2026-03-05", datetime(2026, 3, 5, 8, tzinfo=UTC)),
     ]
     # And running those ticks again by hand adds nothing
-    again = _run_ticks(runtime, [datetime(2026, 3, 5, 2, 15, tzinfo=UTC), datetime(2026, 3, 5, 2, 30, tzinfo=UTC)])
+    again = _run_ticks(app, [datetime(2026, 3, 5, 2, 15, tzinfo=UTC), datetime(2026, 3, 5, 2, 30, tzinfo=UTC)])
     assert [r["items_processed"] for r in again] == [0, 0] and len(_reminders(raw)) == 4

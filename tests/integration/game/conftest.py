@@ -98,16 +98,16 @@ def rows(raw, sql: str, *params) -> list:
         return cur.fetchall()
 
 
-def settle(runtime, raw, run_id: int, timeout: float = 30) -> dict:
+def settle(app, raw, run_id: int, timeout: float = 30) -> dict:
     """Wait for a run and for every child it fanned out (``items_processed`` of them) to finish.
 
     ``wait_for_run`` only sees children that already have a history row; a child
     still queued has none yet, so this also waits for the expected count.
     """
-    from shared.trigger import wait_for_run
+    from scheduler.trigger import wait_for_run
     from tests.support.waiting import wait_until
 
-    result = wait_for_run(runtime, run_id, timeout=timeout)
+    result = wait_for_run(app, run_id, timeout=timeout)
     expected = result["items_processed"] or 0
 
     def children():
@@ -121,8 +121,8 @@ def settle(runtime, raw, run_id: int, timeout: float = 30) -> dict:
     return result
 
 
-def run_job(runtime, raw, name: str, **kwargs) -> dict:
+def run_job(app, raw, name: str, **kwargs) -> dict:
     """Trigger job ``name`` by hand and :func:`settle` it."""
-    from shared.trigger import trigger_job
+    from scheduler.trigger import trigger_job
 
-    return settle(runtime, raw, trigger_job(runtime, name, **kwargs))
+    return settle(app, raw, trigger_job(app, name, **kwargs))

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.game.conftest import make_event, make_user, row, rows
 
 
-def test_stale_pending_events_fail_and_expired_registrations_are_deleted(runtime, worker, raw):
+def test_stale_pending_events_fail_and_expired_registrations_are_deleted(app, worker, raw):
     # Given events due 25 h and 23 h ago, a delivered old one, and an expired and a live registration
     user = make_user(raw)
     stale = make_event(raw, user, due=timedelta(hours=25))
@@ -21,8 +21,8 @@ def test_stale_pending_events_fail_and_expired_registrations_are_deleted(runtime
             (T0 - timedelta(minutes=1), T0 + timedelta(hours=1)),
         )
     # When cleanup runs (twice)
-    first = wait_for_run(runtime, trigger_job(runtime, "cleanup"), timeout=20)
-    second = wait_for_run(runtime, trigger_job(runtime, "cleanup"), timeout=20)
+    first = wait_for_run(app, trigger_job(app, "cleanup"), timeout=20)
+    second = wait_for_run(app, trigger_job(app, "cleanup"), timeout=20)
     # Then only the stale pending event failed, with error 'stale', and only the expired registration is gone
     assert first["items_processed"] == 2 and second["items_processed"] == 0
     assert row(raw, "SELECT status, error_message FROM scheduled_events WHERE id = %s", stale) == ("failed", "stale")

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from shared.trigger import trigger_job
+from scheduler.trigger import trigger_job
 from tests.conftest import T0
 from tests.integration.game.conftest import claude_reply, make_user, row, rows, run_job, settle
 from tests.support.http_sink import Reply
@@ -38,14 +38,14 @@ def _child_result(raw, run_id):
     return row(raw, "SELECT result FROM job_history WHERE parent_id = %s", run_id)[0]
 
 
-def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(runtime, worker, raw, clock):
+def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(app, worker, raw, clock):
     # Given a conversation idle for 20 minutes and one idle for only 5
     user = make_user(raw, chapter=1, idle=timedelta(hours=3), chat_id="321")
     idle = _conversation(raw, user, timedelta(minutes=20))
     fresh = _conversation(raw, user, timedelta(minutes=5))
     # When process-conversations runs
-    run_id = trigger_job(runtime, "process-conversations")
-    result = settle(runtime, raw, run_id)
+    run_id = trigger_job(app, "process-conversations")
+    result = settle(app, raw, run_id)
     # Then only the idle one went through every stage and is processed
     assert result["items_processed"] == 1 and _child_result(raw, run_id)["stages_done"] == ALL_STAGES
     status, stage, summary, facts = _conv(raw, idle)
@@ -62,7 +62,7 @@ def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(runti
     assert timedelta(minutes=2) <= at - T0 <= timedelta(minutes=5)
     # When it runs again once the other conversation is idle too
     clock.advance(timedelta(minutes=11))
-    again = run_job(runtime, raw, "process-conversations")
+    again = run_job(app, raw, "process-conversations")
     # Then only that one is processed: the first is not redone
     assert again["items_processed"] == 1 and _conv(raw, fresh)[0] == "processed"
     assert rows(raw, "SELECT count(*) FROM scheduled_events WHERE source_conversation_id = %s", idle) == [(1,)]
@@ -79,12 +79,12 @@ class TestWithClaude:
             "TELEGRAM_BOT_TOKEN": "1:t",
         }
 
-    def test_failed_stage_is_retried_without_redoing_finished_ones(self, runtime, worker, raw, sink, clock):
+    def test_failed_stage_is_retried_without_redoing_finished_ones(self, app, worker, raw, sink, clock):
         # Given an idle conversation, and Claude failing the first summary with a 500
         conv = _conversation(raw, make_user(raw), timedelta(minutes=30))
         sink.script([Reply(status=500, json={"type": "error", "error": {"type": "api_error", "message": "boom"}})])
         sink.respond(json=claude_reply("Ana told Nikita she likes jazz."))
-        run_id = trigger_job(runtime, "process-conversations")
+        run_id = trigger_job(app, "process-conversations")
         # When the first attempt fails at the summarise stage
         wait_until(
             lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",), timeout=20
@@ -93,7 +93,7 @@ class TestWithClaude:
         assert _conv(raw, conv)[:2] == ("idle", "closed")
         # When the retry comes a minute later
         clock.advance(60)
-        assert settle(runtime, raw, run_id)["children"] == {"succeeded": 1}
+        assert settle(app, raw, run_id)["children"] == {"succeeded": 1}
         # Then it resumed at summarise, skipping the finished stage, and finished the pipeline
         result = _child_result(raw, run_id)
         assert result["stages_already_done"] == ["closed"] and result["stages_done"] == ALL_STAGES[1:]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 from tests.support.waiting import wait_until
 
 
@@ -29,12 +29,12 @@ def _history(raw, **where):
         return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
-def test_manual_trigger_fans_out_children_linked_to_parent(runtime, worker, raw):
+def test_manual_trigger_fans_out_children_linked_to_parent(app, worker, raw):
     # Given three active items
     ids = _items(raw, 3)
     # When the job is triggered by hand
-    run_id = trigger_job(runtime, "example-touch")
-    row = wait_for_run(runtime, run_id, timeout=20)
+    run_id = trigger_job(app, "example-touch")
+    row = wait_for_run(app, run_id, timeout=20)
     # Then the parent succeeded with items_processed = children enqueued
     assert row["status"] == "succeeded" and row["items_processed"] == 3
     assert row["children"] == {"succeeded": 3}
@@ -48,14 +48,14 @@ def test_manual_trigger_fans_out_children_linked_to_parent(runtime, worker, raw)
         assert cur.fetchall() == [(i, 1) for i in ids]
 
 
-def test_second_trigger_in_same_period_changes_nothing(runtime, worker, raw):
+def test_second_trigger_in_same_period_changes_nothing(app, worker, raw):
     # Given one item touched by a run for this minute
     _items(raw, 1)
-    first = trigger_job(runtime, "example-touch")
-    wait_for_run(runtime, first, timeout=20)
+    first = trigger_job(app, "example-touch")
+    wait_for_run(app, first, timeout=20)
     # When the job is triggered again for the same period
-    second = trigger_job(runtime, "example-touch")
-    row = wait_for_run(runtime, second, timeout=20)
+    second = trigger_job(app, "example-touch")
+    row = wait_for_run(app, second, timeout=20)
     # Then no child is enqueued twice and the item is touched once
     assert row["status"] == "succeeded" and row["items_processed"] == 0
     with raw.cursor() as cur:
@@ -63,10 +63,10 @@ def test_second_trigger_in_same_period_changes_nothing(runtime, worker, raw):
         assert cur.fetchone() == (1,)
 
 
-def test_failing_child_retries_at_1_2_4_minutes_then_marks_item_failed(runtime, worker, raw, clock):
+def test_failing_child_retries_at_1_2_4_minutes_then_marks_item_failed(app, worker, raw, clock):
     # Given an item whose child fails every attempt
     (item,) = _items(raw, 1, fail_first=99)
-    run_id = trigger_job(runtime, "example-touch")
+    run_id = trigger_job(app, "example-touch")
     wait_until(lambda: _history(raw, parent_id=run_id), timeout=20)
     start = clock.now()
     # When the clock moves through the backoff schedule

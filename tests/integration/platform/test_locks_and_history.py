@@ -4,29 +4,29 @@ from __future__ import annotations
 
 import threading
 
+from scheduler.trigger import trigger_job, wait_for_run
 from shared import locks
-from shared.trigger import trigger_job, wait_for_run
 from tests.support.waiting import wait_until
 
 
-def test_skip_mode_returns_false_while_another_transaction_holds_the_lock(runtime):
+def test_skip_mode_returns_false_while_another_transaction_holds_the_lock(app):
     # Given one transaction holding decay's lock for an hour
-    with runtime.sessions.begin() as a:
+    with app.sessions.begin() as a:
         assert locks.acquire(a, "decay", "2026-03-05T10", "skip")
         # When another asks for the same job and period in skip mode
-        with runtime.sessions.begin() as b:
+        with app.sessions.begin() as b:
             # Then it is refused at once, while another period is free
             assert not locks.acquire(b, "decay", "2026-03-05T10", "skip")
             assert locks.acquire(b, "decay", "2026-03-05T11", "skip")
 
 
-def test_wait_mode_blocks_until_the_holder_commits(runtime, raw):
+def test_wait_mode_blocks_until_the_holder_commits(app, raw):
     order = []
-    with runtime.sessions.begin() as a:
+    with app.sessions.begin() as a:
         locks.acquire(a, "summary", "2026-03-05", "wait")
 
         def waiter():
-            with runtime.sessions.begin() as b:
+            with app.sessions.begin() as b:
                 locks.acquire(b, "summary", "2026-03-05", "wait")
                 order.append("b acquired")
 
@@ -45,21 +45,21 @@ def test_wait_mode_blocks_until_the_holder_commits(runtime, raw):
     assert order == ["a commits", "b acquired"]
 
 
-def test_manual_trigger_is_skipped_while_a_run_of_the_same_period_holds_the_lock(runtime, worker, raw):
+def test_manual_trigger_is_skipped_while_a_run_of_the_same_period_holds_the_lock(app, worker, raw):
     # Given a cron run of example-touch for 10:00 in progress (its lock held)
-    with runtime.sessions.begin() as holder:
+    with app.sessions.begin() as holder:
         locks.acquire(holder, "example-touch", "2026-03-05T10:00", "wait")
         # When the same job is triggered by hand for the same period
-        run_id = trigger_job(runtime, "example-touch")
-        row = wait_for_run(runtime, run_id, timeout=20)
+        run_id = trigger_job(app, "example-touch")
+        row = wait_for_run(app, run_id, timeout=20)
     # Then the manual run is recorded as skipped, with the reason
     assert row["status"] == "skipped"
     assert "holds the lock" in row["error"]
 
 
-def test_manual_trigger_row_exists_at_once_as_queued(runtime, raw):
+def test_manual_trigger_row_exists_at_once_as_queued(app, raw):
     # Given no worker running
-    run_id = trigger_job(runtime, "example-touch", args={"note": "by hand"})
+    run_id = trigger_job(app, "example-touch", args={"note": "by hand"})
     # Then the history row is already there, queued, with the manual trigger
     with raw.cursor() as cur:
         cur.execute("SELECT job_name, status, trigger, enqueued_at FROM job_history WHERE id = %s", (run_id,))

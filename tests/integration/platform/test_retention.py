@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 
 
-def test_prune_history_deletes_rows_finished_before_the_retention(runtime, worker, raw, clock):
+def test_prune_history_deletes_rows_finished_before_the_retention(app, worker, raw, clock):
     now = clock.now()
     with raw.cursor() as cur:
         # Given runs finished 31 days ago, 29 days ago, and one started long ago but unfinished
@@ -19,7 +19,7 @@ def test_prune_history_deletes_rows_finished_before_the_retention(runtime, worke
             {"s": now - timedelta(days=40), "old": now - timedelta(days=31), "recent": now - timedelta(days=29)},
         )
     # When the prune job runs
-    row = wait_for_run(runtime, trigger_job(runtime, "prune-history"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "prune-history"), timeout=20)
     # Then only the row finished more than 30 days ago is gone
     assert row["status"] == "succeeded" and row["items_processed"] == 1
     with raw.cursor() as cur:
@@ -27,7 +27,7 @@ def test_prune_history_deletes_rows_finished_before_the_retention(runtime, worke
         assert [r[0] for r in cur.fetchall()] == ["open", "recent"]
 
 
-def test_prune_queue_deletes_only_finished_rows_older_than_the_retention(runtime, worker, raw, clock):
+def test_prune_queue_deletes_only_finished_rows_older_than_the_retention(app, worker, raw, clock):
     with raw.cursor() as cur:
         # Given done and rejected rows 8 days old, a done row 6 days old, and an old queued row
         for state, days in (("done", 8), ("rejected", 8), ("done", 6), ("queued", 30)):
@@ -36,7 +36,7 @@ def test_prune_queue_deletes_only_finished_rows_older_than_the_retention(runtime
                            VALUES (gen_random_uuid(), 'nowhere', %s, %s, '{}', %s)""",
                 (state, clock.now() - timedelta(days=days), clock.now() + timedelta(days=365)),
             )
-    row = wait_for_run(runtime, trigger_job(runtime, "prune-queue"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "prune-queue"), timeout=20)
     assert row["status"] == "succeeded" and row["items_processed"] == 2
     with raw.cursor() as cur:
         cur.execute("SELECT state::text FROM dramatiq.queue WHERE queue_name = 'nowhere' ORDER BY 1")

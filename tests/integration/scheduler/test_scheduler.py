@@ -9,7 +9,8 @@ import pytest
 
 from scheduler.runner import Scheduler
 from scheduler.schedule import build_schedule
-from shared.trigger import wait_for_run
+from scheduler.trigger import wait_for_run
+from tests.support.registry import declared_jobs
 from tests.support.waiting import wait_until
 
 
@@ -22,11 +23,11 @@ def _ticks(raw, job: str) -> list[str]:
         return [r[0] for r in cur.fetchall()]
 
 
-def _scheduler(runtime, **env) -> Scheduler:
+def _scheduler(app, **env) -> Scheduler:
     from shared.settings import load_settings
 
-    values = {"DATABASE_URL": runtime.url, "DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED": "true", **env}
-    return Scheduler(runtime, build_schedule(load_settings(values)))
+    values = {"DATABASE_URL": app.url, "DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED": "true", **env}
+    return Scheduler(app, build_schedule(load_settings(values), declared_jobs().jobs))
 
 
 def _first_start(s: Scheduler, clock, at=datetime(2026, 3, 5, 10, 5, tzinfo=UTC)) -> None:
@@ -35,9 +36,9 @@ def _first_start(s: Scheduler, clock, at=datetime(2026, 3, 5, 10, 5, tzinfo=UTC)
     s.tick_once(clock.now())
 
 
-def test_two_schedulers_enqueue_each_tick_once(runtime, raw, clock):
+def test_two_schedulers_enqueue_each_tick_once(app, raw, clock):
     # Given two scheduler processes' worth of schedulers over the same database
-    a, b = _scheduler(runtime), _scheduler(runtime)
+    a, b = _scheduler(app), _scheduler(app)
     _first_start(a, clock)
     clock.set(datetime(2026, 3, 5, 10, 10, 0, tzinfo=UTC))
     # When both run the same instant concurrently, many times over
@@ -55,9 +56,9 @@ def test_two_schedulers_enqueue_each_tick_once(runtime, raw, clock):
     assert _ticks(raw, "example-touch") == ["2026-03-05T10:10:00+00:00"]
 
 
-def test_missed_daily_tick_runs_when_the_scheduler_starts_again(runtime, raw, clock):
+def test_missed_daily_tick_runs_when_the_scheduler_starts_again(app, raw, clock):
     # Given a scheduler that last ran at 02:00, before prune-history's 03:00 tick
-    s = _scheduler(runtime)
+    s = _scheduler(app)
     clock.set(datetime(2026, 3, 5, 2, 0, tzinfo=UTC))
     s.tick_once(clock.now())
     # When it comes back at 09:00, six hours late
@@ -67,9 +68,9 @@ def test_missed_daily_tick_runs_when_the_scheduler_starts_again(runtime, raw, cl
     assert _ticks(raw, "prune-history") == ["2026-03-05T03:00:00+00:00"]
 
 
-def test_missed_ticks_with_catch_up_all_run_once_each(runtime, raw, clock):
+def test_missed_ticks_with_catch_up_all_run_once_each(app, raw, clock):
     # Given example-touch every 10 min with catch-up 'all', last considered at 10:00
-    s = _scheduler(runtime)
+    s = _scheduler(app)
     _first_start(s, clock)
     # When the scheduler was down until 10:35
     clock.set(datetime(2026, 3, 5, 10, 35, tzinfo=UTC))
@@ -79,10 +80,10 @@ def test_missed_ticks_with_catch_up_all_run_once_each(runtime, raw, clock):
     assert _ticks(raw, "example-touch") == [f"2026-03-05T10:{m}:00+00:00" for m in ("10", "20", "30")]
 
 
-def test_catch_up_none_drops_late_ticks_instead_of_piling_up(runtime, raw, clock):
+def test_catch_up_none_drops_late_ticks_instead_of_piling_up(app, raw, clock):
     # Given example-touch configured every minute with catch-up 'none'
     s = _scheduler(
-        runtime,
+        app,
         DRAMATURG_JOB_EXAMPLE_TOUCH_SCHEDULE="* * * * *",
         DRAMATURG_JOB_EXAMPLE_TOUCH_CATCH_UP="none",
         DRAMATURG_JOB_EXAMPLE_TOUCH_MAX_LATENESS="30",
@@ -95,19 +96,19 @@ def test_catch_up_none_drops_late_ticks_instead_of_piling_up(runtime, raw, clock
     assert _ticks(raw, "example-touch") == ["2026-03-05T10:00:00+00:00", "2026-03-05T10:30:00+00:00"]
 
 
-def test_disabled_job_is_not_scheduled(runtime, raw, clock):
-    s = _scheduler(runtime, DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="false")
+def test_disabled_job_is_not_scheduled(app, raw, clock):
+    s = _scheduler(app, DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED="false")
     s.tick_once(clock.now())
     clock.set(clock.now() + timedelta(hours=2))
     s.tick_once(clock.now())
     assert _ticks(raw, "example-touch") == []
 
 
-def test_tick_runs_on_the_worker_as_a_cron_run(runtime, worker, raw, clock):
+def test_tick_runs_on_the_worker_as_a_cron_run(app, worker, raw, clock):
     # Given one example item and a scheduler that fires example-touch at 10:10
     with raw.cursor() as cur:
         cur.execute("INSERT INTO example_items (name) VALUES ('a')")
-    s = _scheduler(runtime)
+    s = _scheduler(app)
     _first_start(s, clock)
     clock.set(datetime(2026, 3, 5, 10, 10, 5, tzinfo=UTC))
     s.tick_once(clock.now())
@@ -119,16 +120,16 @@ def test_tick_runs_on_the_worker_as_a_cron_run(runtime, worker, raw, clock):
             return cur.fetchone()
 
     (run_id,) = wait_until(cron_run, timeout=20)
-    row = wait_for_run(runtime, run_id, timeout=20)
+    row = wait_for_run(app, run_id, timeout=20)
     # Then it is recorded as a cron run for the 10:10 period, and its child links to it
     assert row["status"] == "succeeded" and row["period"] == "2026-03-05T10:10" and row["children"] == {"succeeded": 1}
 
 
 @pytest.mark.parametrize("late_minutes", [5])
-def test_tick_started_late_is_not_dropped(runtime, worker, raw, clock, late_minutes):
+def test_tick_started_late_is_not_dropped(app, worker, raw, clock, late_minutes):
     # Given a tick enqueued at 10:10 that a worker only picks up minutes later
     # (periodiq's middleware would drop it after 30 s)
-    s = _scheduler(runtime)
+    s = _scheduler(app)
     _first_start(s, clock)
     clock.set(datetime(2026, 3, 5, 10, 10, tzinfo=UTC))
     s.tick_once(clock.now())

@@ -8,7 +8,7 @@ import psycopg2
 import pytest
 
 from actors.tasks.recurring import create_next_instance
-from shared.trigger import trigger_job, wait_for_run
+from scheduler.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.tasks.conftest import one, rows
 from tests.support.waiting import wait_until
@@ -21,7 +21,7 @@ def _children(raw, parent: int) -> list[dict]:
 
 
 def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(
-    runtime, worker, raw, make_task, make_reminder
+    app, worker, raw, make_task, make_reminder
 ):
     # Given a daily task due two days ago at 09:00, completed today, with a relative and an absolute reminder
     due = datetime(2026, 3, 3, 9, tzinfo=UTC)
@@ -39,7 +39,7 @@ def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(
     make_reminder(parent, due - timedelta(minutes=30), "web", offset_minutes=30)
     make_reminder(parent, due - timedelta(hours=2), "chat", status="sent", sent=True)
     # When the job runs
-    row = wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "recurring-tasks"), timeout=20)
     # Then one child is created, due tomorrow 09:00 (from the due date, rolled past now), open and not completed
     assert row["status"] == "succeeded" and row["items_processed"] == 1 and row["children"] == {"succeeded": 1}
     [child] = _children(raw, parent)
@@ -71,19 +71,19 @@ def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(
     assert one(raw, "SELECT last_processed_at FROM tasks WHERE id = %s", (parent,)) == (T0,)
 
 
-def test_a_processed_task_is_never_regenerated(runtime, worker, raw, clock, make_task):
+def test_a_processed_task_is_never_regenerated(app, worker, raw, clock, make_task):
     # Given a recurring task already given its next instance
     parent = make_task(due_date=T0 - timedelta(hours=1), completed=True, is_recurring=True, recurrence_type="weekly")
-    wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
+    wait_for_run(app, trigger_job(app, "recurring-tasks"), timeout=20)
     # When the job runs again five minutes later
     clock.advance(300)
-    row = wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "recurring-tasks"), timeout=20)
     # Then nothing new is created
     assert row["status"] == "succeeded" and row["items_processed"] == 0
     assert len(_children(raw, parent)) == 1
 
 
-def test_two_children_for_the_same_parent_create_one_instance(runtime, worker, raw, make_task):
+def test_two_children_for_the_same_parent_create_one_instance(app, worker, raw, make_task):
     # Given a completed recurring task
     parent = make_task(due_date=T0, completed=True, is_recurring=True, recurrence_type="daily")
     # When two children for it run at once (a retry racing a re-enqueue, two worker threads)
@@ -106,18 +106,18 @@ def test_the_database_refuses_a_second_child_of_one_parent(raw, make_task):
         make_task(parent_task_id=parent)
 
 
-def test_monthly_series_keeps_its_day_and_is_rolled_past_now(runtime, worker, raw, make_task):
+def test_monthly_series_keeps_its_day_and_is_rolled_past_now(app, worker, raw, make_task):
     # Given a monthly task due Jan 31 (five weeks ago at T0 = Mar 5)
     parent = make_task(
         due_date=datetime(2026, 1, 31, 12, tzinfo=UTC), completed=True, is_recurring=True, recurrence_type="monthly"
     )
-    wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
+    wait_for_run(app, trigger_job(app, "recurring-tasks"), timeout=20)
     # Then the next one is Mar 31 (Feb 28 is already past), anchored on the 31st
     [child] = _children(raw, parent)
     assert (child["due_date"], child["anchor_day"]) == (datetime(2026, 3, 31, 12, tzinfo=UTC), 31)
 
 
-def test_next_instance_keeps_the_owners_local_time_across_dst(runtime, worker, raw, clock, make_task):
+def test_next_instance_keeps_the_owners_local_time_across_dst(app, worker, raw, clock, make_task):
     # Given a daily 09:00 Europe/Berlin task due the day before the spring-forward switch
     clock.set(datetime(2026, 3, 28, 12, tzinfo=UTC))
     parent = make_task(
@@ -127,13 +127,13 @@ def test_next_instance_keeps_the_owners_local_time_across_dst(runtime, worker, r
         is_recurring=True,
         recurrence_type="daily",
     )
-    wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
+    wait_for_run(app, trigger_job(app, "recurring-tasks"), timeout=20)
     # Then the next one is 09:00 CEST, i.e. 07:00 UTC
     [child] = _children(raw, parent)
     assert child["due_date"] == datetime(2026, 3, 29, 7, tzinfo=UTC)
 
 
-def test_only_completed_recurring_tasks_with_a_due_date_are_processed(runtime, worker, raw, make_task):
+def test_only_completed_recurring_tasks_with_a_due_date_are_processed(app, worker, raw, make_task):
     # Given an open recurring task, a completed one-off task and a completed recurring task without due date
     ids = [
         make_task(due_date=T0, is_recurring=True, recurrence_type="daily"),
@@ -141,14 +141,14 @@ def test_only_completed_recurring_tasks_with_a_due_date_are_processed(runtime, w
         make_task(completed=True, is_recurring=True, recurrence_type="daily"),
     ]
     # When the job runs
-    row = wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "recurring-tasks"), timeout=20)
     # Then none of them gets a next instance
     assert row["items_processed"] == 0
     assert all(_children(raw, i) == [] for i in ids)
     assert one(raw, "SELECT count(*) FROM tasks WHERE last_processed_at IS NOT NULL") == (0,)
 
 
-def test_an_unknown_owner_zone_falls_back_to_utc_instead_of_stopping_the_series(runtime, worker, raw, make_task):
+def test_an_unknown_owner_zone_falls_back_to_utc_instead_of_stopping_the_series(app, worker, raw, make_task):
     # Given a completed daily task whose owner zone is not a valid IANA name
     parent = make_task(
         due_date=datetime(2026, 3, 5, 9, tzinfo=UTC),
@@ -158,7 +158,7 @@ def test_an_unknown_owner_zone_falls_back_to_utc_instead_of_stopping_the_series(
         recurrence_type="daily",
     )
     # When the job runs
-    row = wait_for_run(runtime, trigger_job(runtime, "recurring-tasks"), timeout=20)
+    row = wait_for_run(app, trigger_job(app, "recurring-tasks"), timeout=20)
     # Then the next instance is computed in UTC
     assert row["children"] == {"succeeded": 1}
     assert _children(raw, parent)[0]["due_date"] == datetime(2026, 3, 6, 9, tzinfo=UTC)

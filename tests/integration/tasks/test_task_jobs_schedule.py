@@ -6,15 +6,16 @@ import pytest
 
 import actors  # noqa: F401  (declares the jobs)
 from scheduler.schedule import build_schedule
+from scheduler.trigger import trigger_job, wait_for_run
 from shared.settings import load_settings
-from shared.trigger import trigger_job, wait_for_run
+from tests.support.registry import declared_jobs
 
 JOBS = {"recurring-tasks": "*/5 * * * *", "reminders": "* * * * *", "overdue-scan": "*/15 * * * *"}
 
 
 @pytest.mark.parametrize(("job", "schedule"), JOBS.items())
 def test_job_is_declared_enabled_on_its_schedule(job, schedule):
-    entry = build_schedule(load_settings({}))[job]
+    entry = build_schedule(load_settings({}), declared_jobs().jobs)[job]
     assert entry.enabled and str(entry.cron) == schedule
 
 
@@ -24,7 +25,7 @@ def test_enabled_false_disables_the_job(job):
     var = f"DRAMATURG_JOB_{job.upper().replace('-', '_')}_ENABLED"
     settings = load_settings({var: "false"})
     # Then the schedule table has the job disabled
-    assert build_schedule(settings)[job].enabled is False
+    assert build_schedule(settings, declared_jobs().jobs)[job].enabled is False
 
 
 @pytest.fixture
@@ -38,9 +39,9 @@ def settings_overrides(sink) -> dict:
 
 
 @pytest.mark.parametrize("job", JOBS)
-def test_a_disabled_job_can_still_be_triggered_by_hand(runtime, worker, job):
+def test_a_disabled_job_can_still_be_triggered_by_hand(app, worker, job):
     # Given the job is disabled for cron
-    assert build_schedule(runtime.settings)[job].enabled is False
+    assert build_schedule(app.settings, app.registry.jobs)[job].enabled is False
     # When it is triggered by hand; Then it runs
-    row = wait_for_run(runtime, trigger_job(runtime, job), timeout=20)
+    row = wait_for_run(app, trigger_job(app, job), timeout=20)
     assert row["status"] == "succeeded" and row["trigger"] == "manual"

@@ -8,10 +8,11 @@ import actors  # noqa: F401  (declares the jobs)
 from scheduler.schedule import build_schedule
 from shared.errors import ConfigError
 from shared.settings import load_settings
+from tests.support.registry import declared_jobs
 
 
 def _schedule(**env):
-    return build_schedule(load_settings(env))
+    return build_schedule(load_settings(env), declared_jobs().jobs)
 
 
 def test_malformed_cron_spec_names_the_variable():

@@ -10,9 +10,12 @@ import logging
 import time
 import uuid
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
+from scheduler.schedule import build_schedule
 from shared import history
-from shared.jobs import get_job
+from shared.app import App
+from shared.jobs import JobSpec
 from shared.locks import period_key
 
 logger = logging.getLogger(__name__)
@@ -20,7 +23,7 @@ FINAL = ("succeeded", "failed", "skipped")
 
 
 def trigger_job(
-    runtime, name: str, *, args: dict | None = None, at: datetime | None = None, trigger: str = "manual"
+    app: App, name: str, *, args: dict | None = None, at: datetime | None = None, trigger: str = "manual"
 ) -> int:
     """Enqueue one run of job ``name`` and return its job_history id.
 
@@ -31,23 +34,21 @@ def trigger_job(
     Raises:
         UnknownJob: no such job (the message lists the valid names).
     """
-    from zoneinfo import ZoneInfo
-
-    spec = get_job(name)
-    enabled = _effective_enabled(runtime, spec)
+    spec = app.registry.job(name)
+    enabled = _effective_enabled(app, spec)
     if not enabled:
         logger.warning("job %s is disabled for cron; running it anyway because it was triggered by hand", name)
-    broker = runtime.broker
+    broker = app.broker
     tick = at.isoformat() if at else None
-    zone = ZoneInfo(spec.timezone or runtime.settings.timezone)
-    period = period_key((at or runtime.clock.now()).astimezone(zone), spec.period)
+    zone = ZoneInfo(spec.timezone or app.settings.timezone)
+    period = period_key((at or app.clock.now()).astimezone(zone), spec.period)
     message = spec.actor.message_with_options(
         kwargs={"tick": tick, "args": args or {}},
         job=name,
         trigger=trigger,
         period=period,
     ).copy(message_id=str(uuid.uuid4()))
-    with runtime.engine.begin() as conn:
+    with app.engine.begin() as conn:
         raw = conn.connection.dbapi_connection
         run_id = history.insert_queued(
             raw,
@@ -55,7 +56,7 @@ def trigger_job(
             actor=spec.actor.actor_name,
             message_id=message.message_id,
             trigger=trigger,
-            now=runtime.clock.now(),
+            now=app.clock.now(),
             period=period,
             args={"args": [], "kwargs": message.kwargs},
         )
@@ -63,14 +64,12 @@ def trigger_job(
     return run_id
 
 
-def _effective_enabled(runtime, spec) -> bool:
-    from scheduler.schedule import build_schedule
-
-    entry = build_schedule(runtime.settings).get(spec.name)
+def _effective_enabled(app: App, spec: JobSpec) -> bool:
+    entry = build_schedule(app.settings, app.registry.jobs).get(spec.name)
     return entry.enabled if entry else spec.enabled
 
 
-def wait_for_run(runtime, run_id: int, *, timeout: float, include_children: bool = True) -> dict:
+def wait_for_run(app: App, run_id: int, *, timeout: float, include_children: bool = True) -> dict:
     """Poll job_history until run ``run_id`` (and, by default, its children) finished.
 
     Returns the run's row, with ``children`` counts by status when it fanned out.
@@ -80,12 +79,12 @@ def wait_for_run(runtime, run_id: int, *, timeout: float, include_children: bool
     """
     deadline = time.monotonic() + timeout
     while True:
-        with runtime.engine.connect() as conn:
+        with app.engine.connect() as conn:
             raw = conn.connection.dbapi_connection
             row = history.get(raw, run_id)
             children = history.children_counts(raw, run_id) if row and include_children else {}
             raw.rollback()
-        expected = ((row or {}).get("result") or {}).get("children_enqueued", 0)
+        expected = ((row or {}).get("result") or {}).get("children_enqueued", 0) if include_children else 0
         finished = sum(n for s, n in children.items() if s in FINAL)
         if row and row["status"] in FINAL and finished >= expected and finished == sum(children.values()):
             if children:

@@ -1,0 +1,61 @@
+"""The App: everything a process needs, built once and passed down.
+
+One :class:`App` per process holds the settings, the clock, the database
+engine and session factory, the broker, the registry of jobs and each
+domain's own validated configuration. :func:`shared.runtime.build_app`
+builds it (the composition root); entry points pass it to the scheduler,
+the CLI's verbs and admin helpers; actors see it as ``ctx.app`` (and their
+domain's settings as ``ctx.config``) through the :class:`AppContext`
+middleware, which holds the App and sets it for each message it runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from pydantic_settings import BaseSettings
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.clock import Clock
+from shared.errors import ConfigError
+from shared.jobs import Registry
+from shared.postgres_broker import PostgresBroker
+from shared.settings import Settings
+
+C = TypeVar("C", bound=BaseSettings)
+
+
+@dataclass(frozen=True, eq=False)
+class App:
+    """One process's platform: built by ``build_app``, never a global."""
+
+    settings: Settings
+    clock: Clock
+    engine: Engine
+    sessions: sessionmaker[Session]
+    broker: PostgresBroker
+    registry: Registry
+    url: str
+    #: Each domain's settings class → its instance, validated when the App was built.
+    configs: Mapping[type[BaseSettings], BaseSettings] = field(default_factory=dict)
+
+    def config(self, model: type[C]) -> C:
+        """The validated settings of a domain (``GameConfig`` …).
+
+        Raises:
+            ConfigError: no actor loaded into this App declared ``model``.
+        """
+        try:
+            value = self.configs[model]
+        except KeyError:
+            raise ConfigError(f"{model.__name__} is not loaded in this App (no actor declares it)") from None
+        assert isinstance(value, model)
+        return value
+
+    def close(self) -> None:
+        """Stop the broker's threads and close the pool (tests build many Apps per process)."""
+        self.broker.close()
+        self.engine.dispose()
