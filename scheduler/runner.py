@@ -15,6 +15,7 @@ import threading
 from datetime import datetime, timedelta
 
 import psycopg2
+from sqlalchemy import exc as sa_exc
 
 from scheduler.schedule import ScheduledJob
 from scheduler.ticks import due_ticks, tick_text
@@ -122,6 +123,4 @@ def _first_line(exc: BaseException) -> str:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
-    from sqlalchemy import exc as sa_exc
-
     return isinstance(exc, (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError))

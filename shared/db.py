@@ -19,6 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.embedded import embedded_url
 from shared.errors import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
@@ -130,7 +131,5 @@ def database_url(settings) -> str:
     """``DATABASE_URL``, or the embedded server's URL when it is unset (started on first use)."""
     if settings.database_url:
         return settings.database_url
-    from shared.embedded import embedded_url  # starts a server: only when no URL is given
-
     logger.info("DATABASE_URL is not set: using the embedded PostgreSQL under %s", settings.data_dir)
     return embedded_url(settings.data_dir)

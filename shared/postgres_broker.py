@@ -22,6 +22,7 @@ import contextvars
 import io
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
@@ -373,8 +374,6 @@ class PostgresBroker(Broker):
         Raises:
             dramatiq.QueueJoinTimeout: when ``timeout`` (seconds) passes first.
         """
-        import time
-
         deadline = None if timeout is None else time.monotonic() + timeout
         while self.pending([queue_name]):
             if deadline is not None and time.monotonic() > deadline:

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 from shared.errors import ConfigError
 
@@ -114,8 +115,6 @@ class Settings(BaseSettings):
         """Values that must never appear in logs, history or queue rows."""
         values = [self.telegram_bot_token, self.voice_api_key, self.anthropic_api_key]
         if self.database_url:
-            from sqlalchemy.engine import make_url
-
             values.append(make_url(self.database_url).password)
         return tuple(v for v in values if v)
 

@@ -19,9 +19,9 @@ from datetime import date
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-SQL = "challenges_auto_complete"
+SQL = SqlFile(__package__, "auto_complete")
 
 
 @cron_job(

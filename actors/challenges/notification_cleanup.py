@@ -16,9 +16,9 @@ from datetime import timedelta
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-SQL = "challenges_notification_cleanup"
+SQL = SqlFile(__package__, "notification_cleanup")
 
 
 @cron_job(

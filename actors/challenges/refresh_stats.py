@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-SQL = "challenges_refresh_stats"
+SQL = SqlFile(__package__, "refresh_stats")
 
 
 @cron_job(

@@ -18,9 +18,9 @@ from datetime import timedelta
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-SQL = "challenges_streak_reminders"
+SQL = SqlFile(__package__, "streak_reminders")
 
 
 @cron_job(

@@ -13,11 +13,14 @@ first N attempts, which is how the platform's retries are exercised.
 
 from __future__ import annotations
 
+from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel
 
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import EXAMPLE
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
+
+SQL = SqlFile(__package__, "touch")
 
 
 class TouchItem(BaseModel):
@@ -25,24 +28,22 @@ class TouchItem(BaseModel):
 
 
 def mark_failed(session, payload: dict, error: str, now) -> None:
-    session.execute(sa_text("example", "example_item_fail"), {"id": payload["item_id"], "error": error})
+    session.execute(sa_text(SQL, "example_item_fail"), {"id": payload["item_id"], "error": error})
 
 
 @item_actor("example.touch.item", queue=EXAMPLE, payload=TouchItem, on_exhausted=mark_failed)
 def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
-    from dramatiq.middleware import CurrentMessage
-
-    row = ctx.session.execute(sa_text("example", "example_item_lock"), {"id": payload.item_id}).one_or_none()
+    row = ctx.session.execute(sa_text(SQL, "example_item_lock"), {"id": payload.item_id}).one_or_none()
     if row is None:
         return 0  # the item was deleted since the fan-out: nothing to do
     attempt = CurrentMessage.get_current_message().options.get("retries", 0) + 1
     if attempt <= row.fail_first:
         raise RuntimeError(f"example item {payload.item_id} fails attempt {attempt} of its first {row.fail_first}")
     marked = ctx.session.execute(
-        sa_text("example", "example_touch_mark"), {"id": payload.item_id, "period": ctx.period, "now": ctx.now}
+        sa_text(SQL, "example_touch_mark"), {"id": payload.item_id, "period": ctx.period, "now": ctx.now}
     ).rowcount
     if marked:
-        ctx.session.execute(sa_text("example", "example_item_touch"), {"id": payload.item_id, "now": ctx.now})
+        ctx.session.execute(sa_text(SQL, "example_item_touch"), {"id": payload.item_id, "now": ctx.now})
     return marked
 
 
@@ -55,5 +56,5 @@ def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
     description="example: touch every active example item once per period (off unless enabled)",
 )
 def touch(ctx: JobContext) -> int:
-    ids = ctx.session.execute(sa_text("example", "example_items_active")).scalars()
+    ids = ctx.session.execute(sa_text(SQL, "example_items_active")).scalars()
     return ctx.fan_out(touch_item, ((str(i), {"item_id": i}) for i in ids))

@@ -13,7 +13,9 @@ from datetime import timedelta
 
 from actors.game.config import GameConfig
 from shared.actors import JobContext, cron_job
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
+
+SQL = SqlFile(__package__, "cleanup")
 
 
 @cron_job(
@@ -27,8 +29,6 @@ from shared.sql import sa_text
 )
 def cleanup(ctx: JobContext) -> dict:
     cutoff = ctx.now - timedelta(hours=ctx.config.stale_hours)
-    stale = ctx.session.execute(
-        sa_text("game_cleanup", "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff}
-    ).rowcount
-    expired = ctx.session.execute(sa_text("game_cleanup", "cleanup_expired_registrations"), {"now": ctx.now}).rowcount
+    stale = ctx.session.execute(sa_text(SQL, "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff}).rowcount
+    expired = ctx.session.execute(sa_text(SQL, "cleanup_expired_registrations"), {"now": ctx.now}).rowcount
     return {"items_processed": stale + expired, "stale_events": stale, "expired_registrations": expired}

@@ -26,7 +26,9 @@ from actors.game.config import GameConfig
 from actors.game.decay_math import plan_decay
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import GAME
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
+
+SQL = SqlFile(__package__, "decay")
 
 
 class DecayUser(BaseModel):
@@ -38,10 +40,10 @@ class DecayUser(BaseModel):
 def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
     cfg = ctx.config
     params = {"user_id": payload.user_id}
-    user = ctx.session.execute(sa_text("game_decay", "decay_user_lock"), params).one_or_none()
+    user = ctx.session.execute(sa_text(SQL, "decay_user_lock"), params).one_or_none()
     if user is None or user.game_status != "active":
         return {"items_processed": 0, "skipped": "user gone or not active"}
-    watermark = ctx.session.execute(sa_text("game_decay", "decay_watermark"), params).scalar()
+    watermark = ctx.session.execute(sa_text(SQL, "decay_watermark"), params).scalar()
     chapter = user.chapter - 1
     plan = plan_decay(
         base=user.base,
@@ -62,7 +64,7 @@ def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
         "as_of": payload.as_of.isoformat(),
     }
     inserted = ctx.session.execute(
-        sa_text("game_decay", "decay_history_insert"),
+        sa_text(SQL, "decay_history_insert"),
         {
             **params,
             "score_before": plan.score_before,
@@ -76,11 +78,11 @@ def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
     if inserted is None:
         return {"items_processed": 0, "hours": 0}  # the same hour was charged under this lock already
     ctx.session.execute(
-        sa_text("game_decay", "decay_user_update"), {**params, "score": plan.score_after, "game_over": plan.game_over}
+        sa_text(SQL, "decay_user_update"), {**params, "score": plan.score_after, "game_over": plan.game_over}
     )
     if plan.game_over:
         ctx.session.execute(
-            sa_text("game_decay", "decay_game_over_insert"),
+            sa_text(SQL, "decay_game_over_insert"),
             {
                 **params,
                 "score": plan.score_after,
@@ -100,7 +102,7 @@ def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
 def _eligible(ctx: JobContext, cfg: GameConfig) -> Iterator[UUID]:
     """Eligible user ids in pages, so a large table never sits in memory at once."""
     return ctx.pages(
-        sa_text("game_decay", "decay_users_eligible"),
+        sa_text(SQL, "decay_users_eligible"),
         {"grace_hours": list(cfg.grace_hours), "as_of": ctx.now},
         page_size=cfg.fanout_page,
     )

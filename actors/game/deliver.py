@@ -32,7 +32,9 @@ from shared.channels.voice import VoiceClient
 from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
 from shared.middleware.retries import retry_plan_of
 from shared.queues import GAME
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
+
+SQL = SqlFile(__package__, "deliver")
 
 
 class DeliverEvent(BaseModel):
@@ -129,9 +131,7 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
 )
 def deliver(ctx: JobContext) -> dict:
     ids = (
-        ctx.session.execute(
-            sa_text("game_deliver", "deliver_claim_due"), {"now": ctx.now, "limit": ctx.config.deliver_batch}
-        )
+        ctx.session.execute(sa_text(SQL, "deliver_claim_due"), {"now": ctx.now, "limit": ctx.config.deliver_batch})
         .scalars()
         .all()
     )

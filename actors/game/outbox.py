@@ -13,9 +13,9 @@ from uuid import UUID
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.db import retry_through_outage
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-Q = "game_outbox"
+Q = SqlFile(__package__, "outbox")
 
 
 def write(sessions: sessionmaker[Session], name: str, **params) -> None:

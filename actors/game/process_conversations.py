@@ -27,9 +27,9 @@ from actors.game.responses import schedule_response
 from shared import llm
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import GAME
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-Q = "game_process_conversations"
+Q = SqlFile(__package__, "process_conversations")
 STAGES = ("closed", "summarised", "facts_extracted", "stats_updated", "response_scheduled")
 SYSTEM = "Summarise this chat between a player and Nikita in two sentences, for Nikita's memory."
 _FACT = re.compile(r"\b(?:my name is|i am|i'm|i like|i love|i work as)\s+([^.,!?\n]{1,60})", re.IGNORECASE)

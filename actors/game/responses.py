@@ -20,7 +20,9 @@ from sqlalchemy.orm import Session
 
 from actors.game.config import GameConfig
 from shared.errors import PayloadError
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
+
+SQL = SqlFile(__package__, "responses")
 
 
 def response_delay(chapter: int, cfg: GameConfig, rng: random.Random | None = None) -> timedelta:
@@ -47,12 +49,12 @@ def schedule_response(
     Raises:
         PayloadError: the user does not exist.
     """
-    user = session.execute(sa_text("game_responses", "response_user"), {"user_id": user_id}).one_or_none()
+    user = session.execute(sa_text(SQL, "response_user"), {"user_id": user_id}).one_or_none()
     if user is None:
         raise PayloadError(f"user {user_id} does not exist")
     content = {"chat_id": chat_id if chat_id is not None else user.telegram_chat_id, "text": text}
     return session.execute(
-        sa_text("game_responses", "response_insert"),
+        sa_text(SQL, "response_insert"),
         {
             "user_id": user_id,
             "content": json.dumps(content),
@@ -65,4 +67,4 @@ def schedule_response(
 
 def cancel_event(session: Session, event_id: UUID | str, *, now: datetime) -> bool:
     """Cancel a pending event; False when it is already sending, sent, failed or gone."""
-    return session.execute(sa_text("game_responses", "event_cancel"), {"id": event_id, "now": now}).rowcount == 1
+    return session.execute(sa_text(SQL, "event_cancel"), {"id": event_id, "now": now}).rowcount == 1

@@ -23,9 +23,9 @@ from actors.game.config import GameConfig
 from shared import llm
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import GAME
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-Q = "game_summary"
+Q = SqlFile(__package__, "summary")
 SYSTEM = (
     "You are Nikita, the character of a chat game. Write a short, warm, slightly teasing recap "
     "of the player's day with you, in your own voice, in at most four sentences."

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from actors.tasks.config import TasksConfig
 from shared.actors import JobContext, cron_job
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-SQL = "tasks_overdue"
+SQL = SqlFile(__package__, "overdue")
 IDS_LOGGED = 100
 
 

@@ -25,9 +25,9 @@ from actors.tasks.config import TasksConfig
 from actors.tasks.recurrence import next_due
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import TASKS
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-SQL = "tasks_recurring"
+SQL = SqlFile(__package__, "recurring")
 logger = logging.getLogger(__name__)
 
 

@@ -26,9 +26,9 @@ from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.channels.webhook import WebhookClient
 from shared.errors import ChannelRejected
 from shared.queues import TASKS
-from shared.sql import sa_text
+from shared.sql import SqlFile, sa_text
 
-SQL = "tasks_reminders"
+SQL = SqlFile(__package__, "reminders")
 CHANNELS = {"web": ("web",), "chat": ("chat",), "both": ("web", "chat")}
 
 

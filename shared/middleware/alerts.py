@@ -12,6 +12,7 @@ import logging
 
 from dramatiq import Middleware
 
+from shared.channels.webhook import WebhookClient
 from shared.redact import redact
 from shared.sql import queries
 
@@ -29,8 +30,6 @@ class FailureAlerts(Middleware):
             send, suppressed = self._claim(broker, job)
             if not send:
                 return
-            from shared.channels.webhook import WebhookClient
-
             error = redact(f"{type(exception).__name__}: {exception}", broker.settings.secrets)
             text = f":rotating_light: dramaturg job `{job}` failed for good (message {message.message_id}): {error}"
             if suppressed:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback as tb
-from datetime import UTC
+from datetime import UTC, datetime
 
 from dramatiq import Middleware
 
@@ -39,8 +39,6 @@ class JobHistory(Middleware):
         options = message.options
         job = options.get("job") or (actor.options.get("job_name") if actor else None) or message.actor_name
         enqueued_ms = message.message_timestamp
-        from datetime import datetime
-
         return dict(
             job=job,
             actor=message.actor_name,

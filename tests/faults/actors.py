@@ -11,9 +11,9 @@ import time
 import dramatiq
 
 from shared.broker import broker
-from shared.sql import queries
+from shared.sql import SqlFile, queries
 
-SQL = queries("faults")
+SQL = queries(SqlFile("tests.faults", "faults"))
 
 
 def record(n: int, work_ms: int = 0) -> None:

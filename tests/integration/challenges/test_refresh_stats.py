@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from scheduler.trigger import trigger_job, wait_for_run
-from shared.sql import queries
+from shared.sql import SqlFile, queries
 from tests.integration.challenges.conftest import rows
 
 
@@ -55,7 +55,7 @@ def test_a_reader_can_select_while_a_refresh_is_in_progress(raw, make_user, make
     # When the job's refresh runs in a transaction that stays open
     refresher = connect()
     with refresher.cursor() as cur:
-        cur.execute(queries("challenges_refresh_stats")["challenge_stats_refresh"])
+        cur.execute(queries(SqlFile("actors.challenges", "refresh_stats"))["challenge_stats_refresh"])
     # Then another connection, which would give up after 2 s, reads the previous contents at once
     reader = connect()
     with reader.cursor() as cur:
