@@ -31,10 +31,6 @@ class PayloadError(DramaturgError):
     """The message payload is invalid; retrying cannot fix it."""
 
 
-class SkipRun(DramaturgError):
-    """This run was skipped (another run of the same job and period holds the lock)."""
-
-
 class ChannelTransient(DramaturgError):
     """The channel failed in a way that may succeed on retry."""
 

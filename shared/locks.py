@@ -21,7 +21,6 @@ PERIODS = ("minute", "hour", "day", "none")
 
 def period_key(at: datetime, granularity: str) -> str:
     """The period an instant falls in, as text: ``2026-11-26T13`` for hour, ``2026-11-26`` for day."""
-    at = at.astimezone(at.tzinfo)
     if granularity == "minute":
         return at.strftime("%Y-%m-%dT%H:%M")
     if granularity == "hour":

@@ -90,15 +90,6 @@ alert_state = sa.Table(
     sa.Column("suppressed", sa.Integer, nullable=False, server_default=sa.text("0")),
 )
 
-#: Generic idempotency markers: an effect whose key is here has happened.
-idempotency_markers = sa.Table(
-    "idempotency_markers",
-    metadata,
-    sa.Column("key", sa.Text, primary_key=True),
-    sa.Column("job_name", sa.Text, nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-
 # --- the example job (actors/example) ------------------------------------------------------
 example_items = sa.Table(
     "example_items",
