@@ -7,7 +7,8 @@ results backend keep working) and changes how rows move:
   (worker id + expiry) — no advisory lock per message, so a backlog of any
   size holds no locks;
 - a **heartbeat** renews this worker's leases; any worker **rescues** rows
-  whose lease expired (a dead worker's) — acks are fenced on the lease;
+  whose lease expired (a dead worker's) — outcomes, retries, releases and
+  renewals are fenced on the claim (``shared/claims.py``);
 - **delays** (retry backoff) are an ``eta`` column, claimed when due;
 - **enqueue** is idempotent (an existing id is a no-op), bulk (one statement
   per batch, one NOTIFY per queue), and can join the caller's transaction.
@@ -31,8 +32,10 @@ import dramatiq
 import psycopg2
 from dramatiq.broker import Broker
 from dramatiq.message import Message
+from dramatiq.middleware import Middleware, MiddlewareError
 from sqlalchemy import exc as sa_exc
 
+from dramaturg.shared.claims import Claim, claim_of, split
 from dramaturg.shared.errors import DatabaseUnavailable
 from dramaturg.shared.sql import queries
 
@@ -69,13 +72,13 @@ class PostgresBroker(Broker):
         self.clock = None
         self.settings = None
         self.worker_id = uuid.uuid4()
-        self._inflight: set[str] = set()
-        self._unackable: set[str] = set()  # failed messages whose retry could not be written
+        self._inflight: set[Claim] = set()
+        self._unackable: set[Claim] = set()  # failed attempts whose retry could not be written
         # Acks and releases a closed consumer could not write (database down);
         # the heartbeat writes them when the database answers again.
-        self._adopted_acks: list[str] = []
-        self._adopted_releases: list[str] = []
-        self._adopted_rejects: list[tuple[str, str, str | None]] = []
+        self._adopted_acks: list[Claim] = []
+        self._adopted_releases: list[Claim] = []
+        self._adopted_rejects: list[tuple[Claim, str, str | None]] = []
         self._inflight_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
@@ -128,26 +131,28 @@ class PostgresBroker(Broker):
         """Enqueue one message; an id that already exists is a no-op.
 
         A message this worker is processing (the Retries middleware re-enqueues
-        the same id) goes back to the queue with its new eta instead.
+        the same id) goes back to the queue with its new eta instead, fenced on
+        the claim it came from.
         """
         self._require_bound()
         now = self.clock.now()
         eta = now + timedelta(milliseconds=delay) if delay else now
-        if message.message_id in self._inflight:
+        claim = claim_of(message)
+        if claim is not None:
             try:
-                self._retry(message, eta)
+                self._emit_enqueue("before", [message], delay)
+                self._retry(message, claim, eta)
+                self._emit_enqueue("after", [message], delay)
             except DatabaseUnavailable as exc:
                 # The row stays claimed by us; it must not be acked as done, or the
                 # retry would be lost. Its lease runs out and a worker runs it again.
                 with self._inflight_lock:
-                    self._unackable.add(message.message_id)
+                    self._unackable.add(claim)
                 logger.error(
                     "could not requeue %s for retry (%s); it runs again when its lease expires", message.message_id, exc
                 )
             return message
-        self.emit_before("enqueue", message, delay)
-        self.enqueue_many([message], eta=eta)
-        self.emit_after("enqueue", message, delay)
+        self._enqueue_many([message], None, now, eta, delay)
         return message
 
     def enqueue_many(self, messages: Sequence[Message], *, conn=None, eta: datetime | None = None) -> list[str]:
@@ -165,22 +170,53 @@ class PostgresBroker(Broker):
 
         Raises:
             DatabaseUnavailable: no connection within the send timeout.
+
+        Middleware see ``before_enqueue``/``after_enqueue`` for each message, as
+        with :meth:`enqueue` (``delay`` is the time from now to ``eta``, in ms).
         """
         if not messages:
             return []
         self._require_bound()
         now = self.clock.now()
+        eta = eta or now
+        delay = int((eta - now).total_seconds() * 1000) if eta > now else None
+        return self._enqueue_many(messages, conn, now, eta, delay)
+
+    def _enqueue_many(self, messages: Sequence[Message], conn, now: datetime, eta: datetime, delay) -> list[str]:
+        self._emit_enqueue("before", messages, delay)
         joined = raw_connection_of(conn) if conn is not None else _joined_connection.get()
         if joined is not None:
-            return self._insert(joined, messages, now, eta or now)
-        with self.pooled() as raw:
-            try:
-                new = self._insert(raw, messages, now, eta or now)
-                raw.commit()
-            except BaseException:
-                raw.rollback()
-                raise
+            new = self._insert(joined, messages, now, eta)
+        else:
+            with self.pooled() as raw:
+                try:
+                    new = self._insert(raw, messages, now, eta)
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
+        self._emit_enqueue("after", messages, delay)
         return new
+
+    def _emit_enqueue(self, when: str, messages: Sequence[Message], delay: int | None) -> None:
+        """``emit_before``/``emit_after("enqueue", …)`` for each message, calling only the
+        middleware that override the hook (a 100,000-message fan-out would otherwise
+        make a million no-op calls)."""
+        hook = f"{when}_enqueue"
+        base = getattr(Middleware, hook)
+        listening = [m for m in self.middleware if getattr(type(m), hook, base) is not base]
+        if when == "after":
+            listening.reverse()
+        for middleware in listening:
+            for message in messages:
+                try:
+                    getattr(middleware, hook)(self, message, delay)
+                except MiddlewareError:
+                    if when == "before":
+                        raise
+                    logger.critical("Unexpected failure in %s of %r.", hook, middleware, exc_info=True)
+                except Exception:
+                    logger.critical("Unexpected failure in %s of %r.", hook, middleware, exc_info=True)
 
     def _insert(self, raw, messages: Sequence[Message], now: datetime, eta: datetime) -> list[str]:
         with raw.cursor() as cur:
@@ -223,11 +259,17 @@ class PostgresBroker(Broker):
         actor = self.actors.get(message.actor_name)
         return max(-32768, min(32767, actor.priority if actor else 0))
 
-    def _retry(self, message: Message, eta: datetime) -> None:
+    def _retry(self, message: Message, claim: Claim, eta: datetime) -> None:
         with self.pooled() as raw, raw.cursor() as cur:
             cur.execute(
                 SQL["queue_retry"],
-                {"id": message.message_id, "eta": eta, "message": message.encode().decode(), "owner": self.worker_id},
+                {
+                    "id": claim.message_id,
+                    "claims": claim.number,
+                    "eta": eta,
+                    "message": message.encode().decode(),
+                    "owner": self.worker_id,
+                },
             )
             raw.commit()
 
@@ -262,13 +304,13 @@ class PostgresBroker(Broker):
             fairy.close()
 
     # --- in-flight bookkeeping (used by the consumer) ----------------------------------
-    def track(self, message_ids: Iterable[str]) -> None:
+    def track(self, claims: Iterable[Claim]) -> None:
         with self._inflight_lock:
-            self._inflight.update(message_ids)
+            self._inflight.update(claims)
 
-    def untrack(self, message_ids: Iterable[str]) -> None:
+    def untrack(self, claims: Iterable[Claim]) -> None:
         with self._inflight_lock:
-            self._inflight.difference_update(message_ids)
+            self._inflight.difference_update(claims)
 
     # --- heartbeat and rescue ------------------------------------------------------------
     def _ensure_heartbeat(self) -> None:
@@ -288,11 +330,11 @@ class PostgresBroker(Broker):
             except Exception as exc:  # a DB outage must not kill the heartbeat
                 logger.warning("heartbeat failed: %s", exc)
 
-    def take_unackable(self, message_id: str) -> bool:
-        """True (once) if ``message_id`` failed and its retry could not be written."""
+    def take_unackable(self, claim: Claim | None) -> bool:
+        """True (once) if the attempt of ``claim`` failed and its retry could not be written."""
         with self._inflight_lock:
-            if message_id in self._unackable:
-                self._unackable.discard(message_id)
+            if claim in self._unackable:
+                self._unackable.discard(claim)
                 return True
         return False
 
@@ -315,12 +357,19 @@ class PostgresBroker(Broker):
             self._adopted_acks, self._adopted_releases, self._adopted_rejects = [], [], []
         try:
             if acks:
-                cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": self.worker_id})
+                cur.execute(SQL["queue_ack_many"], {**split(acks), "owner": self.worker_id})
             if releases:
-                cur.execute(SQL["queue_release"], {"ids": releases, "owner": self.worker_id})
-            for message_id, reason, body in rejects:
+                cur.execute(SQL["queue_release"], {**split(releases), "owner": self.worker_id})
+            for claim, reason, body in rejects:
                 cur.execute(
-                    SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": self.worker_id}
+                    SQL["queue_reject"],
+                    {
+                        "id": claim.message_id,
+                        "claims": claim.number,
+                        "reason": reason,
+                        "message": body,
+                        "owner": self.worker_id,
+                    },
                 )
         except BaseException:
             self.adopt(acks=acks, releases=releases, rejects=rejects)
@@ -334,7 +383,7 @@ class PostgresBroker(Broker):
             with self._inflight_lock:
                 held = list(self._inflight)
             cur.execute(
-                SQL["queue_heartbeat"], {"ids": held, "owner": self.worker_id, "lease": self.settings.lease_seconds}
+                SQL["queue_heartbeat"], {**split(held), "owner": self.worker_id, "lease": self.settings.lease_seconds}
             )
             cur.execute(SQL["queue_rescue_expired"])
             rescued = [(str(mid), q) for mid, q in cur.fetchall()]

@@ -19,10 +19,11 @@ from collections import deque
 
 import psycopg2
 import psycopg2.extras
-from dramatiq.broker import Consumer, MessageProxy
+from dramatiq.broker import Consumer
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
 from dramatiq.message import Message
 
+from dramaturg.shared.claims import Claim, ClaimedMessage, claim_of, split
 from dramaturg.shared.errors import DatabaseUnavailable
 from dramaturg.shared.sql import queries
 
@@ -36,13 +37,13 @@ class PostgresConsumer(Consumer):
         self.queue_name = queue_name
         self.prefetch = max(1, prefetch)
         self.timeout = timeout / 1000
-        self.buffer: deque[Message] = deque()  # claimed, not yet handed to Dramatiq
-        self.held: set[str] = set()  # claimed by us, outcome not yet written
+        self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
+        self.held: set[Claim] = set()  # claimed by us, outcome not yet written
         # Outcomes reported by worker threads, written by the consumer thread.
         self.reported = threading.Condition()
-        self.pending_acks: list[str] = []
-        self.pending_releases: list[str] = []  # failed, retry not written: back to the queue as is
-        self.pending_rejects: list[tuple[str, str, str | None]] = []
+        self.pending_acks: list[Claim] = []
+        self.pending_releases: list[Claim] = []  # failed, retry not written: back to the queue as is
+        self.pending_rejects: list[tuple[Claim, str, str | None]] = []
         self.listen_conn = None
         self.conn = None  # claims and outcomes
         self.closed = False
@@ -57,7 +58,7 @@ class PostgresConsumer(Consumer):
             self._cycle(refill=not self.buffer)
             free = self.prefetch - len(self.held)
             if self.buffer:
-                return MessageProxy(self.buffer.popleft())
+                return self.buffer.popleft()
             if free < max(1, self.prefetch // 2):
                 with self.reported:  # busy: wait for a worker thread to report an outcome
                     if not self._has_outcomes():
@@ -92,14 +93,21 @@ class PostgresConsumer(Consumer):
             conn = self._connection()
             with conn.cursor() as cur:
                 if acks:
-                    # A row no longer leased to us (re-queued by a retry, or rescued
-                    # after our lease expired) is skipped: the fence is the point.
-                    cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": owner})
+                    # A row no longer held by this claim (re-queued by a retry, claimed
+                    # again, or rescued after our lease expired) is skipped: the fence is the point.
+                    cur.execute(SQL["queue_ack_many"], {**split(acks), "owner": owner})
                 if releases:
-                    cur.execute(SQL["queue_release"], {"ids": releases, "owner": owner})
-                for message_id, reason, body in rejects:
+                    cur.execute(SQL["queue_release"], {**split(releases), "owner": owner})
+                for token, reason, body in rejects:
                     cur.execute(
-                        SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": owner}
+                        SQL["queue_reject"],
+                        {
+                            "id": token.message_id,
+                            "claims": token.number,
+                            "reason": reason,
+                            "message": body,
+                            "owner": owner,
+                        },
                     )
                 if claim:
                     cur.execute(
@@ -126,20 +134,20 @@ class PostgresConsumer(Consumer):
         # UPDATE ... RETURNING does not keep the CTE's order: restore FIFO here.
         rows.sort(key=lambda r: (r[3], r[4]))
         for message_id, body, claims, _priority, _eta in rows:
-            message_id = str(message_id)
-            self.held.add(message_id)
-            self.broker.track([message_id])
+            claim = Claim(str(message_id), claims)
+            self.held.add(claim)
+            self.broker.track([claim])
             try:
                 message = Message.decode(body.encode("utf-8"))
             except Exception as exc:  # a poison row must not stop the queue
-                self._poison(message_id, f"undecodable message: {type(exc).__name__}: {exc}")
+                self._poison(claim, f"undecodable message: {type(exc).__name__}: {exc}")
                 continue
             if message.actor_name not in self.broker.actors:
-                self._poison(message_id, f"unknown actor {message.actor_name!r}")
+                self._poison(claim, f"unknown actor {message.actor_name!r}")
                 continue
             if claims > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died holding it
                 logger.warning("redelivering %s (claim #%d): a previous worker did not finish it", message_id, claims)
-            self.buffer.append(message)
+            self.buffer.append(ClaimedMessage(message, claim))
 
     def _connection(self):
         """This consumer's own connection for claims and outcomes (no pool checkout per cycle)."""
@@ -172,30 +180,32 @@ class PostgresConsumer(Consumer):
     def _dsn(self) -> str:
         return self.broker.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
-    def _poison(self, message_id: str, reason: str) -> None:
-        logger.error("rejecting message %s: %s", message_id, reason)
+    def _poison(self, claim: Claim, reason: str) -> None:
+        logger.error("rejecting message %s: %s", claim.message_id, reason)
         with self.reported:
-            self.pending_rejects.append((message_id, reason, None))
+            self.pending_rejects.append((claim, reason, None))
 
     # --- outcomes (called from worker threads) -------------------------------------------
     def ack(self, message) -> None:
         # Dramatiq acks a failed message too once Retries re-queued it; if that
         # re-queue could not be written, the message is not done: give it back.
-        not_done = self.broker.take_unackable(message.message_id)
+        claim = claim_of(message)
+        not_done = self.broker.take_unackable(claim)
         if self.closed:  # Dramatiq restarted this consumer; the outcome is still ours to write
-            self.broker.adopt(**({"releases": [message.message_id]} if not_done else {"acks": [message.message_id]}))
+            self.broker.adopt(**({"releases": [claim]} if not_done else {"acks": [claim]}))
             return
         with self.reported:
-            (self.pending_releases if not_done else self.pending_acks).append(message.message_id)
+            (self.pending_releases if not_done else self.pending_acks).append(claim)
             self.reported.notify()
 
     def nack(self, message) -> None:
+        claim = claim_of(message)
         reason = message.options.get("reject_reason") or _reason_from(message)
         if self.closed:
-            self.broker.adopt(rejects=[(message.message_id, reason, message.encode().decode())])
+            self.broker.adopt(rejects=[(claim, reason, message.encode().decode())])
             return
         with self.reported:
-            self.pending_rejects.append((message.message_id, reason, message.encode().decode()))
+            self.pending_rejects.append((claim, reason, message.encode().decode()))
             self.reported.notify()
 
     def _has_outcomes(self) -> bool:
@@ -213,14 +223,14 @@ class PostgresConsumer(Consumer):
 
     def requeue(self, messages) -> None:
         """Give back messages claimed but not started (worker shutdown or consumer restart)."""
-        ids = [m.message_id for m in messages] + [m.message_id for m in self.buffer]
+        ids = [c for c in map(claim_of, messages) if c is not None] + [m.claim for m in self.buffer]
         self.buffer.clear()
         if not ids:
             return
         try:
             conn = self._connection()
             with conn.cursor() as cur:
-                cur.execute(SQL["queue_release"], {"ids": ids, "owner": self.broker.worker_id})
+                cur.execute(SQL["queue_release"], {**split(ids), "owner": self.broker.worker_id})
             conn.commit()
             self._forget(ids)
         except Exception as exc:
