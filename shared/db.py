@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from dramaturg.shared.errors import DatabaseUnavailable
+from dramaturg.shared.errors import DatabaseUnavailable, first_line
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -52,14 +52,28 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+#: Errors that mean "the database is down or restarting", as opposed to a bad query —
+#: the one list every outage handler in shared/ catches.
+OUTAGE_ERRORS = (
+    DatabaseUnavailable,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    # The pool raises the driver's own errors when a new connection fails.
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+)
+
+
 @contextmanager
 def translate_errors(url: str):
     """Turn driver connection failures into ``DatabaseUnavailable`` with the password masked."""
     try:
         yield
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
-        detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-        raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {detail}") from None
+    except DatabaseUnavailable:
+        raise
+    except OUTAGE_ERRORS as exc:
+        raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {first_line(exc)}") from None
 
 
 def check_connection(engine: Engine) -> None:
@@ -91,17 +105,6 @@ def retry_until_available(
             delay = min(delay * 2, max_backoff)
 
 
-#: Errors that mean "the database is down or restarting", as opposed to a bad query.
-OUTAGE_ERRORS = (
-    DatabaseUnavailable,
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    psycopg2.OperationalError,
-    psycopg2.InterfaceError,
-)
-
-
 def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float = 300.0, max_backoff: float = 5.0) -> T:
     """Call ``action`` until it stops failing with an outage error, for at most ``seconds``.
 
@@ -120,7 +123,6 @@ def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float =
         except OUTAGE_ERRORS as exc:
             if time.monotonic() + delay > deadline:
                 raise
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            logger.warning("%s: database unavailable (%s); retrying in %.2fs", what, first, delay)
+            logger.warning("%s: database unavailable (%s); retrying in %.2fs", what, first_line(exc), delay)
             time.sleep(delay)
             delay = min(delay * 2, max_backoff)

@@ -24,19 +24,19 @@ import io
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import dramatiq
-import psycopg2
 from dramatiq.broker import Broker
 from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError
-from sqlalchemy import exc as sa_exc
 
 from dramaturg.shared.claims import Claim, claim_of, split
-from dramaturg.shared.errors import DatabaseUnavailable
+from dramaturg.shared.db import OUTAGE_ERRORS, mask_url
+from dramaturg.shared.errors import DatabaseUnavailable, first_line
+from dramaturg.shared.outcomes import OutcomeLedger
 from dramaturg.shared.sql import queries
 
 logger = logging.getLogger(__name__)
@@ -72,14 +72,9 @@ class PostgresBroker(Broker):
         self.clock = None
         self.settings = None
         self.worker_id = uuid.uuid4()
-        self._inflight: set[Claim] = set()
-        self._unackable: set[Claim] = set()  # failed attempts whose retry could not be written
-        # Acks and releases a closed consumer could not write (database down);
-        # the heartbeat writes them when the database answers again.
-        self._adopted_acks: list[Claim] = []
-        self._adopted_releases: list[Claim] = []
-        self._adopted_rejects: list[tuple[Claim, str, str | None]] = []
-        self._inflight_lock = threading.Lock()
+        #: Every claim this process holds and every outcome not yet written (consumers report and
+        #: write there; the heartbeat renews its claims and writes what a closed consumer left).
+        self.outcomes = OutcomeLedger()
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -145,9 +140,8 @@ class PostgresBroker(Broker):
                 self._emit_enqueue("after", [message], delay)
             except DatabaseUnavailable as exc:
                 # The row stays claimed by us; it must not be acked as done, or the
-                # retry would be lost. Its lease runs out and a worker runs it again.
-                with self._inflight_lock:
-                    self._unackable.add(claim)
+                # retry would be lost. It is released instead, or its lease runs out.
+                self.outcomes.retry_not_saved(claim)
                 logger.error(
                     "could not requeue %s for retry (%s); it runs again when its lease expires", message.message_id, exc
                 )
@@ -277,21 +271,11 @@ class PostgresBroker(Broker):
     @contextmanager
     def pooled(self):
         """A pooled psycopg2 connection; a wait past the pool timeout raises DatabaseUnavailable."""
-        from dramaturg.shared.db import mask_url
-
         try:
             fairy = self.engine.raw_connection()
-        except (
-            sa_exc.TimeoutError,
-            sa_exc.OperationalError,
-            sa_exc.InterfaceError,
-            # The pool raises the driver's own errors when a new connection fails.
-            psycopg2.OperationalError,
-            psycopg2.InterfaceError,
-        ) as exc:
+        except OUTAGE_ERRORS as exc:
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
-            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-            raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None
+            raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {first_line(exc)}") from None
         try:
             yield fairy.dbapi_connection
         except BaseException:
@@ -302,15 +286,6 @@ class PostgresBroker(Broker):
             raise
         finally:
             fairy.close()
-
-    # --- in-flight bookkeeping (used by the consumer) ----------------------------------
-    def track(self, claims: Iterable[Claim]) -> None:
-        with self._inflight_lock:
-            self._inflight.update(claims)
-
-    def untrack(self, claims: Iterable[Claim]) -> None:
-        with self._inflight_lock:
-            self._inflight.difference_update(claims)
 
     # --- heartbeat and rescue ------------------------------------------------------------
     def _ensure_heartbeat(self) -> None:
@@ -330,68 +305,21 @@ class PostgresBroker(Broker):
             except Exception as exc:  # a DB outage must not kill the heartbeat
                 logger.warning("heartbeat failed: %s", exc)
 
-    def take_unackable(self, claim: Claim | None) -> bool:
-        """True (once) if the attempt of ``claim`` failed and its retry could not be written."""
-        with self._inflight_lock:
-            if claim in self._unackable:
-                self._unackable.discard(claim)
-                return True
-        return False
-
-    def adopt(self, *, acks=(), releases=(), rejects=()) -> None:
-        """Take over outcomes a consumer could not write; the heartbeat writes them.
-
-        Acked and rejected rows stay leased (renewed) until written, so they are
-        not run again; released rows stop being renewed at once — if the release
-        cannot be written, their lease expires and they are rescued anyway.
-        """
-        with self._inflight_lock:
-            self._adopted_acks.extend(acks)
-            self._adopted_releases.extend(releases)
-            self._adopted_rejects.extend(rejects)
-            self._inflight.difference_update(releases)
-
-    def _write_adopted(self, cur) -> list[str]:
-        with self._inflight_lock:
-            acks, releases, rejects = self._adopted_acks, self._adopted_releases, self._adopted_rejects
-            self._adopted_acks, self._adopted_releases, self._adopted_rejects = [], [], []
-        try:
-            if acks:
-                cur.execute(SQL["queue_ack_many"], {**split(acks), "owner": self.worker_id})
-            if releases:
-                cur.execute(SQL["queue_release"], {**split(releases), "owner": self.worker_id})
-            for claim, reason, body in rejects:
-                cur.execute(
-                    SQL["queue_reject"],
-                    {
-                        "id": claim.message_id,
-                        "claims": claim.number,
-                        "reason": reason,
-                        "message": body,
-                        "owner": self.worker_id,
-                    },
-                )
-        except BaseException:
-            self.adopt(acks=acks, releases=releases, rejects=rejects)
-            raise
-        return acks + [r[0] for r in rejects]
-
     def heartbeat_once(self) -> list[tuple[str, str]]:
-        """Write adopted acks, renew this worker's leases, requeue expired ones; returns the rescued rows."""
-        with self.pooled() as raw, raw.cursor() as cur:
-            written = self._write_adopted(cur)
-            with self._inflight_lock:
-                held = list(self._inflight)
+        """Write outcomes no consumer wrote (one that closed), renew this worker's leases,
+        requeue expired ones; returns the rescued rows."""
+        outcomes = self.outcomes.take()
+        with self.outcomes.settling(outcomes), self.pooled() as raw, raw.cursor() as cur:
+            outcomes.write(cur, self.worker_id)
             cur.execute(
-                SQL["queue_heartbeat"], {**split(held), "owner": self.worker_id, "lease": self.settings.lease_seconds}
+                SQL["queue_heartbeat"],
+                {**split(self.outcomes.held()), "owner": self.worker_id, "lease": self.settings.lease_seconds},
             )
             cur.execute(SQL["queue_rescue_expired"])
             rescued = [(str(mid), q) for mid, q in cur.fetchall()]
             for queue in sorted({q for _, q in rescued}):
                 cur.execute(SQL["queue_notify"], {"queue": queue})
             raw.commit()
-        if written:
-            self.untrack(written)
         if rescued:
             logger.warning("rescued %d message(s) whose worker lease expired", len(rescued))
         return rescued

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import select
-import threading
 import time
 from collections import deque
 
@@ -23,8 +22,9 @@ from dramatiq.broker import Consumer
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
 from dramatiq.message import Message
 
-from dramaturg.shared.claims import Claim, ClaimedMessage, claim_of, split
-from dramaturg.shared.errors import DatabaseUnavailable
+from dramaturg.shared.claims import Claim, ClaimedMessage, claim_of
+from dramaturg.shared.db import OUTAGE_ERRORS
+from dramaturg.shared.errors import DatabaseUnavailable, first_line
 from dramaturg.shared.sql import queries
 
 logger = logging.getLogger(__name__)
@@ -34,19 +34,18 @@ SQL = queries("queue")
 class PostgresConsumer(Consumer):
     def __init__(self, *, broker, queue_name: str, prefetch: int, timeout: int) -> None:
         self.broker = broker
+        self.ledger = broker.outcomes  # held claims and reported outcomes, shared by the process
         self.queue_name = queue_name
         self.prefetch = max(1, prefetch)
         self.timeout = timeout / 1000
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
-        self.held: set[Claim] = set()  # claimed by us, outcome not yet written
-        # Outcomes reported by worker threads, written by the consumer thread.
-        self.reported = threading.Condition()
-        self.pending_acks: list[Claim] = []
-        self.pending_releases: list[Claim] = []  # failed, retry not written: back to the queue as is
-        self.pending_rejects: list[tuple[Claim, str, str | None]] = []
         self.listen_conn = None
         self.conn = None  # claims and outcomes
-        self.closed = False
+
+    @property
+    def held(self) -> list[Claim]:
+        """Claims of this queue whose outcome is not written yet."""
+        return self.ledger.held(self.queue_name)
 
     # --- iteration ---------------------------------------------------------------------
     def __iter__(self):
@@ -56,87 +55,62 @@ class PostgresConsumer(Consumer):
         try:
             self._listen()  # LISTEN before the first claim, so no enqueue slips between them
             self._cycle(refill=not self.buffer)
-            free = self.prefetch - len(self.held)
             if self.buffer:
                 return self.buffer.popleft()
-            if free < max(1, self.prefetch // 2):
-                with self.reported:  # busy: wait for a worker thread to report an outcome
-                    if not self._has_outcomes():
-                        self.reported.wait(min(self.timeout, 0.5))
+            if self.prefetch - self.ledger.holding(self.queue_name) < max(1, self.prefetch // 2):
+                # busy: wait for a worker thread to report an outcome
+                self.ledger.wait_for_report(min(self.timeout, 0.5))
             else:
                 self._wait_for_notify()
             return None
-        except (DatabaseUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        except OUTAGE_ERRORS as exc:
             self._drop_listen()
             # Dramatiq restarts the consumer after a ConnectionError; back off first.
             time.sleep(min(5.0, self.broker.settings.poll_seconds * 2))
-            raise DramatiqConnectionError(str(exc)) from None
+            raise DramatiqConnectionError(first_line(exc)) from None
 
     def _cycle(self, refill: bool, limit: int | None = None) -> None:
-        """One transaction: write every reported outcome (fenced on our lease), then, with
+        """One transaction: write every reported outcome (fenced on its claim), then, with
         ``refill``, claim up to ``limit`` rows (default: the free part of the window, once
         at least half of it is free — one claim per several messages)."""
-        acks, releases, rejects = self._take_outcomes()
-        # Released rows may be claimed again at once, even by this process: stop
-        # tracking them first so our bookkeeping never un-tracks the new claim.
-        self._forget(releases)
-        settled = set(acks) | {r[0] for r in rejects}
-        free = self.prefetch - len(self.held - settled)
+        outcomes = self.ledger.take()
+        free = self.prefetch - self.ledger.holding(self.queue_name, settling=outcomes)
         claim = 0
         if refill:
             claim = limit if limit is not None else (free if free >= max(1, self.prefetch // 2) else 0)
-        if not (acks or releases or rejects or claim):
+        if not (outcomes or claim):
             return
         owner = self.broker.worker_id
         rows: list = []
         try:
-            conn = self._connection()
-            with conn.cursor() as cur:
-                if acks:
-                    # A row no longer held by this claim (re-queued by a retry, claimed
-                    # again, or rescued after our lease expired) is skipped: the fence is the point.
-                    cur.execute(SQL["queue_ack_many"], {**split(acks), "owner": owner})
-                if releases:
-                    cur.execute(SQL["queue_release"], {**split(releases), "owner": owner})
-                for token, reason, body in rejects:
-                    cur.execute(
-                        SQL["queue_reject"],
-                        {
-                            "id": token.message_id,
-                            "claims": token.number,
-                            "reason": reason,
-                            "message": body,
-                            "owner": owner,
-                        },
-                    )
-                if claim:
-                    cur.execute(
-                        SQL["queue_claim"],
-                        {
-                            "queue": self.queue_name,
-                            "now": self.broker.clock.now(),
-                            "limit": claim,
-                            "owner": owner,
-                            "lease": self.broker.settings.lease_seconds,
-                        },
-                    )
-                    rows = cur.fetchall()
-            conn.commit()
+            with self.ledger.settling(outcomes):
+                conn = self._connection()
+                with conn.cursor() as cur:
+                    outcomes.write(cur, owner)
+                    if claim:
+                        cur.execute(
+                            SQL["queue_claim"],
+                            {
+                                "queue": self.queue_name,
+                                "now": self.broker.clock.now(),
+                                "limit": claim,
+                                "owner": owner,
+                                "lease": self.broker.settings.lease_seconds,
+                            },
+                        )
+                        rows = cur.fetchall()
+                conn.commit()
         except BaseException:
             self._drop_connection()
-            with self.reported:  # keep them for the next turn (or the broker, at close)
-                self.pending_acks[:0], self.pending_releases[:0], self.pending_rejects[:0] = acks, releases, rejects
             raise
-        self._forget(acks + [r[0] for r in rejects])
         self._accept(rows)
 
     def _accept(self, rows) -> None:
         # UPDATE ... RETURNING does not keep the CTE's order: restore FIFO here.
         rows.sort(key=lambda r: (r[3], r[4]))
-        for message_id, body, claims, _priority, _eta in rows:
-            claim = Claim(str(message_id), claims)
-            self.held.add(claim)
-            self.broker.track([claim])
+        claims = [Claim(str(message_id), n) for message_id, _, n, _, _ in rows]
+        self.ledger.hold(self.queue_name, claims)
+        for claim, (_, body, _, _, _) in zip(claims, rows):
             try:
                 message = Message.decode(body.encode("utf-8"))
             except Exception as exc:  # a poison row must not stop the queue
@@ -145,8 +119,10 @@ class PostgresConsumer(Consumer):
             if message.actor_name not in self.broker.actors:
                 self._poison(claim, f"unknown actor {message.actor_name!r}")
                 continue
-            if claims > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died holding it
-                logger.warning("redelivering %s (claim #%d): a previous worker did not finish it", message_id, claims)
+            if claim.number > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died
+                logger.warning(
+                    "redelivering %s (claim #%d): a previous worker did not finish it", claim.message_id, claim.number
+                )
             self.buffer.append(ClaimedMessage(message, claim))
 
     def _connection(self):
@@ -159,7 +135,7 @@ class PostgresConsumer(Consumer):
                     application_name="dramaturg-consumer",
                 )
             except psycopg2.OperationalError as exc:
-                raise DatabaseUnavailable(f"consumer cannot connect: {_first_line(exc)}") from None
+                raise DatabaseUnavailable(f"consumer cannot connect: {first_line(exc)}") from None
             psycopg2.extras.register_uuid(conn_or_curs=self.conn)  # the worker id is a UUID
             with self.conn.cursor() as cur:
                 # A claim or ack lost in a database crash only means the message is
@@ -182,40 +158,17 @@ class PostgresConsumer(Consumer):
 
     def _poison(self, claim: Claim, reason: str) -> None:
         logger.error("rejecting message %s: %s", claim.message_id, reason)
-        with self.reported:
-            self.pending_rejects.append((claim, reason, None))
+        self.ledger.reject(claim, reason, None)
 
     # --- outcomes (called from worker threads) -------------------------------------------
     def ack(self, message) -> None:
-        # Dramatiq acks a failed message too once Retries re-queued it; if that
-        # re-queue could not be written, the message is not done: give it back.
-        claim = claim_of(message)
-        not_done = self.broker.take_unackable(claim)
-        if self.closed:  # Dramatiq restarted this consumer; the outcome is still ours to write
-            self.broker.adopt(**({"releases": [claim]} if not_done else {"acks": [claim]}))
-            return
-        with self.reported:
-            (self.pending_releases if not_done else self.pending_acks).append(claim)
-            self.reported.notify()
+        # Dramatiq acks a failed message too once Retries re-queued it; the ledger
+        # turns that ack into a release if the re-queue could not be written.
+        self.ledger.ack(message.claim)
 
     def nack(self, message) -> None:
-        claim = claim_of(message)
         reason = message.options.get("reject_reason") or _reason_from(message)
-        if self.closed:
-            self.broker.adopt(rejects=[(claim, reason, message.encode().decode())])
-            return
-        with self.reported:
-            self.pending_rejects.append((claim, reason, message.encode().decode()))
-            self.reported.notify()
-
-    def _has_outcomes(self) -> bool:
-        return bool(self.pending_acks or self.pending_releases or self.pending_rejects)
-
-    def _take_outcomes(self):
-        with self.reported:
-            taken = self.pending_acks, self.pending_releases, self.pending_rejects
-            self.pending_acks, self.pending_releases, self.pending_rejects = [], [], []
-        return taken
+        self.ledger.reject(message.claim, reason, message.encode().decode())
 
     def _write_outcomes(self) -> None:
         """Write every reported outcome now (no claim)."""
@@ -223,25 +176,17 @@ class PostgresConsumer(Consumer):
 
     def requeue(self, messages) -> None:
         """Give back messages claimed but not started (worker shutdown or consumer restart)."""
-        ids = [c for c in map(claim_of, messages) if c is not None] + [m.claim for m in self.buffer]
+        claims = [c for c in map(claim_of, messages) if c is not None] + [m.claim for m in self.buffer]
         self.buffer.clear()
-        if not ids:
+        if not claims:
             return
+        self.ledger.release(claims)
         try:
-            conn = self._connection()
-            with conn.cursor() as cur:
-                cur.execute(SQL["queue_release"], {**split(ids), "owner": self.broker.worker_id})
-            conn.commit()
-            self._forget(ids)
+            self._write_outcomes()
         except Exception as exc:
             # Called while Dramatiq closes a consumer: raising here would kill its
-            # consumer thread. The broker's heartbeat writes the release later.
-            logger.warning("could not release %d message(s) now (%s); will retry", len(ids), exc)
-            self.broker.adopt(releases=ids)
-
-    def _forget(self, ids) -> None:
-        self.held.difference_update(ids)
-        self.broker.untrack(ids)
+            # consumer thread. The releases stay in the ledger; the heartbeat writes them.
+            logger.warning("could not release %d message(s) now (%s); will retry", len(claims), first_line(exc))
 
     # --- waiting -------------------------------------------------------------------------
     def _wait_for_notify(self) -> None:
@@ -275,15 +220,11 @@ class PostgresConsumer(Consumer):
             self.listen_conn = None
 
     def close(self) -> None:
-        self.closed = True
         try:
             self._write_outcomes()
         except Exception as exc:
-            acks, releases, rejects = self._take_outcomes()
-            logger.warning(
-                "could not write %d outcome(s) at close (%s); will retry", len(acks) + len(releases) + len(rejects), exc
-            )
-            self.broker.adopt(acks=acks, releases=releases, rejects=rejects)
+            # They stay in the ledger: the heartbeat (or the next consumer) writes them.
+            logger.warning("could not write outcomes at close (%s); will retry", first_line(exc))
         self._drop_listen()
         self._drop_connection()
 
@@ -292,11 +233,6 @@ def _quote_channel(name: str) -> str:
     # Queue names are validated by Dramatiq ([a-zA-Z_][a-zA-Z0-9._-]*), so a
     # double-quoted identifier is safe; LISTEN cannot take a bind parameter.
     return '"' + name.replace('"', '""') + '"'
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _reason_from(message) -> str:

@@ -80,11 +80,14 @@ FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
 WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
 RETURNING q.message_id
 
--- name: queue_reject
-UPDATE dramatiq.queue
-SET state = 'rejected', reason = %(reason)s, message = COALESCE(%(message)s::jsonb, message),
+-- name: queue_reject_many
+-- A NULL message keeps the row's own body (a poison row that never decoded).
+UPDATE dramatiq.queue q
+SET state = 'rejected', reason = c.reason, message = COALESCE(c.message::jsonb, q.message),
     lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
-WHERE message_id = %(id)s AND claims = %(claims)s AND state = 'consumed' AND lease_owner = %(owner)s
+FROM unnest(%(ids)s::uuid[], %(claims)s::int[], %(reasons)s::text[], %(messages)s::text[])
+     AS c(message_id, claims, reason, message)
+WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
 
 -- name: queue_retry
 -- Put a message this worker holds back in the queue with a new eta (Retries
