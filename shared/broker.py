@@ -28,12 +28,14 @@ from dramaturg.shared.middleware.job_history import JobHistory
 from dramaturg.shared.middleware.job_options import JobOptions
 from dramaturg.shared.middleware.retries import ExactBackoffRetries
 from dramaturg.shared.middleware.stats import WorkerStats
+from dramaturg.shared.middleware.thread_supervisor import WorkerThreadSupervisor
 from dramaturg.shared.postgres_broker import PostgresBroker
 
 
 def build_broker() -> PostgresBroker:
     middleware = [
         WorkerStats(),
+        WorkerThreadSupervisor(),
         TimeLimit(),
         ShutdownNotifications(),
         Callbacks(),

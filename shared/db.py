@@ -64,6 +64,11 @@ OUTAGE_ERRORS = (
     psycopg2.InterfaceError,
 )
 
+#: Errors the database raises for a value it cannot take (``invalid input syntax for type
+#: integer``, a number out of range, a string too long): caused by the arguments, so
+#: retrying the same message cannot fix them. Retries fails them at once, like PayloadError.
+PAYLOAD_DB_ERRORS = (psycopg2.DataError, sa_exc.DataError)
+
 
 @contextmanager
 def translate_errors(url: str):

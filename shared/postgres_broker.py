@@ -80,8 +80,12 @@ class PostgresBroker(Broker):
 
     # --- configuration ---------------------------------------------------------------
     def bind(self, *, engine, clock, settings) -> None:
-        """Point the broker at a database, a clock and the settings (no I/O)."""
+        """Point the broker at a database, a clock and the settings (no I/O).
+
+        Claims held for another database mean nothing on this one: the ledger starts empty.
+        """
         self.engine, self.clock, self.settings = engine, clock, settings
+        self.outcomes = OutcomeLedger()
 
     def _require_bound(self) -> None:
         if self.engine is None:

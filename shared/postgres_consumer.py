@@ -2,11 +2,15 @@
 
 Dramatiq runs one consumer per queue in a consumer thread that calls
 ``__next__`` in a loop; worker threads call ``ack``/``nack`` when a message is
-done. Those calls only queue the outcome and wake the consumer thread, which
-writes all queued outcomes in one statement per kind, then claims the next
-batch of due rows (``FOR UPDATE SKIP LOCKED``, never the whole queue). With
-nothing due it sleeps on LISTEN — at most ``poll_seconds`` — and with every
-slot busy it sleeps until a worker thread reports back.
+done. Those calls only report the outcome to the broker's ledger
+(``shared/outcomes.py``) and wake the consumer thread, which writes all
+reported outcomes in one statement per kind, then claims the next batch of due
+rows (``FOR UPDATE SKIP LOCKED``, never the whole queue) in the same
+transaction. Every claimed row's envelope is validated there
+(``shared/envelope.py``): a malformed one is rejected, with a failed
+job_history row, before any worker thread sees it. With nothing due it sleeps
+on LISTEN — at most ``poll_seconds`` — and with every slot busy it sleeps
+until a worker thread reports back.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ import psycopg2
 import psycopg2.extras
 from dramatiq.broker import Consumer
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
-from dramatiq.message import Message
 
+from dramaturg.shared import history
 from dramaturg.shared.claims import Claim, ClaimedMessage, claim_of
 from dramaturg.shared.db import OUTAGE_ERRORS
+from dramaturg.shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
 from dramaturg.shared.errors import DatabaseUnavailable, first_line
+from dramaturg.shared.outcomes import Outcomes
+from dramaturg.shared.redact import redact
 from dramaturg.shared.sql import queries
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,7 @@ class PostgresConsumer(Consumer):
         self.prefetch = max(1, prefetch)
         self.timeout = timeout / 1000
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
+        self.reader = EnvelopeReader(broker.actors)
         self.listen_conn = None
         self.conn = None  # claims and outcomes
 
@@ -72,7 +80,9 @@ class PostgresConsumer(Consumer):
     def _cycle(self, refill: bool, limit: int | None = None) -> None:
         """One transaction: write every reported outcome (fenced on its claim), then, with
         ``refill``, claim up to ``limit`` rows (default: the free part of the window, once
-        at least half of it is free — one claim per several messages)."""
+        at least half of it is free — one claim per several messages). A claimed row that
+        is not a valid message is rejected, with a failed job_history row, in the same
+        transaction: it never reaches a worker thread."""
         outcomes = self.ledger.take()
         free = self.prefetch - self.ledger.holding(self.queue_name, settling=outcomes)
         claim = 0
@@ -81,49 +91,61 @@ class PostgresConsumer(Consumer):
         if not (outcomes or claim):
             return
         owner = self.broker.worker_id
-        rows: list = []
+        accepted: list[ClaimedMessage] = []
         try:
             with self.ledger.settling(outcomes):
                 conn = self._connection()
                 with conn.cursor() as cur:
                     outcomes.write(cur, owner)
                     if claim:
+                        now = self.broker.clock.now()
                         cur.execute(
                             SQL["queue_claim"],
                             {
                                 "queue": self.queue_name,
-                                "now": self.broker.clock.now(),
+                                "now": now,
                                 "limit": claim,
                                 "owner": owner,
                                 "lease": self.broker.settings.lease_seconds,
                             },
                         )
-                        rows = cur.fetchall()
+                        accepted, rejected = self._read(cur.fetchall())
+                        if rejected:
+                            self._reject_at_claim(conn, cur, owner, rejected, now)
                 conn.commit()
         except BaseException:
             self._drop_connection()
             raise
-        self._accept(rows)
+        if accepted:
+            self.ledger.hold(self.queue_name, [m.claim for m in accepted])
+            self.buffer.extend(accepted)
 
-    def _accept(self, rows) -> None:
+    def _read(self, rows) -> tuple[list[ClaimedMessage], list[tuple[Claim, str, str]]]:
+        """Validate each claimed row's envelope: (runnable messages, (claim, reason, body) of the rest)."""
         # UPDATE ... RETURNING does not keep the CTE's order: restore FIFO here.
         rows.sort(key=lambda r: (r[3], r[4]))
-        claims = [Claim(str(message_id), n) for message_id, _, n, _, _ in rows]
-        self.ledger.hold(self.queue_name, claims)
-        for claim, (_, body, _, _, _) in zip(claims, rows):
+        accepted, rejected = [], []
+        for message_id, body, n, _priority, _eta in rows:
+            claim = Claim(str(message_id), n)
             try:
-                message = Message.decode(body.encode("utf-8"))
-            except Exception as exc:  # a poison row must not stop the queue
-                self._poison(claim, f"undecodable message: {type(exc).__name__}: {exc}")
+                message = self.reader.read(claim.message_id, self.queue_name, body)
+            except InvalidEnvelope as exc:
+                rejected.append((claim, str(exc), body))
                 continue
-            if message.actor_name not in self.broker.actors:
-                self._poison(claim, f"unknown actor {message.actor_name!r}")
-                continue
-            if claim.number > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died
-                logger.warning(
-                    "redelivering %s (claim #%d): a previous worker did not finish it", claim.message_id, claim.number
-                )
-            self.buffer.append(ClaimedMessage(message, claim))
+            if n > message.options.get("retries", 0) + 1:  # more claims than attempts: a worker died
+                logger.warning("redelivering %s (claim #%d): a previous worker did not finish it", message_id, n)
+            accepted.append(ClaimedMessage(message, claim))
+        return accepted, rejected
+
+    def _reject_at_claim(self, conn, cur, owner, rejected: list[tuple[Claim, str, str]], now) -> None:
+        secrets = self.broker.settings.secrets
+        runs = []
+        for claim, reason, body in rejected:
+            reason = redact(reason, secrets)
+            logger.error("rejecting message %s: %s", claim.message_id, reason)
+            runs.append(rejected_run(claim.message_id, body, reason, self.broker.actors))
+        Outcomes(rejects=[(claim, run["error"], None) for (claim, _, _), run in zip(rejected, runs)]).write(cur, owner)
+        history.reject_many(conn, runs, now=now)
 
     def _connection(self):
         """This consumer's own connection for claims and outcomes (no pool checkout per cycle)."""
@@ -155,10 +177,6 @@ class PostgresConsumer(Consumer):
 
     def _dsn(self) -> str:
         return self.broker.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
-
-    def _poison(self, claim: Claim, reason: str) -> None:
-        logger.error("rejecting message %s: %s", claim.message_id, reason)
-        self.ledger.reject(claim, reason, None)
 
     # --- outcomes (called from worker threads) -------------------------------------------
     def ack(self, message) -> None:
@@ -221,6 +239,7 @@ class PostgresConsumer(Consumer):
 
     def close(self) -> None:
         try:
+            self.requeue([])  # claimed rows never handed to Dramatiq go back first
             self._write_outcomes()
         except Exception as exc:
             # They stay in the ledger: the heartbeat (or the next consumer) writes them.
