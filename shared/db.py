@@ -33,15 +33,23 @@ def mask_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, connect_timeout: float = 5.0) -> Engine:
-    """An engine with a bounded pool: a thread waits at most ``pool_timeout`` for a connection.
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    pool_timeout: float = 10.0,
+    connect_timeout: float = 5.0,
+) -> Engine:
+    """An engine with a bounded pool of ``pool_size`` kept connections plus ``max_overflow``
+    (default: as many again) on demand; a thread waits at most ``pool_timeout`` for one.
 
     ``pool_pre_ping`` lets a worker survive a database restart without a restart of its own.
     """
     return sa.create_engine(
         make_url(url).set(drivername="postgresql+psycopg2"),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
         connect_args={"connect_timeout": max(1, int(connect_timeout)), "application_name": "dramaturg"},

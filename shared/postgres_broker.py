@@ -36,6 +36,7 @@ from dramatiq.middleware import Middleware, MiddlewareError
 from dramaturg.shared.claims import Claim, claim_of, split
 from dramaturg.shared.db import OUTAGE_ERRORS, mask_url
 from dramaturg.shared.errors import DatabaseUnavailable, first_line
+from dramaturg.shared.listener import Listener
 from dramaturg.shared.outcomes import OutcomeLedger
 from dramaturg.shared.sql import queries
 
@@ -75,6 +76,8 @@ class PostgresBroker(Broker):
         #: Every claim this process holds and every outcome not yet written (consumers report and
         #: write there; the heartbeat renews its claims and writes what a closed consumer left).
         self.outcomes = OutcomeLedger()
+        #: The process's one LISTEN connection, shared by its consumers (made by bind).
+        self.listener: Listener | None = None
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
 
@@ -86,6 +89,14 @@ class PostgresBroker(Broker):
         """
         self.engine, self.clock, self.settings = engine, clock, settings
         self.outcomes = OutcomeLedger()
+        if self.listener is not None:
+            self.listener.close()
+        self.listener = Listener(self.dsn, connect_timeout=max(2, int(settings.db_connect_timeout)))
+
+    def dsn(self) -> str:
+        """The libpq connection string of the bound database, for the connections outside the pool
+        (each consumer's own, the listener's)."""
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def _require_bound(self) -> None:
         if self.engine is None:
@@ -330,6 +341,8 @@ class PostgresBroker(Broker):
 
     def close(self) -> None:
         self._stop.set()
+        if self.listener is not None:
+            self.listener.close()
         super().close()
 
     # --- tests and tools ---------------------------------------------------------------

@@ -16,7 +16,6 @@ until a worker thread reports back.
 from __future__ import annotations
 
 import logging
-import select
 import time
 from collections import deque
 
@@ -30,6 +29,7 @@ from dramaturg.shared.claims import Claim, ClaimedMessage, claim_of
 from dramaturg.shared.db import OUTAGE_ERRORS
 from dramaturg.shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
 from dramaturg.shared.errors import DatabaseUnavailable, first_line
+from dramaturg.shared.listener import enqueue_channel
 from dramaturg.shared.outcomes import Outcomes
 from dramaturg.shared.redact import redact
 from dramaturg.shared.sql import queries
@@ -47,7 +47,7 @@ class PostgresConsumer(Consumer):
         self.timeout = timeout / 1000
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
         self.reader = EnvelopeReader(broker.actors)
-        self.listen_conn = None
+        self.channel = enqueue_channel(queue_name)
         self.conn = None  # claims and outcomes
 
     @property
@@ -61,7 +61,8 @@ class PostgresConsumer(Consumer):
 
     def __next__(self):
         try:
-            self._listen()  # LISTEN before the first claim, so no enqueue slips between them
+            # LISTEN (the process's one listener) before the first claim, so no enqueue slips between them
+            self.broker.listener.register(self.channel)
             self._cycle(refill=not self.buffer)
             if self.buffer:
                 return self.buffer.popleft()
@@ -72,7 +73,6 @@ class PostgresConsumer(Consumer):
                 self._wait_for_notify()
             return None
         except OUTAGE_ERRORS as exc:
-            self._drop_listen()
             # Dramatiq restarts the consumer after a ConnectionError; back off first.
             time.sleep(min(5.0, self.broker.settings.poll_seconds * 2))
             raise DramatiqConnectionError(first_line(exc)) from None
@@ -152,7 +152,7 @@ class PostgresConsumer(Consumer):
         if self.conn is None:
             try:
                 self.conn = psycopg2.connect(
-                    self._dsn(),
+                    self.broker.dsn(),
                     connect_timeout=max(2, int(self.broker.settings.db_connect_timeout)),
                     application_name="dramaturg-consumer",
                 )
@@ -174,9 +174,6 @@ class PostgresConsumer(Consumer):
             except Exception:
                 pass
             self.conn = None
-
-    def _dsn(self) -> str:
-        return self.broker.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     # --- outcomes (called from worker threads) -------------------------------------------
     def ack(self, message) -> None:
@@ -208,34 +205,8 @@ class PostgresConsumer(Consumer):
 
     # --- waiting -------------------------------------------------------------------------
     def _wait_for_notify(self) -> None:
-        wait = min(self.timeout, self.broker.settings.poll_seconds)
-        conn = self._listen()
-        if conn is None:
-            time.sleep(wait)
-            return
-        if select.select([conn], [], [], wait) != ([], [], []):
-            conn.poll()
-            conn.notifies.clear()
-
-    def _listen(self):
-        if self.listen_conn is None:
-            try:
-                conn = psycopg2.connect(self._dsn(), connect_timeout=5, application_name="dramaturg-listen")
-            except psycopg2.OperationalError:
-                return None  # claims still poll; LISTEN is only a wake-up hint
-            conn.autocommit = True
-            with conn.cursor() as cur:
-                cur.execute("LISTEN " + _quote_channel(f"dramatiq.{self.queue_name}.enqueue"))
-            self.listen_conn = conn
-        return self.listen_conn
-
-    def _drop_listen(self) -> None:
-        if self.listen_conn is not None:
-            try:
-                self.listen_conn.close()
-            except Exception:
-                pass
-            self.listen_conn = None
+        """Sleep until an enqueue on this queue is notified, at most ``poll_seconds``."""
+        self.broker.listener.wait(self.channel, min(self.timeout, self.broker.settings.poll_seconds))
 
     def close(self) -> None:
         try:
@@ -244,14 +215,7 @@ class PostgresConsumer(Consumer):
         except Exception as exc:
             # They stay in the ledger: the heartbeat (or the next consumer) writes them.
             logger.warning("could not write outcomes at close (%s); will retry", first_line(exc))
-        self._drop_listen()
         self._drop_connection()
-
-
-def _quote_channel(name: str) -> str:
-    # Queue names are validated by Dramatiq ([a-zA-Z_][a-zA-Z0-9._-]*), so a
-    # double-quoted identifier is safe; LISTEN cannot take a bind parameter.
-    return '"' + name.replace('"', '""') + '"'
 
 
 def _reason_from(message) -> str:
