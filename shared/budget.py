@@ -22,7 +22,7 @@ counts) to fit ``max_connections`` minus the server's reserved slots.
 
 from __future__ import annotations
 
-from dramaturg.shared.settings import Settings
+from shared.settings import Settings
 
 
 def pool_limits(settings: Settings) -> tuple[int, int]:

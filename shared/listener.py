@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 import psycopg2
 
-from dramaturg.shared.errors import first_line
+from shared.errors import first_line
 
 logger = logging.getLogger(__name__)
 

@@ -34,8 +34,8 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from dramaturg.shared.claims import Claim, split
-from dramaturg.shared.sql import queries
+from shared.claims import Claim, split
+from shared.sql import queries
 
 SQL = queries("queue")
 

@@ -33,12 +33,12 @@ from dramatiq.broker import Broker
 from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError
 
-from dramaturg.shared.claims import Claim, claim_of, split
-from dramaturg.shared.db import OUTAGE_ERRORS, mask_url
-from dramaturg.shared.errors import DatabaseUnavailable, first_line
-from dramaturg.shared.listener import Listener
-from dramaturg.shared.outcomes import OutcomeLedger
-from dramaturg.shared.sql import queries
+from shared.claims import Claim, claim_of, split
+from shared.db import OUTAGE_ERRORS, mask_url
+from shared.errors import DatabaseUnavailable, first_line
+from shared.listener import Listener
+from shared.outcomes import OutcomeLedger
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")
@@ -102,7 +102,7 @@ class PostgresBroker(Broker):
         if self.engine is None:
             # An app that only imports actors and calls .send(): bind from the
             # environment (DATABASE_URL …) on first use, once, and say so.
-            from dramaturg.shared.runtime import start
+            from shared.runtime import start
 
             with _bind_lock:
                 if self.engine is None:
@@ -119,7 +119,7 @@ class PostgresBroker(Broker):
             self.emit_after("declare_queue", queue_name)
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000):
-        from dramaturg.shared.postgres_consumer import PostgresConsumer
+        from shared.postgres_consumer import PostgresConsumer
 
         self._require_bound()
         self._ensure_heartbeat()

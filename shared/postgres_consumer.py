@@ -24,15 +24,15 @@ import psycopg2.extras
 from dramatiq.broker import Consumer
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
 
-from dramaturg.shared import history
-from dramaturg.shared.claims import Claim, ClaimedMessage, claim_of
-from dramaturg.shared.db import OUTAGE_ERRORS
-from dramaturg.shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
-from dramaturg.shared.errors import DatabaseUnavailable, first_line
-from dramaturg.shared.listener import enqueue_channel
-from dramaturg.shared.outcomes import Outcomes
-from dramaturg.shared.redact import redact
-from dramaturg.shared.sql import queries
+from shared import history
+from shared.claims import Claim, ClaimedMessage, claim_of
+from shared.db import OUTAGE_ERRORS
+from shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
+from shared.errors import DatabaseUnavailable, first_line
+from shared.listener import enqueue_channel
+from shared.outcomes import Outcomes
+from shared.redact import redact
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")

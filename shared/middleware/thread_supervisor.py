@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from dramatiq import Middleware
 
-from dramaturg.shared.claims import claim_of
+from shared.claims import claim_of
 
 logger = logging.getLogger(__name__)
 

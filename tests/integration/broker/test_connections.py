@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from dramaturg.shared.budget import pool_max, process_connections
-from dramaturg.shared.postgres_consumer import PostgresConsumer
+from shared.budget import pool_max, process_connections
+from shared.postgres_consumer import PostgresConsumer
 from tests.integration.broker.conftest import QUEUE, noop, states
 from tests.support.waiting import wait_until
 

@@ -11,8 +11,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from psycopg2.extras import Json
 
-from dramaturg.shared.middleware.thread_supervisor import worker_health
-from dramaturg.shared.postgres_consumer import PostgresConsumer
+from shared.middleware.thread_supervisor import worker_health
+from shared.postgres_consumer import PostgresConsumer
 from tests.integration.broker.conftest import QUEUE, consumer_of, effect_counts, noop, record, record_retried, states
 from tests.support.waiting import wait_until
 

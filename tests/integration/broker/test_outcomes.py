@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-from dramaturg.shared.claims import Claim
+from shared.claims import Claim
 from tests.integration.broker.conftest import consumer_of, noop, other_broker, states
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dramaturg.shared.budget import pool_limits, pool_max, process_connections
-from dramaturg.shared.errors import ConfigError
-from dramaturg.shared.settings import load_settings
+from shared.budget import pool_limits, pool_max, process_connections
+from shared.errors import ConfigError
+from shared.settings import load_settings
 
 
 def test_by_default_the_pool_keeps_threads_plus_4_and_as_many_again_on_demand():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dramaturg.shared.claims import Claim
-from dramaturg.shared.outcomes import OutcomeLedger
+from shared.claims import Claim
+from shared.outcomes import OutcomeLedger
 
 
 @pytest.fixture
