@@ -30,12 +30,14 @@ from shared.middleware.job_history import JobHistory
 from shared.middleware.job_options import JobOptions
 from shared.middleware.retries import ExactBackoffRetries
 from shared.middleware.stats import WorkerStats
+from shared.middleware.thread_supervisor import WorkerThreadSupervisor
 from shared.postgres_broker import PostgresBroker
 
 
 def build_broker(app_context: AppContext) -> PostgresBroker:
     middleware = [
         WorkerStats(),
+        WorkerThreadSupervisor(),
         TimeLimit(),
         ShutdownNotifications(),
         Callbacks(),

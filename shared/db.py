@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.embedded import embedded_url
-from shared.errors import DatabaseUnavailable
+from shared.errors import DatabaseUnavailable, first_line
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -34,15 +34,23 @@ def mask_url(url: str) -> str:
         return "<unparseable database URL>"
 
 
-def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, connect_timeout: float = 5.0) -> Engine:
-    """An engine with a bounded pool: a thread waits at most ``pool_timeout`` for a connection.
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int | None = None,
+    pool_timeout: float = 10.0,
+    connect_timeout: float = 5.0,
+) -> Engine:
+    """An engine with a bounded pool of ``pool_size`` kept connections plus ``max_overflow``
+    (default: as many again) on demand; a thread waits at most ``pool_timeout`` for one.
 
     ``pool_pre_ping`` lets a worker survive a database restart without a restart of its own.
     """
     return sa.create_engine(
         make_url(url).set(drivername="postgresql+psycopg2"),
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_timeout=pool_timeout,
         pool_pre_ping=True,
         connect_args={"connect_timeout": max(1, int(connect_timeout)), "application_name": "dramaturg"},
@@ -53,14 +61,33 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+#: Errors that mean "the database is down or restarting", as opposed to a bad query —
+#: the one list every outage handler in shared/ catches.
+OUTAGE_ERRORS = (
+    DatabaseUnavailable,
+    sa_exc.OperationalError,
+    sa_exc.InterfaceError,
+    sa_exc.TimeoutError,
+    # The pool raises the driver's own errors when a new connection fails.
+    psycopg2.OperationalError,
+    psycopg2.InterfaceError,
+)
+
+#: Errors the database raises for a value it cannot take (``invalid input syntax for type
+#: integer``, a number out of range, a string too long): caused by the arguments, so
+#: retrying the same message cannot fix them. Retries fails them at once, like PayloadError.
+PAYLOAD_DB_ERRORS = (psycopg2.DataError, sa_exc.DataError)
+
+
 @contextmanager
 def translate_errors(url: str):
     """Turn driver connection failures into ``DatabaseUnavailable`` with the password masked."""
     try:
         yield
-    except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
-        detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
-        raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {detail}") from None
+    except DatabaseUnavailable:
+        raise
+    except OUTAGE_ERRORS as exc:
+        raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {first_line(exc)}") from None
 
 
 def check_connection(engine: Engine) -> None:
@@ -92,17 +119,6 @@ def retry_until_available(
             delay = min(delay * 2, max_backoff)
 
 
-#: Errors that mean "the database is down or restarting", as opposed to a bad query.
-OUTAGE_ERRORS = (
-    DatabaseUnavailable,
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    psycopg2.OperationalError,
-    psycopg2.InterfaceError,
-)
-
-
 def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float = 300.0, max_backoff: float = 5.0) -> T:
     """Call ``action`` until it stops failing with an outage error, for at most ``seconds``.
 
@@ -121,8 +137,7 @@ def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float =
         except OUTAGE_ERRORS as exc:
             if time.monotonic() + delay > deadline:
                 raise
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            logger.warning("%s: database unavailable (%s); retrying in %.2fs", what, first, delay)
+            logger.warning("%s: database unavailable (%s); retrying in %.2fs", what, first_line(exc), delay)
             time.sleep(delay)
             delay = min(delay * 2, max_backoff)
 

@@ -48,5 +48,16 @@ class DeliveryUnknown(DramaturgError):
     """The request may have reached the remote but no answer came back; it is not re-sent blindly."""
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (a driver's error under SQLAlchemy's wrapper), or its type's name.
+
+    Driver errors carry a multi-line context (the statement, a hint); logs and
+    reasons want the one line that says what happened.
+    """
+    inner = getattr(exc, "orig", None) or exc
+    text = str(inner).strip()
+    return text.splitlines()[0] if text else type(inner).__name__
+
+
 #: Errors that fail a message at once instead of retrying it.
 NOT_RETRIED = (PayloadError, ChannelRejected, DeliveryUnknown)

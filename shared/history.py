@@ -87,6 +87,31 @@ def skip(raw, **fields) -> int:
     return _one(raw, "history_skip", fields)
 
 
+def reject_many(raw, runs: list[dict[str, Any]], *, now: datetime) -> None:
+    """Record messages rejected at claim as failed runs (one statement for the batch).
+
+    Each of ``runs`` has ``job``, ``actor``, ``message_id``, ``trigger``, ``attempt``,
+    ``args`` (JSON text), ``enqueued_at`` (or None) and ``error``. Runs in the caller's transaction.
+    """
+    if not runs:
+        return
+    with raw.cursor() as cur:
+        cur.execute(
+            SQL["history_reject_many"],
+            {
+                "jobs": [r["job"] for r in runs],
+                "actors": [r["actor"] for r in runs],
+                "ids": [r["message_id"] for r in runs],
+                "triggers": [r["trigger"] for r in runs],
+                "attempts": [r["attempt"] for r in runs],
+                "args": [r["args"] for r in runs],
+                "enqueued": [r["enqueued_at"] for r in runs],
+                "errors": [r["error"] for r in runs],
+                "now": now,
+            },
+        )
+
+
 def get(raw, run_id: int) -> dict | None:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["history_get"], {"id": run_id})

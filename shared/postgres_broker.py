@@ -7,7 +7,8 @@ results backend keep working) and changes how rows move:
   (worker id + expiry) — no advisory lock per message, so a backlog of any
   size holds no locks;
 - a **heartbeat** renews this worker's leases; any worker **rescues** rows
-  whose lease expired (a dead worker's) — acks are fenced on the lease;
+  whose lease expired (a dead worker's) — outcomes, retries, releases and
+  renewals are fenced on the claim (``shared/claims.py``);
 - **delays** (retry backoff) are an ``eta`` column, claimed when due;
 - **enqueue** is idempotent (an existing id is a no-op), bulk (one statement
   per batch, one NOTIFY per queue), and can join the caller's transaction.
@@ -24,19 +25,21 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import dramatiq
-import psycopg2
 from dramatiq.broker import Broker
 from dramatiq.message import Message
-from sqlalchemy import exc as sa_exc
+from dramatiq.middleware import Middleware, MiddlewareError
 
+from shared.claims import Claim, claim_of, split
 from shared.clock import clock_from_settings
-from shared.db import database_url, make_engine, mask_url
-from shared.errors import DatabaseUnavailable
+from shared.db import OUTAGE_ERRORS, database_url, make_engine, mask_url
+from shared.errors import DatabaseUnavailable, first_line
+from shared.listener import Listener
+from shared.outcomes import OutcomeLedger
 from shared.postgres_consumer import PostgresConsumer
 from shared.settings import load_settings
 from shared.sql import queries
@@ -74,21 +77,30 @@ class PostgresBroker(Broker):
         self.clock = None
         self.settings = None
         self.worker_id = uuid.uuid4()
-        self._inflight: set[str] = set()
-        self._unackable: set[str] = set()  # failed messages whose retry could not be written
-        # Acks and releases a closed consumer could not write (database down);
-        # the heartbeat writes them when the database answers again.
-        self._adopted_acks: list[str] = []
-        self._adopted_releases: list[str] = []
-        self._adopted_rejects: list[tuple[str, str, str | None]] = []
-        self._inflight_lock = threading.Lock()
+        #: Every claim this process holds and every outcome not yet written (consumers report and
+        #: write there; the heartbeat renews its claims and writes what a closed consumer left).
+        self.outcomes = OutcomeLedger()
+        #: The process's one LISTEN connection, shared by its consumers (made by bind).
+        self.listener: Listener | None = None
         self._heartbeat: threading.Thread | None = None
         self._stop = threading.Event()
 
     # --- configuration ---------------------------------------------------------------
     def bind(self, *, engine, clock, settings) -> None:
-        """Point the broker at a database, a clock and the settings (no I/O)."""
+        """Point the broker at a database, a clock and the settings (no I/O).
+
+        Claims held for another database mean nothing on this one: the ledger starts empty.
+        """
         self.engine, self.clock, self.settings = engine, clock, settings
+        self.outcomes = OutcomeLedger()
+        if self.listener is not None:
+            self.listener.close()
+        self.listener = Listener(self.dsn, connect_timeout=max(2, int(settings.db_connect_timeout)))
+
+    def dsn(self) -> str:
+        """The libpq connection string of the bound database, for the connections outside the pool
+        (each consumer's own, the listener's)."""
+        return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def _require_bound(self) -> None:
         if self.engine is None:
@@ -138,26 +150,27 @@ class PostgresBroker(Broker):
         """Enqueue one message; an id that already exists is a no-op.
 
         A message this worker is processing (the Retries middleware re-enqueues
-        the same id) goes back to the queue with its new eta instead.
+        the same id) goes back to the queue with its new eta instead, fenced on
+        the claim it came from.
         """
         self._require_bound()
         now = self.clock.now()
         eta = now + timedelta(milliseconds=delay) if delay else now
-        if message.message_id in self._inflight:
+        claim = claim_of(message)
+        if claim is not None:
             try:
-                self._retry(message, eta)
+                self._emit_enqueue("before", [message], delay)
+                self._retry(message, claim, eta)
+                self._emit_enqueue("after", [message], delay)
             except DatabaseUnavailable as exc:
                 # The row stays claimed by us; it must not be acked as done, or the
-                # retry would be lost. Its lease runs out and a worker runs it again.
-                with self._inflight_lock:
-                    self._unackable.add(message.message_id)
+                # retry would be lost. It is released instead, or its lease runs out.
+                self.outcomes.retry_not_saved(claim)
                 logger.error(
                     "could not requeue %s for retry (%s); it runs again when its lease expires", message.message_id, exc
                 )
             return message
-        self.emit_before("enqueue", message, delay)
-        self.enqueue_many([message], eta=eta)
-        self.emit_after("enqueue", message, delay)
+        self._enqueue_many([message], None, now, eta, delay)
         return message
 
     def enqueue_many(self, messages: Sequence[Message], *, conn=None, eta: datetime | None = None) -> list[str]:
@@ -175,22 +188,53 @@ class PostgresBroker(Broker):
 
         Raises:
             DatabaseUnavailable: no connection within the send timeout.
+
+        Middleware see ``before_enqueue``/``after_enqueue`` for each message, as
+        with :meth:`enqueue` (``delay`` is the time from now to ``eta``, in ms).
         """
         if not messages:
             return []
         self._require_bound()
         now = self.clock.now()
+        eta = eta or now
+        delay = int((eta - now).total_seconds() * 1000) if eta > now else None
+        return self._enqueue_many(messages, conn, now, eta, delay)
+
+    def _enqueue_many(self, messages: Sequence[Message], conn, now: datetime, eta: datetime, delay) -> list[str]:
+        self._emit_enqueue("before", messages, delay)
         joined = raw_connection_of(conn) if conn is not None else _joined_connection.get()
         if joined is not None:
-            return self._insert(joined, messages, now, eta or now)
-        with self.pooled() as raw:
-            try:
-                new = self._insert(raw, messages, now, eta or now)
-                raw.commit()
-            except BaseException:
-                raw.rollback()
-                raise
+            new = self._insert(joined, messages, now, eta)
+        else:
+            with self.pooled() as raw:
+                try:
+                    new = self._insert(raw, messages, now, eta)
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
+        self._emit_enqueue("after", messages, delay)
         return new
+
+    def _emit_enqueue(self, when: str, messages: Sequence[Message], delay: int | None) -> None:
+        """``emit_before``/``emit_after("enqueue", …)`` for each message, calling only the
+        middleware that override the hook (a 100,000-message fan-out would otherwise
+        make a million no-op calls)."""
+        hook = f"{when}_enqueue"
+        base = getattr(Middleware, hook)
+        listening = [m for m in self.middleware if getattr(type(m), hook, base) is not base]
+        if when == "after":
+            listening.reverse()
+        for middleware in listening:
+            for message in messages:
+                try:
+                    getattr(middleware, hook)(self, message, delay)
+                except MiddlewareError:
+                    if when == "before":
+                        raise
+                    logger.critical("Unexpected failure in %s of %r.", hook, middleware, exc_info=True)
+                except Exception:
+                    logger.critical("Unexpected failure in %s of %r.", hook, middleware, exc_info=True)
 
     def _insert(self, raw, messages: Sequence[Message], now: datetime, eta: datetime) -> list[str]:
         with raw.cursor() as cur:
@@ -233,11 +277,17 @@ class PostgresBroker(Broker):
         actor = self.actors.get(message.actor_name)
         return max(-32768, min(32767, actor.priority if actor else 0))
 
-    def _retry(self, message: Message, eta: datetime) -> None:
+    def _retry(self, message: Message, claim: Claim, eta: datetime) -> None:
         with self.pooled() as raw, raw.cursor() as cur:
             cur.execute(
                 SQL["queue_retry"],
-                {"id": message.message_id, "eta": eta, "message": message.encode().decode(), "owner": self.worker_id},
+                {
+                    "id": claim.message_id,
+                    "claims": claim.number,
+                    "eta": eta,
+                    "message": message.encode().decode(),
+                    "owner": self.worker_id,
+                },
             )
             raw.commit()
 
@@ -247,17 +297,9 @@ class PostgresBroker(Broker):
         """A pooled psycopg2 connection; a wait past the pool timeout raises DatabaseUnavailable."""
         try:
             fairy = self.engine.raw_connection()
-        except (
-            sa_exc.TimeoutError,
-            sa_exc.OperationalError,
-            sa_exc.InterfaceError,
-            # The pool raises the driver's own errors when a new connection fails.
-            psycopg2.OperationalError,
-            psycopg2.InterfaceError,
-        ) as exc:
+        except OUTAGE_ERRORS as exc:
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
-            detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
-            raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None
+            raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {first_line(exc)}") from None
         try:
             yield fairy.dbapi_connection
         except BaseException:
@@ -268,15 +310,6 @@ class PostgresBroker(Broker):
             raise
         finally:
             fairy.close()
-
-    # --- in-flight bookkeeping (used by the consumer) ----------------------------------
-    def track(self, message_ids: Iterable[str]) -> None:
-        with self._inflight_lock:
-            self._inflight.update(message_ids)
-
-    def untrack(self, message_ids: Iterable[str]) -> None:
-        with self._inflight_lock:
-            self._inflight.difference_update(message_ids)
 
     # --- heartbeat and rescue ------------------------------------------------------------
     def _ensure_heartbeat(self) -> None:
@@ -296,67 +329,29 @@ class PostgresBroker(Broker):
             except Exception as exc:  # a DB outage must not kill the heartbeat
                 logger.warning("heartbeat failed: %s", exc)
 
-    def take_unackable(self, message_id: str) -> bool:
-        """True (once) if ``message_id`` failed and its retry could not be written."""
-        with self._inflight_lock:
-            if message_id in self._unackable:
-                self._unackable.discard(message_id)
-                return True
-        return False
-
-    def adopt(self, *, acks=(), releases=(), rejects=()) -> None:
-        """Take over outcomes a consumer could not write; the heartbeat writes them.
-
-        Acked and rejected rows stay leased (renewed) until written, so they are
-        not run again; released rows stop being renewed at once — if the release
-        cannot be written, their lease expires and they are rescued anyway.
-        """
-        with self._inflight_lock:
-            self._adopted_acks.extend(acks)
-            self._adopted_releases.extend(releases)
-            self._adopted_rejects.extend(rejects)
-            self._inflight.difference_update(releases)
-
-    def _write_adopted(self, cur) -> list[str]:
-        with self._inflight_lock:
-            acks, releases, rejects = self._adopted_acks, self._adopted_releases, self._adopted_rejects
-            self._adopted_acks, self._adopted_releases, self._adopted_rejects = [], [], []
-        try:
-            if acks:
-                cur.execute(SQL["queue_ack_many"], {"ids": acks, "owner": self.worker_id})
-            if releases:
-                cur.execute(SQL["queue_release"], {"ids": releases, "owner": self.worker_id})
-            for message_id, reason, body in rejects:
-                cur.execute(
-                    SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": self.worker_id}
-                )
-        except BaseException:
-            self.adopt(acks=acks, releases=releases, rejects=rejects)
-            raise
-        return acks + [r[0] for r in rejects]
-
     def heartbeat_once(self) -> list[tuple[str, str]]:
-        """Write adopted acks, renew this worker's leases, requeue expired ones; returns the rescued rows."""
-        with self.pooled() as raw, raw.cursor() as cur:
-            written = self._write_adopted(cur)
-            with self._inflight_lock:
-                held = list(self._inflight)
+        """Write outcomes no consumer wrote (one that closed), renew this worker's leases,
+        requeue expired ones; returns the rescued rows."""
+        outcomes = self.outcomes.take()
+        with self.outcomes.settling(outcomes), self.pooled() as raw, raw.cursor() as cur:
+            outcomes.write(cur, self.worker_id)
             cur.execute(
-                SQL["queue_heartbeat"], {"ids": held, "owner": self.worker_id, "lease": self.settings.lease_seconds}
+                SQL["queue_heartbeat"],
+                {**split(self.outcomes.held()), "owner": self.worker_id, "lease": self.settings.lease_seconds},
             )
             cur.execute(SQL["queue_rescue_expired"])
             rescued = [(str(mid), q) for mid, q in cur.fetchall()]
             for queue in sorted({q for _, q in rescued}):
                 cur.execute(SQL["queue_notify"], {"queue": queue})
             raw.commit()
-        if written:
-            self.untrack(written)
         if rescued:
             logger.warning("rescued %d message(s) whose worker lease expired", len(rescued))
         return rescued
 
     def close(self) -> None:
         self._stop.set()
+        if self.listener is not None:
+            self.listener.close()
         super().close()
 
     # --- tests and tools ---------------------------------------------------------------

@@ -24,6 +24,7 @@ from pydantic_settings import BaseSettings
 
 from shared.app import App
 from shared.broker import app_context, broker
+from shared.budget import pool_limits
 from shared.clock import Clock, clock_from_settings
 from shared.db import database_url, make_engine, make_session_factory
 from shared.errors import ConfigError
@@ -61,11 +62,14 @@ def build_app(
     settings = settings or load_settings(environ)
     clock = clock or clock_from_settings(settings)
     url = url or database_url(settings)
-    # Worker threads, consumer threads and the heartbeat share this pool.
+    # Worker threads, the heartbeat, enqueues and history share this pool; its size is
+    # part of the process's connection budget (shared/budget.py).
     # A connect attempt is also bounded by the send timeout: send() must fail within it.
+    pool_size, max_overflow = pool_limits(settings)
     engine = make_engine(
         url,
-        pool_size=settings.worker_threads + 4,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
         pool_timeout=settings.send_timeout,
         connect_timeout=min(settings.db_connect_timeout, settings.send_timeout),
     )

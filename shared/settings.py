@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     database_url: str | None = Field(None, alias="DATABASE_URL")
     data_dir: Path = Field(Path(".pgdata"), alias="DRAMATURG_DATA_DIR")
     db_connect_timeout: float = Field(5.0, alias="DRAMATURG_DB_CONNECT_TIMEOUT", gt=0)
+    #: The most connections a process's pool opens (no overflow); unset: 2 × (threads + 4),
+    #: half of them kept open. The whole budget per process is in shared/budget.py.
+    db_pool_size: int | None = Field(None, alias="DRAMATURG_DB_POOL_SIZE", ge=1, le=10_000)
 
     # --- time ----------------------------------------------------------------
     now: datetime | None = Field(None, alias="DRAMATURG_NOW")

@@ -6,8 +6,10 @@ Stock Retries adds jitter and starts at 15 s. Jobs here promise "retry after
 ``Retry(delay=…)`` raised by an actor, or a channel's ``retry_after`` (HTTP
 429), sets a floor under that delay.
 
-Payload and validation errors, permanent channel rejections and unknown
-deliveries fail at once: retrying cannot fix them. Values resolve message →
+Payload and validation errors, database errors about a value the arguments
+brought (``invalid input syntax``, out of range: ``PAYLOAD_DB_ERRORS``),
+permanent channel rejections and unknown deliveries fail at once: retrying
+cannot fix them. Values resolve message →
 actor → middleware default, as in Dramatiq.
 """
 
@@ -22,7 +24,7 @@ from dramatiq.errors import Retry
 from dramatiq.middleware import Retries
 from pydantic import ValidationError
 
-from shared.db import retry_through_outage
+from shared.db import PAYLOAD_DB_ERRORS, retry_through_outage
 from shared.errors import NOT_RETRIED, ChannelTransient
 
 logger = logging.getLogger(__name__)
@@ -75,7 +77,9 @@ class ExactBackoffRetries(Retries):
             return
         actor = broker.get_actor(message.actor_name)
         throws = message.options.get("throws") or actor.options.get("throws")
-        if isinstance(exception, (*NOT_RETRIED, ValidationError)) or (throws and isinstance(exception, throws)):
+        if isinstance(exception, (*NOT_RETRIED, *PAYLOAD_DB_ERRORS, ValidationError)) or (
+            throws and isinstance(exception, throws)
+        ):
             logger.warning("not retrying %s: %s", message.message_id, type(exception).__name__)
             message.fail()
             return

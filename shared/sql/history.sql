@@ -63,3 +63,17 @@ DELETE FROM job_history WHERE finished_at < %(before)s
 
 -- name: history_children_counts
 SELECT status, count(*) FROM job_history WHERE parent_id = %(id)s GROUP BY status
+
+-- name: history_reject_many
+-- Messages rejected at claim (malformed, unknown actor, arguments that do not fit the
+-- actor): one failed run each, never retried. A run recorded at enqueue (queued) is
+-- marked failed.
+INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, attempt, args, enqueued_at,
+                         started_at, finished_at, duration_ms, error)
+SELECT r.job, r.actor, r.message_id, r.trigger, 'failed', r.attempt, r.args, r.enqueued_at, %(now)s, %(now)s, 0, r.error
+FROM unnest(%(jobs)s::text[], %(actors)s::text[], %(ids)s::uuid[], %(triggers)s::text[], %(attempts)s::int[],
+            %(args)s::jsonb[], %(enqueued)s::timestamptz[], %(errors)s::text[])
+     AS r(job, actor, message_id, trigger, attempt, args, enqueued_at, error)
+ON CONFLICT (message_id) DO UPDATE
+SET status = 'failed', attempt = EXCLUDED.attempt, finished_at = EXCLUDED.finished_at, duration_ms = 0,
+    error = EXCLUDED.error

@@ -66,18 +66,28 @@ FROM next
 WHERE q.message_id = next.message_id
 RETURNING q.message_id, q.message::text, q.claims, q.priority, q.eta
 
--- name: queue_ack_many
--- Fenced on the lease: a worker that lost its rows (expired and rescued) acks nothing.
-UPDATE dramatiq.queue
-SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
-WHERE message_id = ANY(%(ids)s::uuid[]) AND state = 'consumed' AND lease_owner = %(owner)s
-RETURNING message_id
+-- Outcomes, retries, releases and renewals are fenced on the claim itself:
+-- (message_id, claims) as returned by queue_claim, and this worker's id. The
+-- worker id alone is not enough: the same process may claim a message again
+-- (its retry was due at once) before the outcome of the earlier claim is
+-- written, and that stale outcome must then change nothing.
 
--- name: queue_reject
-UPDATE dramatiq.queue
-SET state = 'rejected', reason = %(reason)s, message = COALESCE(%(message)s::jsonb, message),
+-- name: queue_ack_many
+-- A worker that lost its rows (expired and rescued), or an outcome of an earlier claim, acks nothing.
+UPDATE dramatiq.queue q
+SET state = 'done', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
+WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
+RETURNING q.message_id
+
+-- name: queue_reject_many
+-- A NULL message keeps the row's own body (a poison row that never decoded).
+UPDATE dramatiq.queue q
+SET state = 'rejected', reason = c.reason, message = COALESCE(c.message::jsonb, q.message),
     lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
-WHERE message_id = %(id)s AND state = 'consumed' AND lease_owner = %(owner)s
+FROM unnest(%(ids)s::uuid[], %(claims)s::int[], %(reasons)s::text[], %(messages)s::text[])
+     AS c(message_id, claims, reason, message)
+WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
 
 -- name: queue_retry
 -- Put a message this worker holds back in the queue with a new eta (Retries
@@ -85,20 +95,22 @@ WHERE message_id = %(id)s AND state = 'consumed' AND lease_owner = %(owner)s
 UPDATE dramatiq.queue
 SET state = 'queued', eta = %(eta)s, message = %(message)s::jsonb,
     lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
-WHERE message_id = %(id)s AND state = 'consumed' AND lease_owner = %(owner)s
+WHERE message_id = %(id)s AND claims = %(claims)s AND state = 'consumed' AND lease_owner = %(owner)s
 
 -- name: queue_release
 -- Give back claimed-but-unstarted messages (worker shutdown), keeping their place.
-UPDATE dramatiq.queue
+UPDATE dramatiq.queue q
 SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
-WHERE message_id = ANY(%(ids)s::uuid[]) AND state = 'consumed' AND lease_owner = %(owner)s
+FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
+WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
 
 -- name: queue_heartbeat
 -- Renew only rows this worker still holds: a row it gave up on (say, a retry
 -- that could not be written) must expire and be rescued, not live forever.
-UPDATE dramatiq.queue
+UPDATE dramatiq.queue q
 SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
-WHERE message_id = ANY(%(ids)s::uuid[]) AND state = 'consumed' AND lease_owner = %(owner)s
+FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
+WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
 
 -- name: queue_rescue_expired
 -- Rows whose lease ran out belong to a dead (or stalled) worker: queue them again.

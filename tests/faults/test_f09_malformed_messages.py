@@ -1,5 +1,6 @@
-"""F9: malformed messages mixed into 1,000 valid ones are rejected with a reason, never retried;
-every valid one is processed."""
+"""F9: malformed messages mixed into 1,000 valid ones — more thread-killing ones than the worker
+has threads — are rejected with a reason and a failed job_history row, never retried; every valid
+one is processed."""
 
 from __future__ import annotations
 
@@ -41,6 +42,20 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
             "INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) VALUES (%s, 'example', 'queued', %s, now())",
             (bad_ids["unknown actor"], json.dumps(body)),
         )
+        # More thread-killers than the worker has threads (8): each used to end the thread that ran it
+        for i in range(10):
+            for kind, change in (
+                ("throws", {"options": {"throws": "ValueError"}}),
+                ("queue", {"queue_name": "cron"}),
+            ):
+                message_id = str(uuid.uuid4())
+                bad_ids[f"{kind} {i}"] = message_id
+                body = touch_item.message(item_id=ids[0]).asdict() | {"message_id": message_id} | change
+                cur.execute(
+                    "INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta) "
+                    "VALUES (%s, 'example', 'queued', %s, now())",
+                    (message_id, json.dumps(body)),
+                )
     # When a worker process takes the queue
     worker = DramaturgProcess(["worker"], fault_env(), tmp_path, "worker").start()
     started = time.monotonic()
@@ -50,7 +65,7 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
             with fault_raw.cursor() as cur:
                 cur.execute("SELECT message_id::text, reason FROM dramatiq.queue WHERE state = 'rejected'")
                 rows = dict(cur.fetchall())
-            return rows if len(rows) == 7 else None
+            return rows if len(rows) == len(bad_ids) + len(wrong_type) else None
 
         rows = wait_until(rejected, timeout=30)
         rejected_after = time.monotonic() - started
@@ -61,17 +76,26 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
     # Then each bad message is rejected with a clear reason
     assert "undecodable message" in rows[bad_ids["undecodable"]]
     assert "unknown actor 'nobody.home'" in rows[bad_ids["unknown actor"]]
+    assert all("options.throws" in rows[bad_ids[f"throws {i}"]] for i in range(10))
+    assert all("is not the row's queue 'example'" in rows[bad_ids[f"queue {i}"]] for i in range(10))
     wrong = [m.message_id for m in wrong_type]
     assert all("PayloadError" in rows[i] and "item_id" in rows[i] for i in wrong)
-    # And none of them was retried
+    # And each has one failed run in job_history, with the same reason; none was retried
     with fault_raw.cursor() as cur:
-        cur.execute("SELECT max(attempt), count(*) FROM job_history WHERE status = 'failed'")
-        assert cur.fetchone() == (1, 5)
+        cur.execute("SELECT message_id::text, attempt, error FROM job_history WHERE status = 'failed'")
+        failed = {mid: (attempt, error) for mid, attempt, error in cur.fetchall()}
+        assert set(failed) == set(rows)
+        assert all(attempt == 1 for attempt, _ in failed.values())
+        assert all(failed[mid][1] == rows[mid] for mid in bad_ids.values())
         cur.execute("SELECT count(*) FROM dramatiq.queue WHERE state IN ('queued', 'consumed')")
         assert cur.fetchone() == (0,)
     assert rejected_after < 5 + drained_after  # all within the run; the per-message bound is below
     figures(
-        "F9", valid=1000, bad=7, all_rejected_after_s=round(rejected_after, 2), drained_after_s=round(drained_after, 2)
+        "F9",
+        valid=1000,
+        bad=len(rows),
+        all_rejected_after_s=round(rejected_after, 2),
+        drained_after_s=round(drained_after, 2),
     )
     assert rejected_after <= 5.0 or drained_after <= 5.0
 

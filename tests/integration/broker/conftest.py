@@ -31,6 +31,9 @@ def _record(n: int) -> None:
 
 noop = dramatiq.actor(_noop, actor_name="test.broker.noop", queue_name=QUEUE, broker=global_broker, max_retries=0)
 record = dramatiq.actor(_record, actor_name="test.broker.record", queue_name=QUEUE, broker=global_broker, max_retries=0)
+record_retried = dramatiq.actor(
+    _record, actor_name="test.broker.record_retried", queue_name=QUEUE, broker=global_broker, max_retries=3
+)
 
 
 def other_broker(app) -> PostgresBroker:

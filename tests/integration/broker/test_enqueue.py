@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import socket
 import time
+from datetime import timedelta
 
 import pytest
+from dramatiq import Middleware
 
 from shared.errors import DatabaseUnavailable
-from tests.integration.broker.conftest import QUEUE, effect_counts, noop, record, states
+from tests.integration.broker.conftest import QUEUE, consumer_of, effect_counts, noop, other_broker, record, states
 
 
 def test_enqueueing_an_existing_id_again_changes_nothing(app, raw):
@@ -112,3 +114,41 @@ def test_send_with_the_database_unreachable_fails_within_the_send_timeout(where,
     # Then it fails with a readable error within the timeout, without the password
     assert elapsed < 2 + 1.0, f"send took {elapsed:.1f}s"
     assert f"127.0.0.1:{port}" in str(caught.value) and "hunter2" not in str(caught.value)
+
+
+class _RecordsEnqueues(Middleware):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, int | None]] = []
+
+    def before_enqueue(self, broker, message, delay):
+        self.seen.append(("before", message.message_id, delay))
+
+    def after_enqueue(self, broker, message, delay):
+        self.seen.append(("after", message.message_id, delay))
+
+
+def test_bulk_enqueue_and_a_saved_retry_emit_the_enqueue_hooks_for_each_message(app, clock):
+    # Given a broker with a middleware that records the enqueue hooks
+    broker = other_broker(app)
+    recorder = _RecordsEnqueues()
+    broker.add_middleware(recorder)
+    # When a batch is enqueued, due in 2 s
+    a, b = noop.message(1), noop.message(2)
+    broker.enqueue_many([a, b], eta=clock.now() + timedelta(seconds=2))
+    # Then each message went through before_enqueue, then after_enqueue, with its delay
+    assert recorder.seen == [
+        ("before", a.message_id, 2000),
+        ("before", b.message_id, 2000),
+        ("after", a.message_id, 2000),
+        ("after", b.message_id, 2000),
+    ]
+    # And when a claimed message's retry is saved (what the Retries middleware does)
+    recorder.seen.clear()
+    clock.advance(2)
+    consumer = consumer_of(broker, prefetch=2)
+    consumer._cycle(True, 1)
+    claimed = consumer.buffer.popleft()
+    broker.enqueue(claimed, delay=500)
+    # Then the retry emits them too
+    assert recorder.seen == [("before", claimed.message_id, 500), ("after", claimed.message_id, 500)]
+    consumer.close()

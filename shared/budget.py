@@ -1,0 +1,44 @@
+"""The database connections one process may open: its budget against the server's ``max_connections``.
+
+A process of dramaturg opens, at most::
+
+    connections = pool + (1 + queues if it consumes queues else 0)
+
+- ``pool``: the SQLAlchemy pool shared by worker threads, the heartbeat, enqueues,
+  history and the CLI — ``DRAMATURG_DB_POOL_SIZE`` when set (a hard cap: no
+  overflow), else ``2 × (DRAMATURG_WORKER_THREADS + 4)`` (``threads + 4`` kept
+  open and as many again on demand, closed when returned: the historical default);
+- ``1``: the one LISTEN connection the broker's listener shares among the
+  process's consumers (``shared/listener.py``);
+- ``queues``: one connection per consumed queue, each consumer's own, for its
+  claims and outcomes (``shared/postgres_consumer.py``).
+
+So a worker with the defaults (8 threads) consuming 7 queues may open
+24 + 1 + 7 = 32; with ``DRAMATURG_DB_POOL_SIZE=6``, 6 + 1 + 7 = 14. A scheduler,
+the web dyno or a CLI command consumes no queue: ``pool`` only. A deployment
+needs the sum over its processes (each of ``DRAMATURG_WORKER_PROCESSES``
+counts) to fit ``max_connections`` minus the server's reserved slots.
+"""
+
+from __future__ import annotations
+
+from shared.settings import Settings
+
+
+def pool_limits(settings: Settings) -> tuple[int, int]:
+    """``(pool_size, max_overflow)`` for the process's engine."""
+    if settings.db_pool_size is not None:
+        return settings.db_pool_size, 0
+    kept = settings.worker_threads + 4
+    return kept, kept
+
+
+def pool_max(settings: Settings) -> int:
+    """The most connections the pool opens at once."""
+    size, overflow = pool_limits(settings)
+    return size + overflow
+
+
+def process_connections(settings: Settings, consumed_queues: int = 0) -> int:
+    """The most connections one process opens, consuming ``consumed_queues`` queues."""
+    return pool_max(settings) + (1 + consumed_queues if consumed_queues else 0)

@@ -1,0 +1,47 @@
+"""One claim of one message: the token every outcome, retry, release and renewal is fenced on.
+
+A row's ``claims`` column counts its claims; ``(message_id, claims)`` as the
+claim returned it names that claim alone. Fencing on the worker id only is not
+enough: the same process may claim a message again (its retry was due at once)
+while the outcome of its earlier claim is still on its way, and that stale
+outcome must then change nothing.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from dramatiq.broker import MessageProxy
+from dramatiq.message import Message
+
+
+class Claim(NamedTuple):
+    """``(message_id, claims)`` of one claim of a row."""
+
+    message_id: str
+    number: int
+
+
+class ClaimedMessage(MessageProxy):
+    """The message Dramatiq runs, carrying the claim it came from.
+
+    Dramatiq hands this proxy to every middleware hook and back to the
+    consumer's ``ack``/``nack``/``requeue``, so the claim travels with the
+    attempt it belongs to, never looked up by message id.
+    """
+
+    def __init__(self, message: Message, claim: Claim) -> None:
+        super().__init__(message)
+        self.claim = claim
+
+
+def claim_of(message) -> Claim | None:
+    """The claim a message came from, or None for a message this worker did not claim."""
+    claim = getattr(message, "claim", None)
+    return claim if isinstance(claim, Claim) else None
+
+
+def split(claims) -> dict[str, list]:
+    """``ids`` and ``claims`` arrays for the fenced statements of ``shared/sql/queue.sql``."""
+    claims = list(claims)
+    return {"ids": [c.message_id for c in claims], "claims": [c.number for c in claims]}
