@@ -22,7 +22,11 @@ counts) to fit ``max_connections`` minus the server's reserved slots.
 
 from __future__ import annotations
 
+from sqlalchemy.engine import Engine
+
+from shared.errors import ConfigError
 from shared.settings import Settings
+from shared.sql import sa_text
 
 
 def pool_limits(settings: Settings) -> tuple[int, int]:
@@ -42,3 +46,36 @@ def pool_max(settings: Settings) -> int:
 def process_connections(settings: Settings, consumed_queues: int = 0) -> int:
     """The most connections one process opens, consuming ``consumed_queues`` queues."""
     return pool_max(settings) + (1 + consumed_queues if consumed_queues else 0)
+
+
+def kept_connections(settings: Settings, consumed_queues: int = 0) -> int:
+    """The connections one process keeps open when busy (the pool's kept part, LISTEN, consumers).
+
+    Start-up checks count these, not the on-demand overflow: a deployment whose
+    kept connections do not fit cannot work at all, while overflow waits for a
+    free slot within the pool timeout.
+    """
+    size, _ = pool_limits(settings)
+    return size + (1 + consumed_queues if consumed_queues else 0)
+
+
+def check_fits(engine: Engine, needed: int, what: str) -> None:
+    """Fail fast when ``needed`` more connections do not fit the server's free slots.
+
+    Free slots are ``max_connections`` minus the reserved ones
+    (``superuser_reserved_connections``, and ``reserved_connections`` where the
+    server has it) minus the connections already open.
+
+    Raises:
+        ConfigError: with the figures and the settings that change them.
+    """
+    with engine.connect() as conn:
+        row = conn.execute(sa_text("budget", "budget_server_slots")).one()
+    free = row.max_connections - row.reserved - row.in_use
+    if needed > free:
+        raise ConfigError(
+            f"{what} needs up to {needed} database connections but the server has {free} free "
+            f"(max_connections={row.max_connections}, {row.reserved} reserved, {row.in_use} in use); "
+            "lower DRAMATURG_DB_POOL_SIZE, DRAMATURG_WORKER_THREADS or DRAMATURG_WORKER_PROCESSES, "
+            "or raise the server's max_connections"
+        )
