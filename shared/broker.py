@@ -27,6 +27,7 @@ from dramaturg.shared.middleware.exhaustion import MarkFailedOnExhaustion
 from dramaturg.shared.middleware.job_history import JobHistory
 from dramaturg.shared.middleware.job_options import JobOptions
 from dramaturg.shared.middleware.retries import ExactBackoffRetries
+from dramaturg.shared.middleware.run_metrics import RunMetrics
 from dramaturg.shared.middleware.stats import WorkerStats
 from dramaturg.shared.postgres_broker import PostgresBroker
 
@@ -34,6 +35,7 @@ from dramaturg.shared.postgres_broker import PostgresBroker
 def build_broker() -> PostgresBroker:
     middleware = [
         WorkerStats(),
+        RunMetrics(),
         TimeLimit(),
         ShutdownNotifications(),
         Callbacks(),

@@ -52,5 +52,31 @@ class DeliveryUnknown(DramaturgError):
     """The request may have reached the remote but no answer came back; it is not re-sent blindly."""
 
 
+class PayloadRejected(PayloadError):
+    """The payload does not match the job's model; nothing was enqueued."""
+
+    def __init__(self, message: str | None = None, *, errors: list[dict] | None = None) -> None:
+        super().__init__(message)
+        #: One ``{"field": "a.b", "message": "..."}`` per problem.
+        self.errors = errors or []
+
+
+class RunNotFound(DramaturgError):
+    """No run has that id (or it belongs to another organization)."""
+
+
+class RunConflict(DramaturgError):
+    """The run's state does not allow this action."""
+
+
+class TooManyJobs(DramaturgError):
+    """The organization already has its maximum of jobs queued or running."""
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 10.0) -> None:
+        super().__init__(message)
+        #: Seconds a client should wait before trying again.
+        self.retry_after = retry_after
+
+
 #: Errors that fail a message at once instead of retrying it.
 NOT_RETRIED = (PayloadError, ChannelRejected, DeliveryUnknown)

@@ -78,6 +78,8 @@ class PostgresBroker(Broker):
         self._adopted_rejects: list[tuple[str, str, str | None]] = []
         self._inflight_lock = threading.Lock()
         self._heartbeat: threading.Thread | None = None
+        #: Messages this process requeued because another worker's lease expired (for /metrics).
+        self.rescued_total = 0
         self._stop = threading.Event()
 
     # --- configuration ---------------------------------------------------------------
@@ -344,6 +346,7 @@ class PostgresBroker(Broker):
         if written:
             self.untrack(written)
         if rescued:
+            self.rescued_total += len(rescued)
             logger.warning("rescued %d message(s) whose worker lease expired", len(rescued))
         return rescued
 

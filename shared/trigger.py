@@ -16,17 +16,24 @@ from dramaturg.shared.jobs import get_job
 from dramaturg.shared.locks import period_key
 
 logger = logging.getLogger(__name__)
-FINAL = ("succeeded", "failed", "skipped")
+FINAL = ("succeeded", "failed", "skipped", "cancelled")
 
 
 def trigger_job(
-    runtime, name: str, *, args: dict | None = None, at: datetime | None = None, trigger: str = "manual"
+    runtime,
+    name: str,
+    *,
+    args: dict | None = None,
+    at: datetime | None = None,
+    trigger: str = "manual",
+    acted_by: str | None = None,
 ) -> int:
     """Enqueue one run of job ``name`` and return its job_history id.
 
     Parameters:
         args: job arguments (validated by the job's ``args_model`` when it runs).
         at: run for the period containing this instant (default: now).
+        acted_by: who triggered it (an API key's prefix, ``cli:user@host``), recorded in job_history.
 
     Raises:
         UnknownJob: no such job (the message lists the valid names).
@@ -58,6 +65,7 @@ def trigger_job(
             now=runtime.clock.now(),
             period=period,
             args={"args": [], "kwargs": message.kwargs},
+            acted_by=acted_by,
         )
         broker.enqueue_many([message], conn=conn)
     return run_id

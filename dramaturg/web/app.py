@@ -1,0 +1,37 @@
+"""The app factory: ``create_app(app_or_runtime)`` → a FastAPI app, no I/O until a request comes.
+
+It takes the already-built platform object (``Runtime`` today, ``App`` after
+the composition-root change; the same attributes) instead of building one, so
+tests, ``dramaturg web`` and ``dramaturg up`` share one construction path.
+OpenAPI docs are at ``/docs``.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from dramaturg.web import api_admin, api_jobs, errors
+from dramaturg.web.config import WebSettings, load_web_settings
+
+
+def create_app(app_or_runtime, *, settings: WebSettings | None = None) -> FastAPI:
+    """Build the web dyno on ``app_or_runtime``.
+
+    Parameters:
+        app_or_runtime: the platform (settings, clock, engine, sessions, broker).
+        settings: the web settings (default: from the environment).
+
+    Raises:
+        ConfigError: invalid web settings.
+    """
+    web = FastAPI(
+        title="dramaturg",
+        summary="Background jobs and cron on PostgreSQL: job API, admin triggers, health, metrics, dashboard.",
+        version="0.1.0",
+    )
+    web.state.platform = app_or_runtime
+    web.state.web_settings = settings or load_web_settings()
+    errors.install(web)
+    web.include_router(api_jobs.router)
+    web.include_router(api_admin.router)
+    return web

@@ -1,0 +1,78 @@
+"""HTTP errors of the web dyno: one JSON shape, ``{"error": code, "detail": text}``, and the handlers
+that map the platform's error tree onto status codes."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from dramaturg.shared.db import OUTAGE_ERRORS
+from dramaturg.shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
+
+
+class ApiError(Exception):
+    """An HTTP error with a machine-readable code."""
+
+    def __init__(self, status: int, code: str, detail: str, *, headers: dict | None = None, **extra) -> None:
+        super().__init__(detail)
+        self.status, self.code, self.detail, self.headers, self.extra = status, code, detail, headers or {}, extra
+
+
+def unauthorized(detail: str) -> ApiError:
+    return ApiError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def forbidden(detail: str) -> ApiError:
+    return ApiError(403, "forbidden", detail)
+
+
+def not_found(detail: str = "not found") -> ApiError:
+    return ApiError(404, "not_found", detail)
+
+
+def _json(status: int, code: str, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
+    return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers on ``app``."""
+
+    @app.exception_handler(ApiError)
+    async def _api(request: Request, exc: ApiError):
+        return _json(exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError):
+        fields = [
+            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
+            for e in exc.errors()
+        ]
+        text = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+        return _json(422, "invalid_request", text, fields=fields)
+
+    @app.exception_handler(UnknownJob)
+    async def _unknown(request: Request, exc: UnknownJob):
+        return _json(400, "unknown_type", str(exc))
+
+    @app.exception_handler(PayloadRejected)
+    async def _payload(request: Request, exc: PayloadRejected):
+        return _json(422, "invalid_payload", str(exc), fields=exc.errors)
+
+    @app.exception_handler(RunNotFound)
+    async def _missing(request: Request, exc: RunNotFound):
+        return _json(404, "not_found", str(exc))
+
+    @app.exception_handler(RunConflict)
+    async def _conflict(request: Request, exc: RunConflict):
+        return _json(409, "conflict", str(exc))
+
+    @app.exception_handler(TooManyJobs)
+    async def _limit(request: Request, exc: TooManyJobs):
+        return _json(429, "too_many_jobs", str(exc), {"Retry-After": str(max(1, round(exc.retry_after)))})
+
+    for error in OUTAGE_ERRORS:
+
+        @app.exception_handler(error)
+        async def _outage(request: Request, exc: Exception):
+            return _json(503, "database_unavailable", "the database cannot be reached; try again shortly")
