@@ -43,13 +43,27 @@ def start_line(host: str, port: int, keys: bool) -> str:
     return f"web dyno serving http://{shown}:{port}/ (dashboard; API docs at /docs) — {auth}"
 
 
+def bind_socket(host: str, port: int) -> socket.socket:
+    """A listening socket with TCP_NODELAY (inherited by accepted connections on Linux).
+
+    uvicorn writes a response's headers and body separately; with Nagle on,
+    the body waits for the client's delayed ACK — about 40 ms per request.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 class ThreadedServer:
     """uvicorn on an already-bound socket in a daemon thread (tests, benchmarks)."""
 
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind((host, port))
+        self.sock = bind_socket(host, port)
         self.host, self.port = host, self.sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
         self.server = uvicorn.Server(config)
