@@ -32,6 +32,11 @@ FRESH_INTERVALS = 3
 PRUNE_AFTER_S = 86_400
 
 
+def process_label(row: dict) -> str:
+    """A process's name in /metrics: kind, host, pid and the start's id (a pid can be reused)."""
+    return f"{row['kind']}-{row['host']}-{row['pid']}-{str(row['id'])[:8]}"
+
+
 def fresh_window(interval: float) -> float:
     """Seconds within which a heartbeat counts as fresh."""
     return FRESH_INTERVALS * interval
@@ -69,7 +74,7 @@ class ProcessHeartbeat:
 
     @property
     def label(self) -> str:
-        return f"{self.kind}-{self.host}-{self.pid}"
+        return process_label({"kind": self.kind, "host": self.host, "pid": self.pid, "id": self.id})
 
     def beat_once(self) -> None:
         alive, total = self.threads()

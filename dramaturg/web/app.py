@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from dramaturg.web import api_admin, api_jobs, errors
+from dramaturg.web import api_admin, api_jobs, errors, health, metrics
 from dramaturg.web.config import WebSettings, load_web_settings
 
 
@@ -32,6 +32,9 @@ def create_app(app_or_runtime, *, settings: WebSettings | None = None) -> FastAP
     web.state.platform = app_or_runtime
     web.state.web_settings = settings or load_web_settings()
     errors.install(web)
+    web.state.metrics_registry = metrics.registry_for(app_or_runtime)
     web.include_router(api_jobs.router)
     web.include_router(api_admin.router)
+    web.include_router(health.router)
+    web.include_router(metrics.router)
     return web

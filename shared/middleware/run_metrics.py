@@ -27,6 +27,14 @@ class RunMetrics(Middleware):
         self._retries: dict[str, int] = defaultdict(int)
         self._durations: dict[str, list] = {}
 
+    def after_worker_boot(self, broker, worker):
+        # Counters are per worker run, like a fresh process's (tests boot several workers in one process).
+        with self._lock:
+            self._started.clear()
+            self._runs.clear()
+            self._retries.clear()
+            self._durations.clear()
+
     @staticmethod
     def _job(broker, message) -> str:
         actor = broker.actors.get(message.actor_name)
