@@ -41,10 +41,14 @@ def oldest_queued_age(depths: list[dict], now: datetime) -> float | None:
 
 
 def throughput(raw, *, until: datetime, span: timedelta, bucket: timedelta) -> list[dict]:
-    """Finished runs (succeeded, failed, other) per ``bucket`` over ``span`` up to ``until``, gaps filled with 0."""
-    since = until - span
+    """Finished runs (succeeded, failed, other) per ``bucket`` over ``span`` up to ``until``, gaps filled with 0.
+
+    Buckets are aligned on multiples of ``bucket``; the last one is the bucket ``until`` falls in.
+    """
     step = bucket.total_seconds()
-    origin = datetime.fromtimestamp((since.timestamp() // step) * step, since.tzinfo)
+    until = datetime.fromtimestamp((until.timestamp() // step + 1) * step, until.tzinfo)
+    since = until - span
+    origin = since
     found = {
         r["t"]: r
         for r in _all(raw, "runs_throughput", {"bucket": step, "origin": origin, "since": since, "until": until})

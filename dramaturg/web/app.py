@@ -8,9 +8,12 @@ OpenAPI docs are at ``/docs``.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from pathlib import Path
 
-from dramaturg.web import api_admin, api_jobs, errors, health, metrics
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from dramaturg.web import api_admin, api_jobs, errors, health, metrics, pages
 from dramaturg.web.config import WebSettings, load_web_settings
 
 
@@ -32,9 +35,12 @@ def create_app(app_or_runtime, *, settings: WebSettings | None = None) -> FastAP
     web.state.platform = app_or_runtime
     web.state.web_settings = settings or load_web_settings()
     errors.install(web)
+    pages.install(web)
     web.state.metrics_registry = metrics.registry_for(app_or_runtime)
     web.include_router(api_jobs.router)
     web.include_router(api_admin.router)
     web.include_router(health.router)
     web.include_router(metrics.router)
+    web.include_router(pages.router)
+    web.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
     return web
