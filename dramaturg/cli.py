@@ -107,7 +107,7 @@ def cmd_scheduler(args) -> int:
 
 
 def cmd_up(args) -> int:
-    """Migrate, then run workers and the scheduler as child processes until Ctrl-C."""
+    """Migrate, then run workers, the scheduler and the web dyno as child processes until Ctrl-C."""
     runtime = _runtime(args, import_actors=False)
     from dramaturg.shared.migrate import upgrade
 
@@ -129,12 +129,26 @@ def cmd_up(args) -> int:
     if demo:
         demo.before_scheduler()  # its first cleanup must run before any deliver tick exists
     procs.append(subprocess.Popen(exe + ["scheduler"], env=env, **out("scheduler")))
-    logger.info("dramaturg is up (database %s); press Ctrl-C to stop", _masked(runtime.url))
+    from dramaturg.web.config import load_web_settings
+
+    web = load_web_settings()
+    web_proc = subprocess.Popen(exe + ["web"], env=env, **out("web"))
+    procs.append(web_proc)
+    logger.info(
+        "dramaturg is up (database %s); dashboard at http://%s:%d/; press Ctrl-C to stop",
+        _masked(runtime.url),
+        web.host,
+        web.port,
+    )
     if demo:
         demo.banner()
     stop = _stop_on_signals()
     while not stop.wait(0.5):
         dead = [p for p in procs if p.poll() is not None]
+        if web_proc in dead:  # jobs keep running without the dashboard (say, its port is taken)
+            logger.error("the web dyno exited with %s; worker and scheduler keep running", web_proc.returncode)
+            procs.remove(web_proc)
+            dead.remove(web_proc)
         if dead:
             logger.error("a child process exited with %s; stopping everything", dead[0].returncode)
             break
@@ -323,7 +337,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dramaturg", description="Background jobs and cron on PostgreSQL.")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    u = sub.add_parser("up", help="migrate, then run workers and the scheduler until Ctrl-C")
+    u = sub.add_parser("up", help="migrate, then run workers, the scheduler and the web dyno until Ctrl-C")
     u.add_argument(
         "--demo",
         action="store_true",

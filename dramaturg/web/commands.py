@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 import json
 import logging
+import signal
 import socket
 import sys
 
@@ -75,8 +76,13 @@ def cmd_web(args, runtime) -> int:
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="info" if args.access_log else "warning", access_log=args.access_log)
     )
+    # uvicorn handles SIGINT/SIGTERM (in-flight requests finish), then restores the handlers it found
+    # and re-raises the signal; with these no-op handlers in place the command then exits 0, as the
+    # worker and the scheduler do after a clean stop.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: None)
     try:
-        server.run(sockets=[sock])  # uvicorn handles SIGINT/SIGTERM: in-flight requests finish
+        server.run(sockets=[sock])
     finally:
         beat.stop()
         sock.close()
