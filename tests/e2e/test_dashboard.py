@@ -92,8 +92,13 @@ def _until(browser, condition, timeout: float = 20):
     return WebDriverWait(browser, timeout, poll_frequency=0.1).until(condition)
 
 
-def test_every_page_loads_and_renders_without_console_errors(web, worker, browser, raw):
+def test_every_page_loads_and_renders_without_console_errors(web, runtime, worker, browser, raw):
     from selenium.webdriver.common.by import By
+
+    from dramaturg.process_health import attach_worker
+
+    health = attach_worker(runtime, worker)  # the worker's heartbeat, as `dramaturg worker` writes it
+    wait_until(health.heartbeat.healthy)
 
     # Given some history: a completed run, a failed one, a fan-out run with children
     ok = _post(web, {"type": "webtest.echo", "payload": {"n": 1}})
@@ -114,8 +119,9 @@ def test_every_page_loads_and_renders_without_console_errors(web, worker, browse
     for name, (path, heading) in pages.items():
         browser.get(web.url + path)
         assert browser.find_element(By.TAG_NAME, "h1").text.startswith(heading)
-        if name == "overview":  # the charts are drawn by the vendored uPlot
+        if name == "overview":  # the charts are drawn by the vendored uPlot; the worker is listed alive
             _until(browser, lambda d: len(d.find_elements(By.CSS_SELECTOR, ".chart .uplot")) == 2)
+            assert "alive" in browser.find_element(By.ID, "processes").text
         _shot(browser, name)
         assert _console_errors(browser) == [], name
     # What the pages show
@@ -125,6 +131,7 @@ def test_every_page_loads_and_renders_without_console_errors(web, worker, browse
     assert "COMPLETED 3" in browser.find_element(By.ID, "run-live").text
     browser.get(f"{web.url}/schedules")
     assert browser.find_element(By.CSS_SELECTOR, 'tr[data-job="example-touch"]')
+    health.stop()
 
 
 def test_a_run_submitted_through_the_api_appears_live(web, worker, browser):
