@@ -2,7 +2,8 @@
 
 Fills a fresh database with ``--rows`` job_history rows over 30 days (one in a
 hundred a cron run, 94 of its fan-out children, 5 API runs of 100
-organizations; 2–3 % failed, with errors and tracebacks), 200,000 finished
+organizations; 2–3 % failed, with errors and tracebacks; plus one deliver run
+an hour ago with 100,000 children, 2.5 % failed), 200,000 finished
 queue rows and a small backlog, then times every page of the web dyno and
 the job API over real HTTP (the app in this process, uvicorn on loopback):
 median, p95 and max of ``--runs`` requests after two warm-ups. The bar is
@@ -59,6 +60,27 @@ CROSS JOIN LATERAL (SELECT CASE
 ORDER BY g, c
 """
 
+FILL_BIG_FANOUT = """
+WITH parent AS (
+    INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, attempt, period, args,
+                             enqueued_at, started_at, finished_at, duration_ms, items_processed, result)
+    VALUES ('deliver', 'game.deliver', gen_random_uuid(), 'cron', 'succeeded', 1, '2026-03-05T11:00',
+            '{"args": [], "kwargs": {"tick": "2026-03-05T11:00:00+00:00", "args": {}}}',
+            %(at)s, %(at)s, %(at)s + interval '2 s', 2000, %(children)s, '{"claimed": 0}')
+    RETURNING id
+)
+INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args,
+                         enqueued_at, started_at, finished_at, duration_ms, items_processed, result, error)
+SELECT 'deliver', 'game.deliver.item', gen_random_uuid(), parent.id, 'fanout',
+       CASE WHEN n %% 40 = 0 THEN 'failed' ELSE 'succeeded' END, 1, '2026-03-05T11:00', '{"kwargs": {}}',
+       %(at)s, %(at)s, %(at)s + interval '5 ms', 5, 1,
+       CASE WHEN n %% 40 = 0 THEN '{"delivered": 0, "failed": 1, "skipped": 0}'::jsonb
+            ELSE '{"delivered": 1, "failed": 0, "skipped": 0}'::jsonb END,
+       CASE WHEN n %% 40 = 0 THEN 'ChannelRejected: chat not found' END
+FROM parent, generate_series(1, %(children)s) AS n
+RETURNING parent_id
+"""
+
 FILL_QUEUE = """
 INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, enqueued_at, mtime)
 SELECT gen_random_uuid(), (ARRAY['game', 'cron', 'tasks'])[1 + n %% 3],
@@ -70,10 +92,15 @@ FROM generate_series(1, 200500) AS n
 """
 
 
+BIG_FANOUT = 100_000
+
+
 def fill(url: str, rows: int) -> dict:
-    groups = max(1, rows // PER_GROUP)
+    big = min(BIG_FANOUT, rows // 10)
+    groups = max(1, round((rows - big - 1) / PER_GROUP))
     started = time.monotonic()
     systems.scalar(url, FILL_HISTORY, {"groups": groups, "now": NOW})
+    big_parent = systems.scalar(url, FILL_BIG_FANOUT, {"at": NOW - timedelta(hours=1), "children": big})
     systems.scalar(url, FILL_QUEUE, {"now": NOW})
     conn = systems.admin(url)
     with conn.cursor() as cur:
@@ -90,6 +117,8 @@ def fill(url: str, rows: int) -> dict:
         "newest_parent": (groups - 1) * PER_GROUP + 1,
         "failed_child": failed_child,
         "deep_cursor": max_id // 2,
+        "big_parent": big_parent,
+        "big_children": big,
     }
 
 
@@ -110,6 +139,8 @@ def pages(info: dict) -> list[tuple[str, str]]:
         ("runs, page at the middle (cursor)", f"/runs?children=1&cursor={deep}"),
         ("run detail, fan-out parent (94 children)", f"/runs/{parent}"),
         ("run detail, failed child", f"/runs/{child}"),
+        (f"run detail, fan-out parent ({info['big_children']:,} children)", f"/runs/{info['big_parent']}"),
+        (f"API detail, fan-out parent ({info['big_children']:,} children)", f"/api/jobs/{info['big_parent']}"),
         ("schedules", "/schedules"),
         ("failures 24 h", "/failures"),
         ("API list", "/api/jobs"),
@@ -176,7 +207,8 @@ def section(result: dict, command: str) -> str:
         "",
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC with `{command}`: {info['rows']:,} job_history rows over 30 days "
         f"(filled in {info['fill_s']:.0f} s: 1 % cron runs, 94 % their fan-out children, 5 % API runs of 100 "
-        "organizations, 2 % failed with error and traceback), 200,500 queue rows (500 queued). Each page is requested "
+        f"organizations, 2 % failed with error and traceback, within them one deliver run with "
+        f"{info['big_children']:,} children), 200,500 queue rows (500 queued). Each page is requested "
         f"{result['runs']} times over HTTP after two warm-ups (the app in the benchmark's process, uvicorn on loopback, "
         "no key configured); figures in ms. Bar: every page under 300 ms. The machine's 2 cores were shared with "
         "other test runs.",

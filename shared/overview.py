@@ -71,9 +71,18 @@ def failure_counts(raw, *, since: datetime, org: str | None = None) -> dict[str,
 
 def last_runs(raw, jobs: list[str]) -> dict[str, dict | None]:
     """Each job's last top-level run (None when it never ran)."""
-    return {r["job_name"]: (r if r["id"] is not None else None) for r in _all(raw, "runs_last_per_job", {"jobs": jobs})}
+    out: dict[str, dict | None] = {}
+    for job in jobs:
+        rows = _all(raw, "run_last_of_job", {"job": job})
+        out[job] = rows[0] if rows else None
+    return out
 
 
 def cron_lateness(raw, jobs: list[str]) -> dict[str, float]:
-    """Seconds each job's last cron run started after its tick instant."""
-    return {r["job_name"]: r["lateness_s"] for r in _all(raw, "cron_start_lateness", {"jobs": jobs})}
+    """Seconds each job's last cron run started after its tick instant (jobs without one are left out)."""
+    out = {}
+    for job in jobs:
+        rows = _all(raw, "cron_last_start", {"job": job})
+        if rows and rows[0]["tick"] is not None:
+            out[job] = (rows[0]["started_at"] - rows[0]["tick"]).total_seconds()
+    return out

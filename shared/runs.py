@@ -83,15 +83,24 @@ def attempts(run: dict) -> list[dict]:
 
 def children(raw, run_id: int) -> dict | None:
     """A fan-out run's children: counts by status, the failing ones, their results summed; None without any."""
+    counts: dict[str, int] = {}
+    totals: dict[str, int | float] = {}
     with raw.cursor() as cur:
-        cur.execute(SQL["run_children_counts"], {"id": run_id})
-        counts = dict(cur.fetchall())
-        if not counts:
-            return None
-        cur.execute(SQL["run_children_totals"], {"id": run_id})
-        totals = {k: int(v) if v == int(v) else float(v) for k, v in cur.fetchall()}
+        cur.execute(SQL["run_children_summary"], {"id": run_id})
+        for kind, key, value in cur.fetchall():
+            if kind == "status":
+                counts[key] = int(value)
+            else:
+                totals[key] = int(value) if value == int(value) else float(value)
+    if not counts:
+        return None
     failing = _all(raw, "run_children_failing", {"id": run_id, "limit": FAILING_LIMIT}) if counts.get("failed") else []
-    return {"total": sum(counts.values()), "by_status": counts, "failing": failing, "totals": totals}
+    return {
+        "total": sum(counts.values()),
+        "by_status": counts,
+        "failing": failing,
+        "totals": dict(sorted(totals.items())),
+    }
 
 
 def _brief(raw, run_id: int) -> dict | None:

