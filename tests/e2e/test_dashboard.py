@@ -87,9 +87,17 @@ def _shot(browser, name: str) -> Path:
 
 
 def _until(browser, condition, timeout: float = 20):
+    """Wait for ``condition(driver)``; an element htmx just swapped out is simply looked up again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
     from selenium.webdriver.support.ui import WebDriverWait
 
-    return WebDriverWait(browser, timeout, poll_frequency=0.1).until(condition)
+    ignored = (StaleElementReferenceException, NoSuchElementException)
+    return WebDriverWait(browser, timeout, poll_frequency=0.1, ignored_exceptions=ignored).until(condition)
+
+
+def _live_text(browser) -> str:
+    """The run page's live part, read as one value (it is replaced every 2 s while the run is not final)."""
+    return _until(browser, lambda d: d.find_element("id", "run-live").text)
 
 
 def test_every_page_loads_and_renders_without_console_errors(web, runtime, worker, browser, raw):
@@ -128,7 +136,7 @@ def test_every_page_loads_and_renders_without_console_errors(web, runtime, worke
     browser.get(f"{web.url}/runs/{bad}")
     assert "echo 2 was told to fail" in browser.find_element(By.CSS_SELECTOR, "p.error").text
     browser.get(f"{web.url}/runs/{fan}")
-    assert "COMPLETED 3" in browser.find_element(By.ID, "run-live").text
+    assert "COMPLETED 3" in _live_text(browser)
     browser.get(f"{web.url}/schedules")
     assert browser.find_element(By.CSS_SELECTOR, 'tr[data-job="example-touch"]')
     health.stop()
@@ -158,7 +166,7 @@ def test_retry_on_a_failed_run_leads_to_the_new_run(web, worker, browser, raw):
     browser.find_element(By.ID, "retry").click()
     _until(browser, lambda d: d.current_url.rstrip("/") != f"{web.url}/runs/{failed}")
     new_id = int(browser.current_url.rsplit("/", 1)[1])
-    assert f"run {failed}" in browser.find_element(By.ID, "run-live").text  # "retry of run N"
+    _until(browser, lambda d: f"run {failed}" in d.find_element(By.ID, "run-live").text)  # "retry of run N"
     with raw.cursor() as cur:
         cur.execute("SELECT retry_of, acted_by, trigger FROM job_history WHERE id = %s", (new_id,))
         assert cur.fetchone() == (failed, "dashboard:local", "manual")
@@ -175,7 +183,7 @@ def test_trigger_now_on_the_schedules_page_runs_the_job_and_records_who(web, wor
     browser.find_element(By.CSS_SELECTOR, 'tr[data-job="example-touch"] button').click()
     _until(browser, lambda d: "/runs/" in d.current_url)
     _until(browser, lambda d: d.find_element(By.ID, "run-status").text == "COMPLETED")
-    assert "manual by dashboard:local" in browser.find_element(By.ID, "run-live").text
+    assert "manual by dashboard:local" in _live_text(browser)
     run_id = int(browser.current_url.rsplit("/", 1)[1])
     with raw.cursor() as cur:
         cur.execute("SELECT job_name, acted_by FROM job_history WHERE id = %s", (run_id,))

@@ -3,6 +3,7 @@ code ``dramaturg worker`` runs (dramaturg/process_health.py), and the database's
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -154,7 +155,7 @@ def test_metrics_report_how_late_the_last_cron_run_started(client, raw):
         cur.execute(
             "INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, args, started_at) "
             "VALUES ('decay', 'game.decay', gen_random_uuid(), 'cron', 'running', %s, %s)",
-            ('{"kwargs": {"tick": "%s", "args": {}}}' % T0.isoformat(), T0 + timedelta(seconds=4.5)),
+            (json.dumps({"kwargs": {"tick": T0.isoformat(), "args": {}}}), T0 + timedelta(seconds=4.5)),
         )
     samples = _samples(client("GET", "/metrics").text)
     assert samples[("dramaturg_scheduler_lateness_seconds", (("job", "decay"),))] == 4.5
