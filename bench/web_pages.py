@@ -172,9 +172,9 @@ def measure(base: str, path: str, runs: int) -> dict:
 
 
 def run(server: str, rows: int, runs: int) -> dict:
-    from dramaturg.shared.clock import FrozenClock
-    from dramaturg.shared.runtime import start
-    from dramaturg.shared.settings import load_settings
+    from shared.clock import FrozenClock
+    from shared.runtime import start
+    from shared.settings import load_settings
     from dramaturg.web import create_app
     from dramaturg.web.config import WebSettings
     from dramaturg.web.server import ThreadedServer

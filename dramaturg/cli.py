@@ -17,15 +17,15 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from dramaturg.shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
+from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
 
 logger = logging.getLogger("dramaturg")
 
 
 def _runtime(args, *, import_actors: bool = True):
-    from dramaturg.shared.logging_setup import configure_logging
-    from dramaturg.shared.runtime import start
-    from dramaturg.shared.settings import load_settings
+    from shared.logging_setup import configure_logging
+    from shared.runtime import start
+    from shared.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings, logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
@@ -33,20 +33,20 @@ def _runtime(args, *, import_actors: bool = True):
 
 
 def _schedule(runtime):
-    from dramaturg.scheduler.schedule import build_schedule
+    from scheduler.schedule import build_schedule
 
     return build_schedule(runtime.settings)
 
 
 def _wait_for_db(runtime) -> None:
-    from dramaturg.shared.db import check_connection, retry_until_available
+    from shared.db import check_connection, retry_until_available
 
     retry_until_available(lambda: check_connection(runtime.engine), what="waiting for the database")
 
 
 # --- commands --------------------------------------------------------------------------
 def cmd_migrate(args) -> int:
-    from dramaturg.shared.migrate import upgrade
+    from shared.migrate import upgrade
 
     runtime = _runtime(args, import_actors=False)
     _wait_for_db(runtime)
@@ -88,7 +88,7 @@ def cmd_worker(args) -> int:
 
 
 def cmd_scheduler(args) -> int:
-    from dramaturg.scheduler.runner import Scheduler
+    from scheduler.runner import Scheduler
 
     runtime = _runtime(args)
     table = _schedule(runtime)
@@ -109,7 +109,7 @@ def cmd_scheduler(args) -> int:
 def cmd_up(args) -> int:
     """Migrate, then run workers, the scheduler and the web dyno as child processes until Ctrl-C."""
     runtime = _runtime(args, import_actors=False)
-    from dramaturg.shared.migrate import upgrade
+    from shared.migrate import upgrade
 
     _wait_for_db(runtime)
     upgrade(runtime.url)
@@ -163,7 +163,7 @@ def cmd_up(args) -> int:
     if demo:
         demo.stop()
     if not runtime.settings.database_url:
-        from dramaturg.shared.embedded import stop_embedded
+        from shared.embedded import stop_embedded
 
         stop_embedded(runtime.settings.data_dir)
     logger.info("dramaturg stopped")
@@ -171,7 +171,7 @@ def cmd_up(args) -> int:
 
 
 def cmd_trigger(args) -> int:
-    from dramaturg.shared.trigger import trigger_job, wait_for_run
+    from shared.trigger import trigger_job, wait_for_run
 
     try:
         job_args = _parse_kv(args.arg)
@@ -211,7 +211,7 @@ def cmd_trigger(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from dramaturg.shared import history
+    from shared import history
 
     runtime = _runtime(args)
     since = _parse_since(args.since, runtime.clock.now()) if args.since else None
@@ -230,8 +230,8 @@ def cmd_history(args) -> int:
 
 def cmd_status(args) -> int:
     from dramaturg.cli_views import status_view
-    from dramaturg.shared import history
-    from dramaturg.shared.sql import queries
+    from shared import history
+    from shared.sql import queries
 
     runtime = _runtime(args)
     table = _schedule(runtime)
@@ -324,7 +324,7 @@ def _parse_since(text: str, now: datetime) -> datetime:
 
 
 def _masked(url: str) -> str:
-    from dramaturg.shared.db import mask_url
+    from shared.db import mask_url
 
     return mask_url(url)
 
@@ -400,7 +400,7 @@ COMMANDS.update({name: _web_command(name) for name in ("web", "show", "cancel", 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dramaturg.shared.db import translate_errors
+    from shared.db import translate_errors
 
     args = build_parser().parse_args(argv)
     try:

@@ -17,9 +17,9 @@ import logging
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from dramaturg.shared.heartbeats import ProcessHeartbeat
-from dramaturg.shared.middleware.run_metrics import RunMetrics
-from dramaturg.shared.middleware.stats import WorkerStats
+from shared.heartbeats import ProcessHeartbeat
+from shared.middleware.run_metrics import RunMetrics
+from shared.middleware.stats import WorkerStats
 
 logger = logging.getLogger("dramaturg.health")
 

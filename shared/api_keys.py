@@ -16,8 +16,8 @@ from datetime import datetime
 
 from psycopg2.extras import RealDictCursor
 
-from dramaturg.shared.errors import ConfigError
-from dramaturg.shared.sql import queries
+from shared.errors import ConfigError
+from shared.sql import queries
 
 SQL = queries("api_keys")
 TOKEN_START = "dk_"

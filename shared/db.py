@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from dramaturg.shared.errors import DatabaseUnavailable
+from shared.errors import DatabaseUnavailable
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from psycopg2.extras import Json, RealDictCursor
 
-from dramaturg.shared.sql import queries
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("heartbeats")

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from psycopg2.extras import RealDictCursor
 
-from dramaturg.shared.sql import queries
+from shared.sql import queries
 
 SQL = queries("overview")
 

@@ -23,8 +23,8 @@ from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
 from dramatiq.message import Message
 
-from dramaturg.shared.errors import DatabaseUnavailable
-from dramaturg.shared.sql import queries
+from shared.errors import DatabaseUnavailable
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")

@@ -22,10 +22,10 @@ from zoneinfo import ZoneInfo
 from psycopg2.extras import Json, RealDictCursor
 from pydantic import BaseModel, ValidationError
 
-from dramaturg.shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
-from dramaturg.shared.jobs import JOBS, JobSpec
-from dramaturg.shared.locks import period_key
-from dramaturg.shared.sql import queries
+from shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
+from shared.jobs import JOBS, JobSpec
+from shared.locks import period_key
+from shared.sql import queries
 
 SQL = queries("run_actions")
 CANCELLABLE = ("queued", "retrying")

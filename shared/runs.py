@@ -12,7 +12,7 @@ from datetime import datetime
 
 from psycopg2.extras import RealDictCursor
 
-from dramaturg.shared.sql import queries
+from shared.sql import queries
 
 SQL = queries("runs")
 #: Failing children listed with a parent run.

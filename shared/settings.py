@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dramaturg.shared.errors import ConfigError
+from shared.errors import ConfigError
 
 JOB_PREFIX = "DRAMATURG_JOB_"
 JOB_FIELDS = ("SCHEDULE", "ENABLED", "TIMEZONE", "CATCH_UP", "MAX_LATENESS")

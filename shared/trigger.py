@@ -11,9 +11,9 @@ import time
 import uuid
 from datetime import datetime
 
-from dramaturg.shared import history
-from dramaturg.shared.jobs import get_job
-from dramaturg.shared.locks import period_key
+from shared import history
+from shared.jobs import get_job
+from shared.locks import period_key
 
 logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped", "cancelled")
@@ -72,7 +72,7 @@ def trigger_job(
 
 
 def _effective_enabled(runtime, spec) -> bool:
-    from dramaturg.scheduler.schedule import build_schedule
+    from scheduler.schedule import build_schedule
 
     entry = build_schedule(runtime.settings).get(spec.name)
     return entry.enabled if entry else spec.enabled

@@ -1,7 +1,7 @@
 """The web dyno: one FastAPI app serving the job API, admin triggers, /health, /metrics and the dashboard.
 
 ``create_app(app_or_runtime)`` builds it on an already-built platform object
-(``dramaturg.shared.runtime.start()``'s Runtime or the App that replaces it:
+(``shared.runtime.start()``'s Runtime or the App that replaces it:
 settings, clock, engine, sessions, broker). ``dramaturg web`` serves it with
 uvicorn; ``dramaturg up`` starts it beside the worker and the scheduler.
 """

@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from dramaturg.shared import run_actions
-from dramaturg.shared.jobs import get_job
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared import run_actions
+from shared.jobs import get_job
+from shared.trigger import trigger_job, wait_for_run
 from dramaturg.web.auth import Principal, admin
 from dramaturg.web.errors import ApiError
 from dramaturg.web.state import platform, web_settings

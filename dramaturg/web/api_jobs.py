@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from dramaturg.shared import run_actions, runs
+from shared import run_actions, runs
 from dramaturg.web import views
 from dramaturg.web.auth import Principal, current
 from dramaturg.web.errors import ApiError, forbidden, not_found

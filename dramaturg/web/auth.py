@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 
-from dramaturg.shared import api_keys
+from shared import api_keys
 from dramaturg.web.errors import forbidden, unauthorized
 from dramaturg.web.state import raw_connection
 

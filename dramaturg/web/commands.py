@@ -14,7 +14,7 @@ import signal
 import socket
 import sys
 
-from dramaturg.shared.errors import RunNotFound
+from shared.errors import RunNotFound
 
 logger = logging.getLogger("dramaturg.web")
 
@@ -59,8 +59,8 @@ def add_parsers(sub) -> None:
 def cmd_web(args, runtime) -> int:
     import uvicorn
 
-    from dramaturg.shared.db import retry_until_available
-    from dramaturg.shared.heartbeats import ProcessHeartbeat
+    from shared.db import retry_until_available
+    from shared.heartbeats import ProcessHeartbeat
     from dramaturg.web import create_app
     from dramaturg.web.config import load_web_settings
     from dramaturg.web.server import bind_socket, check_bind, start_line
@@ -90,7 +90,7 @@ def cmd_web(args, runtime) -> int:
 
 
 def cmd_show(args, runtime) -> int:
-    from dramaturg.shared import runs
+    from shared import runs
     from dramaturg.web.views import run_detail
 
     with runtime.engine.connect() as conn:
@@ -140,7 +140,7 @@ def _show_text(d: dict) -> str:
 
 
 def cmd_cancel(args, runtime) -> int:
-    from dramaturg.shared.run_actions import cancel
+    from shared.run_actions import cancel
 
     cancel(runtime, args.id, org=None, acted_by=acted_by())
     _print(args, {"id": args.id, "status": "CANCELLED"}, f"run {args.id} cancelled")
@@ -148,7 +148,7 @@ def cmd_cancel(args, runtime) -> int:
 
 
 def cmd_retry(args, runtime) -> int:
-    from dramaturg.shared.run_actions import Limits, retry
+    from shared.run_actions import Limits, retry
     from dramaturg.web.config import load_web_settings
 
     s = load_web_settings()
@@ -165,7 +165,7 @@ def cmd_retry(args, runtime) -> int:
 
 
 def cmd_keys(args, runtime) -> int:
-    from dramaturg.shared import api_keys
+    from shared import api_keys
 
     now = runtime.clock.now()
     with runtime.engine.begin() as conn:

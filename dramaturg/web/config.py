@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dramaturg.shared.settings import validate_env
+from shared.settings import validate_env
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 

@@ -9,8 +9,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from dramaturg.shared.db import OUTAGE_ERRORS
-from dramaturg.shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
+from shared.db import OUTAGE_ERRORS
+from shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
 
 
 class ApiError(Exception):

@@ -11,8 +11,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from dramaturg.shared import heartbeats, overview
-from dramaturg.shared.db import OUTAGE_ERRORS
+from shared import heartbeats, overview
+from shared.db import OUTAGE_ERRORS
 from dramaturg.web.state import platform, raw_connection
 
 router = APIRouter(tags=["health"])

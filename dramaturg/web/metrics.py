@@ -16,9 +16,9 @@ from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
-from dramaturg.shared import heartbeats, overview
-from dramaturg.shared.db import OUTAGE_ERRORS
-from dramaturg.shared.jobs import JOBS
+from shared import heartbeats, overview
+from shared.db import OUTAGE_ERRORS
+from shared.jobs import JOBS
 
 router = APIRouter(tags=["metrics"])
 #: Counters of a process stay exported this long after its last heartbeat (then it is gone).

@@ -19,9 +19,9 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
-from dramaturg.shared import api_keys, heartbeats, overview, run_actions, runs
-from dramaturg.shared.jobs import get_job
-from dramaturg.shared.trigger import trigger_job
+from shared import api_keys, heartbeats, overview, run_actions, runs
+from shared.jobs import get_job
+from shared.trigger import trigger_job
 from dramaturg.web import views
 from dramaturg.web.api_jobs import limits, parse_since
 from dramaturg.web.auth import COOKIE, Principal, resolve
@@ -236,7 +236,7 @@ def cancel_action(request: Request, run_id: int):
 # --- schedules and failures ------------------------------------------------------------------
 @router.get("/schedules", response_class=HTMLResponse)
 def schedules_page(request: Request):
-    from dramaturg.scheduler.schedule import build_schedule
+    from scheduler.schedule import build_schedule
 
     who = principal(request)
     rt = platform(request)

@@ -12,8 +12,8 @@ import threading
 
 import uvicorn
 
-from dramaturg.shared import api_keys
-from dramaturg.shared.errors import ConfigError
+from shared import api_keys
+from shared.errors import ConfigError
 from dramaturg.web.config import is_loopback
 
 logger = logging.getLogger("dramaturg.web")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dramaturg.shared.redact import redact
+from shared.redact import redact
 
 API_STATUS = {
     "queued": "PENDING",

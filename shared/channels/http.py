@@ -18,7 +18,7 @@ from urllib.parse import quote
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from dramaturg.shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
 
 EXCERPT_CHARS = 200
 

@@ -218,7 +218,7 @@ def test_pages_fit_a_phones_width(web, worker, browser):
 def test_with_keys_the_browser_logs_in_and_only_an_admin_sees_actions(web, worker, browser, runtime):
     from selenium.webdriver.common.by import By
 
-    from dramaturg.shared import api_keys
+    from shared import api_keys
 
     with runtime.engine.begin() as conn:
         raw = conn.connection.dbapi_connection

@@ -10,8 +10,8 @@ import time
 
 import dramatiq
 
-from dramaturg.shared.broker import broker
-from dramaturg.shared.sql import queries
+from shared.broker import broker
+from shared.sql import queries
 
 SQL = queries("faults")
 

@@ -13,7 +13,7 @@ import uuid
 import psycopg2
 import pytest
 
-from dramaturg.shared.migrate import upgrade
+from shared.migrate import upgrade
 from tests.support.pg_server import DisposablePostgres
 from tests.support.processes import dramaturg_env
 

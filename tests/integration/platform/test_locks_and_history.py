@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import threading
 
-from dramaturg.shared import locks
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared import locks
+from shared.trigger import trigger_job, wait_for_run
 from tests.support.waiting import wait_until
 
 

@@ -12,9 +12,9 @@ import threading
 import dramatiq
 from pydantic import BaseModel
 
-from dramaturg.shared.actors import ItemContext, item_actor
-from dramaturg.shared.broker import broker
-from dramaturg.shared.errors import PayloadError
+from shared.actors import ItemContext, item_actor
+from shared.broker import broker
+from shared.errors import PayloadError
 
 QUEUE = "webtest"
 GATE = threading.Event()

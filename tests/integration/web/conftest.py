@@ -55,7 +55,7 @@ def client(web) -> Client:
 @pytest.fixture
 def make_key(runtime):
     """``make_key(org="acme")`` or ``make_key(admin=True)`` → a token."""
-    from dramaturg.shared import api_keys
+    from shared import api_keys
 
     def make(org: str | None = None, admin: bool = False) -> str:
         with runtime.engine.begin() as conn:

@@ -12,8 +12,8 @@ import json
 import pytest
 import requests
 
-from dramaturg.shared import api_keys
-from dramaturg.shared.errors import ConfigError
+from shared import api_keys
+from shared.errors import ConfigError
 from tests.integration.web.helpers import scalar
 
 

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from dramaturg.process_health import attach_scheduler, attach_worker
-from dramaturg.shared.heartbeats import ProcessHeartbeat
+from shared.heartbeats import ProcessHeartbeat
 from tests.conftest import T0
 from tests.integration.web.helpers import scalar, wait_status
 from tests.support.waiting import wait_until

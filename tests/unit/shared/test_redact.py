@@ -2,7 +2,7 @@
 
 import logging
 
-from dramaturg.shared.redact import RedactingFilter, redact
+from shared.redact import RedactingFilter, redact
 
 
 def test_redact_replaces_every_secret():

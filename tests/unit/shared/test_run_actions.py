@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from dramaturg.shared.errors import PayloadRejected
-from dramaturg.shared.run_actions import Target, validate_payload
+from shared.errors import PayloadRejected
+from shared.run_actions import Target, validate_payload
 
 
 class Args(BaseModel):
