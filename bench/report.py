@@ -231,5 +231,10 @@ def write(path: str, results: dict, server: str = "postgresql://postgres@127.0.0
     ]
     if notes.exists():
         lines += [notes.read_text().rstrip(), ""]
+    # Sections other benchmarks keep in this file (bench/web_pages.py's) survive a rewrite.
+    previous = Path(path).read_text() if Path(path).exists() else ""
+    start, end = "<!-- web_pages:start -->", "<!-- web_pages:end -->"
+    if start in previous and end in previous:
+        lines += [start + previous.split(start, 1)[1].split(end, 1)[0] + end, ""]
     with open(path, "w") as fh:
         fh.write("\n".join(lines))

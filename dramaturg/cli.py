@@ -1,4 +1,5 @@
-"""The ``dramaturg`` command: up, worker, scheduler, migrate, trigger, history, status, schedule.
+"""The ``dramaturg`` command: up, worker, scheduler, web, migrate, trigger, history, status, schedule,
+show, cancel, retry, keys (the web dyno's verbs live in ``dramaturg/web/commands.py``).
 
 Exit codes: 0 success (for ``trigger``: the run succeeded, or was enqueued
 without ``--wait``), 1 the run or command failed, 2 usage or configuration
@@ -69,6 +70,9 @@ def cmd_worker(args) -> int:
     )
     stop = _stop_on_signals()
     worker.start()
+    from dramaturg.process_health import attach_worker
+
+    health = attach_worker(app, worker, health_port=args.health_port, health_host=args.health_host)
     logger.info(
         "worker %s consuming %s with %d thread(s)",
         app.broker.worker_id,
@@ -78,6 +82,7 @@ def cmd_worker(args) -> int:
     stop.wait()
     logger.info("stopping worker: finishing in-flight messages (timeout %ds)", args.shutdown_timeout)
     worker.stop(timeout=args.shutdown_timeout * 1000)
+    health.stop()
     app.broker.close()
     return 0
 
@@ -93,12 +98,16 @@ def cmd_scheduler(args) -> int:
     import threading
 
     threading.Thread(target=lambda: (stop.wait(), scheduler.stop()), daemon=True).start()
+    from dramaturg.process_health import attach_scheduler
+
+    beat = attach_scheduler(app, scheduler)
     scheduler.run()
+    beat.stop()
     return 0
 
 
 def cmd_up(args) -> int:
-    """Migrate, then run workers and the scheduler as child processes until Ctrl-C."""
+    """Migrate, then run workers, the scheduler and the web dyno as child processes until Ctrl-C."""
     app = _app(args, load_actors=False)
     from shared.migrate import upgrade
 
@@ -118,12 +127,26 @@ def cmd_up(args) -> int:
     if demo:
         demo.before_scheduler()  # its first cleanup must run before any deliver tick exists
     procs.append(subprocess.Popen(exe + ["scheduler"], env=env, **out("scheduler")))
-    logger.info("dramaturg is up (database %s); press Ctrl-C to stop", _masked(app.url))
+    from dramaturg.web.config import load_web_settings
+
+    web = load_web_settings()
+    web_proc = subprocess.Popen(exe + ["web"], env=env, **out("web"))
+    procs.append(web_proc)
+    logger.info(
+        "dramaturg is up (database %s); dashboard at http://%s:%d/; press Ctrl-C to stop",
+        _masked(app.url),
+        web.host,
+        web.port,
+    )
     if demo:
         demo.banner()
     stop = _stop_on_signals()
     while not stop.wait(0.5):
         dead = [p for p in procs if p.poll() is not None]
+        if web_proc in dead:  # jobs keep running without the dashboard (say, its port is taken)
+            logger.error("the web dyno exited with %s; worker and scheduler keep running", web_proc.returncode)
+            procs.remove(web_proc)
+            dead.remove(web_proc)
         if dead:
             logger.error("a child process exited with %s; stopping everything", dead[0].returncode)
             break
@@ -312,7 +335,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dramaturg", description="Background jobs and cron on PostgreSQL.")
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
-    u = sub.add_parser("up", help="migrate, then run workers and the scheduler until Ctrl-C")
+    u = sub.add_parser("up", help="migrate, then run workers, the scheduler and the web dyno until Ctrl-C")
     u.add_argument(
         "--demo",
         action="store_true",
@@ -322,6 +345,8 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--threads", type=int)
     w.add_argument("--queues", help="comma-separated queues (default: all)")
     w.add_argument("--shutdown-timeout", type=int, default=30, help="seconds to finish in-flight messages")
+    w.add_argument("--health-port", type=int, help="also serve GET /health from this process on this port")
+    w.add_argument("--health-host", default="0.0.0.0", help="address of the --health-port server")
     sub.add_parser("scheduler", help="run the cron scheduler")
     sub.add_parser("migrate", help="migrate the database to the latest revision (idempotent)")
     t = sub.add_parser("trigger", help="run a job now; prints its job_history id")
@@ -333,7 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--json", action="store_true")
     h = sub.add_parser("history", help="recent runs")
     h.add_argument("--job")
-    h.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "retrying", "skipped"])
+    h.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "retrying", "skipped", "cancelled"])
     h.add_argument("--since", help="e.g. 2h, 3d, or an ISO instant")
     h.add_argument("--limit", type=int, default=50)
     h.add_argument("--json", action="store_true")
@@ -341,6 +366,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     sc = sub.add_parser("schedule", help="the schedule table with next run times")
     sc.add_argument("--json", action="store_true")
+    from dramaturg.web import commands as web_commands
+
+    web_commands.add_parsers(sub)
     return parser
 
 
@@ -354,6 +382,19 @@ COMMANDS = {
     "status": cmd_status,
     "schedule": cmd_schedule,
 }
+
+
+def _web_command(name: str):
+    def run(args) -> int:
+        from dramaturg.web.commands import COMMANDS as WEB_COMMANDS
+
+        return WEB_COMMANDS[name](args, _app(args))
+
+    return run
+
+
+# The web dyno's verbs (dramaturg/web/commands.py) on the app the CLI builds.
+COMMANDS.update({name: _web_command(name) for name in ("web", "show", "cancel", "retry", "keys")})
 
 
 def main(argv: list[str] | None = None) -> int:

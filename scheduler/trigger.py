@@ -19,17 +19,24 @@ from shared.jobs import JobSpec
 from shared.locks import period_key
 
 logger = logging.getLogger(__name__)
-FINAL = ("succeeded", "failed", "skipped")
+FINAL = ("succeeded", "failed", "skipped", "cancelled")
 
 
 def trigger_job(
-    app: App, name: str, *, args: dict | None = None, at: datetime | None = None, trigger: str = "manual"
+    app: App,
+    name: str,
+    *,
+    args: dict | None = None,
+    at: datetime | None = None,
+    trigger: str = "manual",
+    acted_by: str | None = None,
 ) -> int:
     """Enqueue one run of job ``name`` and return its job_history id.
 
     Parameters:
         args: job arguments (validated by the job's ``args_model`` when it runs).
         at: run for the period containing this instant (default: now).
+        acted_by: who triggered it (an API key's prefix, ``cli:user@host``), recorded in job_history.
 
     Raises:
         UnknownJob: no such job (the message lists the valid names).
@@ -59,6 +66,7 @@ def trigger_job(
             now=app.clock.now(),
             period=period,
             args={"args": [], "kwargs": message.kwargs},
+            acted_by=acted_by,
         )
         broker.enqueue_many([message], conn=conn)
     return run_id

@@ -211,6 +211,7 @@ def cron_job(
             period=period,
             lock=lock,
             kind="cron",
+            args_model=args_model,  # the job API validates a trigger's arguments with it before enqueueing
             **options,
         )
         spec = JobSpec(

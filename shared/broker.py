@@ -29,6 +29,7 @@ from shared.middleware.exhaustion import MarkFailedOnExhaustion
 from shared.middleware.job_history import JobHistory
 from shared.middleware.job_options import JobOptions
 from shared.middleware.retries import ExactBackoffRetries
+from shared.middleware.run_metrics import RunMetrics
 from shared.middleware.stats import WorkerStats
 from shared.middleware.thread_supervisor import WorkerThreadSupervisor
 from shared.postgres_broker import PostgresBroker
@@ -38,6 +39,7 @@ def build_broker(app_context: AppContext) -> PostgresBroker:
     middleware = [
         WorkerStats(),
         WorkerThreadSupervisor(),
+        RunMetrics(),
         TimeLimit(),
         ShutdownNotifications(),
         Callbacks(),

@@ -59,5 +59,31 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(inner).__name__
 
 
+class PayloadRejected(PayloadError):
+    """The payload does not match the job's model; nothing was enqueued."""
+
+    def __init__(self, message: str | None = None, *, errors: list[dict] | None = None) -> None:
+        super().__init__(message)
+        #: One ``{"field": "a.b", "message": "..."}`` per problem.
+        self.errors = errors or []
+
+
+class RunNotFound(DramaturgError):
+    """No run has that id (or it belongs to another organization)."""
+
+
+class RunConflict(DramaturgError):
+    """The run's state does not allow this action."""
+
+
+class TooManyJobs(DramaturgError):
+    """The organization already has its maximum of jobs queued or running."""
+
+    def __init__(self, message: str | None = None, *, retry_after: float = 10.0) -> None:
+        super().__init__(message)
+        #: Seconds a client should wait before trying again.
+        self.retry_after = retry_after
+
+
 #: Errors that fail a message at once instead of retrying it.
 NOT_RETRIED = (PayloadError, ChannelRejected, DeliveryUnknown)

@@ -30,6 +30,7 @@ def insert_queued(
     period: str | None = None,
     args: dict | None = None,
     parent_id: int | None = None,
+    acted_by: str | None = None,
 ) -> int | None:
     """Record a run at enqueue time (manual and API triggers). Runs in the caller's transaction."""
     return _one(
@@ -44,11 +45,13 @@ def insert_queued(
             period=period,
             args=Json(args or {}),
             now=now,
+            acted_by=acted_by,
         ),
     )
 
 
-def start(raw, **fields) -> int:
+def start(raw, **fields) -> int | None:
+    """Mark a run running (creating its row if needed); None when the run was cancelled."""
     fields["args"] = Json(fields.get("args") or {})
     return _one(raw, "history_start", fields)
 

@@ -83,6 +83,8 @@ class PostgresBroker(Broker):
         #: The process's one LISTEN connection, shared by its consumers (made by bind).
         self.listener: Listener | None = None
         self._heartbeat: threading.Thread | None = None
+        #: Messages this process requeued because another worker's lease expired (for /metrics).
+        self.rescued_total = 0
         self._stop = threading.Event()
 
     # --- configuration ---------------------------------------------------------------
@@ -345,6 +347,7 @@ class PostgresBroker(Broker):
                 cur.execute(SQL["queue_notify"], {"queue": queue})
             raw.commit()
         if rescued:
+            self.rescued_total += len(rescued)
             logger.warning("rescued %d message(s) whose worker lease expired", len(rescued))
         return rescued
 

@@ -67,6 +67,8 @@ class Settings(BaseSettings):
     send_timeout: float = Field(10.0, alias="DRAMATURG_SEND_TIMEOUT", gt=0)
     queue_retention_days: float = Field(7, alias="DRAMATURG_QUEUE_RETENTION_DAYS", gt=0)
     stats_interval: float = Field(60.0, alias="DRAMATURG_STATS_INTERVAL", gt=0)
+    #: Workers and schedulers write their heartbeat row this often; 3 missed beats mean gone.
+    heartbeat_seconds: float = Field(5.0, alias="DRAMATURG_HEARTBEAT_SECONDS", gt=0, le=300)
 
     # --- retries and history ----------------------------------------------------
     max_retries: int = Field(3, alias="DRAMATURG_MAX_RETRIES", ge=0)

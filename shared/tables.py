@@ -41,7 +41,7 @@ queue = sa.Table(
     schema="dramatiq",
 )
 
-RUN_STATUSES = ("queued", "running", "succeeded", "failed", "retrying", "skipped")
+RUN_STATUSES = ("queued", "running", "succeeded", "failed", "retrying", "skipped", "cancelled")
 TRIGGERS = ("cron", "manual", "fanout", "api")
 
 job_history = sa.Table(
@@ -65,12 +65,38 @@ job_history = sa.Table(
     sa.Column("result", pg.JSONB),
     sa.Column("error", sa.Text),
     sa.Column("traceback", sa.Text),
+    # --- the job API (migration 0009) ---
+    sa.Column("org_id", sa.Text),  # the organization whose API key submitted it
+    sa.Column("idempotency_key", sa.Text),  # unique per organization
+    sa.Column("retry_of", sa.BigInteger, sa.ForeignKey("job_history.id", ondelete="SET NULL")),
+    sa.Column("acted_by", sa.Text),  # who submitted, cancelled, retried or triggered it
+    sa.Column("attempt_log", pg.JSONB),  # earlier attempts' outcomes: [{attempt, status, error, ...}]
     sa.CheckConstraint(f"status in {RUN_STATUSES}", name="job_history_status_check"),
     sa.CheckConstraint(f"trigger in {TRIGGERS}", name="job_history_trigger_check"),
     sa.Index("job_history_job_started_idx", "job_name", sa.text("started_at DESC")),
     sa.Index("job_history_parent_idx", "parent_id"),
     sa.Index("job_history_finished_idx", "finished_at"),
     sa.Index("job_history_status_finished_idx", "status", "finished_at"),
+    sa.Index(
+        "job_history_org_idempotency_idx",
+        "org_id",
+        "idempotency_key",
+        unique=True,
+        postgresql_nulls_not_distinct=True,
+        postgresql_where=sa.text("idempotency_key IS NOT NULL"),
+    ),
+    sa.Index("job_history_org_id_idx", "org_id", sa.text("id DESC"), postgresql_where=sa.text("org_id IS NOT NULL")),
+    sa.Index(
+        "job_history_org_active_idx",
+        "org_id",
+        postgresql_where=sa.text("org_id IS NOT NULL AND status IN ('queued', 'running', 'retrying')"),
+    ),
+    sa.Index("job_history_status_id_idx", "status", sa.text("id DESC")),
+    sa.Index("job_history_top_id_idx", sa.text("id DESC"), postgresql_where=sa.text("trigger <> 'fanout'")),
+    sa.Index(
+        "job_history_top_job_idx", "job_name", sa.text("id DESC"), postgresql_where=sa.text("trigger <> 'fanout'")
+    ),
+    sa.Index("job_history_retry_of_idx", "retry_of", postgresql_where=sa.text("retry_of IS NOT NULL")),
 )
 
 #: The scheduler's persisted watermark: the last tick enqueued per job.
@@ -110,4 +136,42 @@ example_touches = sa.Table(
     sa.Column("item_id", sa.BigInteger, sa.ForeignKey("example_items.id", ondelete="CASCADE"), primary_key=True),
     sa.Column("period", sa.Text, primary_key=True),
     sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# --- the web dyno's tables, in schema "dramaturg" (migration 0009) ------------------------------
+#: API keys: only a SHA-256 of the token is stored; ``prefix`` is its visible start, for listing and revoking.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
+    sa.Column("prefix", sa.Text, nullable=False, unique=True),
+    sa.Column("token_sha256", sa.Text, nullable=False, unique=True),
+    sa.Column("scope", sa.Text, nullable=False),
+    sa.Column("org_id", sa.Text),
+    sa.Column("name", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("revoked_at", sa.DateTime(timezone=True)),
+    sa.CheckConstraint(
+        "(scope = 'admin' AND org_id IS NULL) OR (scope = 'org' AND org_id IS NOT NULL)", name="api_keys_scope_check"
+    ),
+    schema="dramaturg",
+)
+
+#: One row per live worker / scheduler process, re-written every few seconds (real time, not the business clock).
+processes = sa.Table(
+    "processes",
+    metadata,
+    sa.Column("id", pg.UUID(as_uuid=True), primary_key=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("beat_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("threads_alive", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("threads_total", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("stats", pg.JSONB),
+    sa.CheckConstraint("kind in ('worker', 'scheduler', 'web')", name="processes_kind_check"),
+    sa.Index("processes_beat_idx", "beat_at"),
+    schema="dramaturg",
 )

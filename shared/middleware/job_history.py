@@ -4,19 +4,24 @@
 created it as queued at enqueue time) and sets the run context;
 ``after_process_message`` writes the outcome — succeeded, retrying (the
 Retries middleware re-queued it) or failed (it did not) — and
-``after_skip_message`` writes skipped. It must sit *before* Retries in the
+``after_skip_message`` writes skipped. A run cancelled through the job API
+while a worker held its message prefetched is skipped at start (its row says
+cancelled and stays so). A plain actor's return value is recorded too: a
+JSON dict lands in ``result``, an int in ``items_processed``. It must sit *before* Retries in the
 middleware list: Dramatiq calls after-hooks in reverse order, so this one
 then sees Retries' decision.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 import traceback as tb
 from datetime import UTC, datetime
 
 from dramatiq import Middleware
+from dramatiq.middleware import SkipMessage
 
 from shared import history
 from shared.context import RunInfo, current_run, reset_run, set_run
@@ -63,6 +68,9 @@ class JobHistory(Middleware):
 
         # Through a database restart: a run without its row (or one left 'running') misleads status and waiters.
         run_id = retry_through_outage(write, what=f"recording the start of {message.message_id}")
+        if run_id is None:  # cancelled after a worker prefetched it: it must never run
+            message.options["skip_reason"] = "cancelled"
+            raise SkipMessage()
         info = RunInfo(run_id, fields["job"], message.actor_name, message.message_id, time.monotonic())
         self._tokens[message.message_id] = set_run(info)
 
@@ -73,6 +81,7 @@ class JobHistory(Middleware):
         try:
             if exception is None:
                 status, error, trace = "succeeded", None, None
+                _adopt_return_value(info, result)
             else:
                 status = "failed" if message.failed else "retrying"
                 secrets = broker.settings.secrets
@@ -130,3 +139,22 @@ class JobHistory(Middleware):
         token = self._tokens.pop(message.message_id, None)
         if token is not None:
             reset_run(token)
+
+
+def _adopt_return_value(info: RunInfo, result) -> None:
+    """A plain actor's return value, when the job wrappers did not record one already."""
+    if info.result is not None or info.items_processed is not None:
+        return
+    if isinstance(result, bool):
+        return
+    if isinstance(result, int):
+        info.items_processed = result
+    elif isinstance(result, dict):
+        try:
+            json.dumps(result)
+        except (TypeError, ValueError):  # not JSON: nothing to store
+            return
+        info.result = result
+        items = result.get("items_processed")
+        if isinstance(items, int) and not isinstance(items, bool):
+            info.items_processed = items

@@ -14,4 +14,4 @@ from dramatiq import Middleware
 class JobOptions(Middleware):
     @property
     def actor_options(self):
-        return {"periodic", "catch_up", "max_lateness", "lock", "period", "payload_model", "kind"}
+        return {"periodic", "catch_up", "max_lateness", "lock", "period", "payload_model", "args_model", "kind"}

@@ -3,8 +3,8 @@
 
 -- name: history_insert_queued
 -- A manual/API trigger records its run at enqueue time so the id is known at once.
-INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at)
-VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'queued', 0, %(period)s, %(args)s, %(now)s)
+INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, acted_by)
+VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'queued', 0, %(period)s, %(args)s, %(now)s, %(acted_by)s)
 ON CONFLICT (message_id) DO NOTHING
 RETURNING id
 
@@ -14,12 +14,21 @@ VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'running
 ON CONFLICT (message_id) DO UPDATE
 SET status = 'running', attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
     finished_at = NULL, duration_ms = NULL, error = NULL, traceback = NULL
+-- A run cancelled while a worker held it prefetched returns no row: the worker skips it.
+WHERE job_history.status <> 'cancelled'
 RETURNING id
 
 -- name: history_finish
+-- An attempt that did not succeed is appended to attempt_log, so its error
+-- survives the next attempt (history_start clears error and traceback).
 UPDATE job_history
 SET status = %(status)s, finished_at = %(now)s, duration_ms = %(duration_ms)s,
-    items_processed = %(items)s, result = %(result)s, error = %(error)s, traceback = %(traceback)s
+    items_processed = %(items)s, result = %(result)s, error = %(error)s, traceback = %(traceback)s,
+    attempt_log = CASE WHEN %(status)s = 'succeeded' THEN attempt_log
+        ELSE coalesce(attempt_log, '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
+            'attempt', attempt, 'status', %(status)s::text, 'error', %(error)s::text,
+            'started_at', started_at, 'finished_at', %(now)s::timestamptz, 'duration_ms', %(duration_ms)s::int))
+    END
 WHERE id = %(id)s
 
 -- name: history_skip
@@ -28,6 +37,7 @@ VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'skipped
 ON CONFLICT (message_id) DO UPDATE
 SET status = 'skipped', finished_at = EXCLUDED.finished_at, started_at = COALESCE(job_history.started_at, EXCLUDED.started_at),
     duration_ms = COALESCE(%(duration_ms)s, 0), error = EXCLUDED.error
+WHERE job_history.status <> 'cancelled'
 RETURNING id
 
 -- name: history_get

@@ -22,7 +22,10 @@ def _env(db_url: str, data_dir: Path) -> dict:
         for k, v in os.environ.items()
         if not k.startswith(("DRAMATURG_", "DATABASE_URL", "TELEGRAM_", "VOICE_", "ANTHROPIC_", "DEMO_"))
     }
-    env.update(DATABASE_URL=db_url, DRAMATURG_DATA_DIR=str(data_dir), DRAMATURG_POLL_SECONDS="0.1")
+    # The web dyno on a free port: 8000 may be taken on a shared machine.
+    env.update(
+        DATABASE_URL=db_url, DRAMATURG_DATA_DIR=str(data_dir), DRAMATURG_POLL_SECONDS="0.1", DRAMATURG_WEB_PORT="0"
+    )
     return env
 
 

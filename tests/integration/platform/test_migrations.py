@@ -25,14 +25,17 @@ def _diff(url: str) -> list:
 
 def _include_name(name, type_, parent_names):
     if type_ == "schema":
-        return name in (None, "dramatiq")
+        return name in (None, "dramatiq", "dramaturg")
     return True
 
 
 def _tables(url: str) -> set[str]:
     engine = make_engine(url, pool_size=1)
     names = set(sa.inspect(engine).get_table_names()) | {
-        f"dramatiq.{t}" for t in sa.inspect(engine).get_table_names(schema="dramatiq")
+        f"{schema}.{t}"
+        for schema in ("dramatiq", "dramaturg")
+        if schema in sa.inspect(engine).get_schema_names()
+        for t in sa.inspect(engine).get_table_names(schema=schema)
     }
     engine.dispose()
     return names
@@ -45,7 +48,9 @@ def test_upgrade_head_twice_is_a_no_op_and_matches_the_models(empty_db_url):
     upgrade(empty_db_url)
     # Then the schema equals the models: autogenerate finds nothing to change
     assert _diff(empty_db_url) == []
-    assert {"job_history", "scheduler_state", "dramatiq.queue"} <= _tables(empty_db_url)
+    assert {"job_history", "scheduler_state", "dramatiq.queue", "dramaturg.api_keys", "dramaturg.processes"} <= _tables(
+        empty_db_url
+    )
 
 
 def test_downgrade_to_base_then_upgrade_again(empty_db_url):
