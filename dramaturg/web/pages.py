@@ -240,7 +240,7 @@ def schedules_page(request: Request):
     who = principal(request)
     rt = platform(request)
     now = rt.clock.now()
-    table = build_schedule(rt.settings)
+    table = build_schedule(rt.settings, rt.registry.jobs)
     with raw_connection(request) as raw:
         last = overview.last_runs(raw, sorted(table))
     jobs = []
