@@ -60,6 +60,9 @@ def cmd_worker(args) -> int:
     runtime = _runtime(args)
     _schedule(runtime)  # validate job settings before taking work
     _wait_for_db(runtime)
+    from dramaturg.shared.clock_guard import check_at_start
+
+    check_at_start(runtime, "worker")  # a worker on a wrong clock would run business at the wrong time
     queues = set(args.queues.split(",")) if args.queues else None
     worker = dramatiq.Worker(
         runtime.broker,
@@ -148,6 +151,7 @@ def cmd_up(args) -> int:
 
 
 def cmd_trigger(args) -> int:
+    from dramaturg.shared.errors import TriggerRefused
     from dramaturg.shared.trigger import trigger_job, wait_for_run
 
     try:
@@ -157,7 +161,11 @@ def cmd_trigger(args) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     runtime = _runtime(args)
-    run_id = trigger_job(runtime, args.job, args=job_args, at=at)
+    try:
+        run_id = trigger_job(runtime, args.job, args=job_args, at=at, replay=args.replay)
+    except TriggerRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     if not args.wait:
         _out(args, {"run_id": run_id, "job": args.job, "status": "queued", "items_processed": None}, str(run_id))
         return 0
@@ -207,7 +215,8 @@ def cmd_history(args) -> int:
 
 def cmd_status(args) -> int:
     from dramaturg.cli_views import status_view
-    from dramaturg.shared import history
+    from dramaturg.shared import clock_guard, history
+    from dramaturg.shared.clock import is_simulated
     from dramaturg.shared.sql import queries
 
     runtime = _runtime(args)
@@ -216,9 +225,10 @@ def cmd_status(args) -> int:
     with runtime.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         with raw.cursor() as cur:
-            cur.execute(queries("queue")["queue_depths"], {"now": now})
+            cur.execute(queries("queue")["queue_depths"], {"now": now if is_simulated(runtime.clock) else None})
             depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
         last = history.last_runs(raw)
+        clocks = clock_guard.recent(raw)
         failures = history.failures_since(raw, now - timedelta(hours=24))
     jobs = [
         {
@@ -235,13 +245,13 @@ def cmd_status(args) -> int:
     if args.json:
         print(
             json.dumps(
-                {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures},
+                {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures, "clocks": clocks},
                 default=str,
                 indent=2,
             )
         )
         return 0
-    status_view(now, depths, jobs)
+    status_view(now, depths, jobs, clocks)
     return 0
 
 
@@ -329,7 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("trigger", help="run a job now; prints its job_history id")
     t.add_argument("job")
     t.add_argument("--arg", action="append", metavar="KEY=VALUE", help="job argument (JSON values allowed)")
-    t.add_argument("--at", help="run for the period containing this ISO instant")
+    t.add_argument("--at", help="run for the period containing this ISO instant (not in the future, not too old)")
+    t.add_argument("--replay", action="store_true", help="allow --at in the future or past the job's replay horizon")
     t.add_argument("--wait", action="store_true", help="wait and print the outcome")
     t.add_argument("--timeout", type=float, default=300.0)
     t.add_argument("--json", action="store_true")

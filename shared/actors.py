@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -116,6 +116,19 @@ def _record(out, children: int = 0) -> None:
         info.result = {**(info.result or {}), "children_enqueued": children}
 
 
+def _refuse_future_tick(job: str, tick: datetime, rt) -> None:
+    # A tick for a period that has not happened (a hand-made message, a producer with a
+    # clock far ahead) would apply that period early and move the job's own watermarks
+    # past it; the scheduler never sends one, and a deliberate replay says so.
+    limit = rt.clock.now() + timedelta(seconds=rt.settings.max_clock_skew)
+    if tick > limit:
+        raise PayloadError(
+            f"tick {tick.isoformat()} of {job} is in the future (this worker's clock reads "
+            f"{rt.clock.now().isoformat()}); refusing to run a period that has not happened "
+            "(trigger it with --replay to do so deliberately)"
+        )
+
+
 def _message_options() -> dict:
     message = CurrentMessage.get_current_message()
     return message.options if message is not None else {}
@@ -135,15 +148,21 @@ def cron_job(
     timezone: str | None = None,
     enabled: bool = True,
     args_model: type[BaseModel] | None = None,
+    replay_horizon: float = 7 * 24 * 3600.0,
     **options: Any,
 ) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor]:
-    """Declare a cron job. ``schedule`` is a cron string or periodiq's ``cron(...)``."""
+    """Declare a cron job. ``schedule`` is a cron string or periodiq's ``cron(...)``.
+
+    ``replay_horizon``: seconds back a trigger's ``at`` may reach without an explicit replay.
+    """
 
     def decorate(fn: Callable[[JobContext], Any]) -> dramatiq.Actor:
         def run(tick: str | None = None, args: dict | None = None) -> None:
             rt = broker.runtime
             spec_tz = ZoneInfo(timezone or rt.settings.timezone)
             now = datetime.fromisoformat(tick) if tick else rt.clock.now()
+            if tick and not _message_options().get("replay"):
+                _refuse_future_tick(name, now, rt)
             try:
                 parsed = args_model.model_validate(args or {}).model_dump() if args_model else dict(args or {})
             except ValidationError as exc:
@@ -198,6 +217,7 @@ def cron_job(
                 max_lateness=max_lateness,
                 period=period,
                 lock=lock,
+                replay_horizon=replay_horizon,
             )
         )
         actor.fn_impl = fn

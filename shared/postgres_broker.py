@@ -33,6 +33,7 @@ from dramatiq.broker import Broker
 from dramatiq.message import Message
 from sqlalchemy import exc as sa_exc
 
+from dramaturg.shared.clock import is_simulated
 from dramaturg.shared.errors import DatabaseUnavailable
 from dramaturg.shared.sql import queries
 
@@ -132,7 +133,7 @@ class PostgresBroker(Broker):
         """
         self._require_bound()
         now = self.clock.now()
-        eta = now + timedelta(milliseconds=delay) if delay else now
+        eta = now + timedelta(milliseconds=delay) if delay else self.due_now(now)
         if message.message_id in self._inflight:
             try:
                 self._retry(message, eta)
@@ -172,17 +173,21 @@ class PostgresBroker(Broker):
         now = self.clock.now()
         joined = raw_connection_of(conn) if conn is not None else _joined_connection.get()
         if joined is not None:
-            return self._insert(joined, messages, now, eta or now)
+            return self._insert(joined, messages, now, eta or self.due_now(now))
         with self.pooled() as raw:
             try:
-                new = self._insert(raw, messages, now, eta or now)
+                new = self._insert(raw, messages, now, eta or self.due_now(now))
                 raw.commit()
             except BaseException:
                 raw.rollback()
                 raise
         return new
 
-    def _insert(self, raw, messages: Sequence[Message], now: datetime, eta: datetime) -> list[str]:
+    def due_now(self, now: datetime) -> datetime | None:
+        """The eta (or claim instant) meaning "now": None, the database's clock, unless the clock is simulated."""
+        return now if is_simulated(self.clock) else None
+
+    def _insert(self, raw, messages: Sequence[Message], now: datetime, eta: datetime | None) -> list[str]:
         with raw.cursor() as cur:
             if len(messages) >= COPY_THRESHOLD:
                 self._stage(cur, messages)

@@ -106,7 +106,7 @@ class PostgresConsumer(Consumer):
                         SQL["queue_claim"],
                         {
                             "queue": self.queue_name,
-                            "now": self.broker.clock.now(),
+                            "now": self.broker.due_now(self.broker.clock.now()),
                             "limit": claim,
                             "owner": owner,
                             "lease": self.broker.settings.lease_seconds,

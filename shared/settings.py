@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     clock_frozen: bool = Field(False, alias="DRAMATURG_CLOCK_FROZEN")
     clock_rate: float = Field(1.0, alias="DRAMATURG_CLOCK_RATE", gt=0, le=3600)
     clock_anchor: datetime | None = Field(None, alias="DRAMATURG_CLOCK_ANCHOR")
+    #: Seconds a process's clock may differ from the database's before it refuses to schedule or work.
+    max_clock_skew: float = Field(30.0, alias="DRAMATURG_MAX_CLOCK_SKEW", ge=0)
 
     # --- your own actors -----------------------------------------------------------
     actor_modules: str = Field("", alias="DRAMATURG_ACTOR_MODULES")

@@ -9,9 +9,10 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
-from dramaturg.shared import history
+from dramaturg.shared import clock_guard, history
+from dramaturg.shared.errors import TriggerRefused
 from dramaturg.shared.jobs import get_job
 from dramaturg.shared.locks import period_key
 
@@ -20,32 +21,50 @@ FINAL = ("succeeded", "failed", "skipped")
 
 
 def trigger_job(
-    runtime, name: str, *, args: dict | None = None, at: datetime | None = None, trigger: str = "manual"
+    runtime,
+    name: str,
+    *,
+    args: dict | None = None,
+    at: datetime | None = None,
+    trigger: str = "manual",
+    replay: bool = False,
 ) -> int:
     """Enqueue one run of job ``name`` and return its job_history id.
 
     Parameters:
         args: job arguments (validated by the job's ``args_model`` when it runs).
-        at: run for the period containing this instant (default: now).
+        at: run for the period containing this instant (default: now). It may not
+            be in the future (beyond DRAMATURG_MAX_CLOCK_SKEW) nor older than the
+            job's ``replay_horizon``, judged by the database's clock.
+        replay: run for ``at`` even outside that window (a deliberate replay).
 
     Raises:
         UnknownJob: no such job (the message lists the valid names).
+        TriggerRefused: ``at`` is outside the job's window and ``replay`` is not set.
     """
     from zoneinfo import ZoneInfo
 
     spec = get_job(name)
+    # "Now" is the database's (or its simulated timeline's): this process's clock may be wrong.
+    reading = clock_guard.reference_now(runtime)
+    if at is not None:
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if not replay:
+            _check_window(spec, at, reading)
     enabled = _effective_enabled(runtime, spec)
     if not enabled:
         logger.warning("job %s is disabled for cron; running it anyway because it was triggered by hand", name)
     broker = runtime.broker
     tick = at.isoformat() if at else None
     zone = ZoneInfo(spec.timezone or runtime.settings.timezone)
-    period = period_key((at or runtime.clock.now()).astimezone(zone), spec.period)
+    period = period_key((at or reading.reference_at).astimezone(zone), spec.period)
+    options = {"replay": True} if replay and at is not None else {}
     message = spec.actor.message_with_options(
         kwargs={"tick": tick, "args": args or {}},
         job=name,
         trigger=trigger,
         period=period,
+        **options,
     ).copy(message_id=str(uuid.uuid4()))
     with runtime.engine.begin() as conn:
         raw = conn.connection.dbapi_connection
@@ -61,6 +80,27 @@ def trigger_job(
         )
         broker.enqueue_many([message], conn=conn)
     return run_id
+
+
+def _check_window(spec, at: datetime, reading: clock_guard.ClockReading) -> None:
+    now = reading.reference_at
+    if at > reading.ceiling:
+        raise TriggerRefused(
+            f"refusing to run {spec.name} for {at.isoformat()}: that is in the future (the database's clock reads "
+            f"{now.isoformat()}, DRAMATURG_MAX_CLOCK_SKEW={reading.tolerance:g}s); a run for a period that has not "
+            "happened would apply it early. Pass --replay (replay=True) to run it anyway."
+        )
+    horizon = timedelta(seconds=spec.replay_horizon)
+    if at < now - horizon:
+        raise TriggerRefused(
+            f"refusing to run {spec.name} for {at.isoformat()}: that is more than {_span(horizon)} ago, past the job's "
+            f"replay horizon (the database's clock reads {now.isoformat()}). Pass --replay (replay=True) to run it anyway."
+        )
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
 
 
 def _effective_enabled(runtime, spec) -> bool:
