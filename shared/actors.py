@@ -23,6 +23,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import dramatiq
+from dramatiq.errors import Retry
 from dramatiq.middleware import CurrentMessage, SkipMessage
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -129,6 +130,11 @@ def _refuse_future_tick(job: str, tick: datetime, rt) -> None:
         )
 
 
+def _message_id() -> str | None:
+    message = CurrentMessage.get_current_message()
+    return message.message_id if message is not None else None
+
+
 def _message_options() -> dict:
     message = CurrentMessage.get_current_message()
     return message.options if message is not None else {}
@@ -170,9 +176,16 @@ def cron_job(
             key = locks.period_key(now.astimezone(spec_tz), period)
             info = current_run()
             with rt.sessions.begin() as session:
-                if lock != "none" and not locks.acquire(session, name, key, lock):
-                    _message_options()["skip_reason"] = f"another run of {name} for period {key} holds the lock"
-                    raise SkipMessage()
+                if lock != "none":
+                    verdict = locks.acquire_for_run(session, name, key, lock, message_id=_message_id())
+                    if verdict.action == "skip":
+                        _message_options()["skip_reason"] = (
+                            f"another run of {name} for period {key} holds the lock ({verdict.why})"
+                        )
+                        raise SkipMessage()
+                    if verdict.action == "retry":
+                        # Skipping would ack the only copy of this period's run: try again later.
+                        raise Retry(f"the lock of {name} for period {key} is held: {verdict.why}")
                 ctx = JobContext(
                     session,
                     now,
