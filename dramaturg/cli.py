@@ -17,6 +17,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from dramaturg.shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
+from dramaturg.shared.redact import redact
 
 logger = logging.getLogger("dramaturg")
 
@@ -158,13 +159,13 @@ def cmd_trigger(args) -> int:
         job_args = _parse_kv(args.arg)
         at = datetime.fromisoformat(args.at) if args.at else None
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     runtime = _runtime(args)
     try:
         run_id = trigger_job(runtime, args.job, args=job_args, at=at, replay=args.replay)
     except TriggerRefused as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     if not args.wait:
         _out(args, {"run_id": run_id, "job": args.job, "status": "queued", "items_processed": None}, str(run_id))
@@ -205,7 +206,7 @@ def cmd_history(args) -> int:
             conn.connection.dbapi_connection, job=args.job, status=args.status, since=since, limit=args.limit
         )
     if args.json:
-        print(json.dumps(rows, default=str, indent=2))
+        _print_json(rows, indent=2)
         return 0
     from dramaturg.cli_views import history_table
 
@@ -243,12 +244,9 @@ def cmd_status(args) -> int:
         for j in table.values()
     ]
     if args.json:
-        print(
-            json.dumps(
-                {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures, "clocks": clocks},
-                default=str,
-                indent=2,
-            )
+        _print_json(
+            {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures, "clocks": clocks},
+            indent=2,
         )
         return 0
     status_view(now, depths, jobs, clocks)
@@ -271,7 +269,7 @@ def cmd_schedule(args) -> int:
         for j in _schedule(runtime).values()
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        _print_json(rows, indent=2)
         return 0
     from dramaturg.cli_views import schedule_table
 
@@ -310,6 +308,28 @@ def _parse_since(text: str, now: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _secrets() -> tuple[str, ...]:
+    """What the CLI must never print: the configured secrets, or at least DATABASE_URL's."""
+    from dramaturg.shared.redact import secrets_in_url
+    from dramaturg.shared.settings import load_settings
+
+    try:
+        return load_settings().secrets
+    except Exception:  # the settings themselves are broken: still mask the database password
+        return secrets_in_url(os.environ.get("DATABASE_URL"))
+
+
+def _error(exc: BaseException) -> None:
+    print(redact(f"error: {exc}", _secrets()), file=sys.stderr)
+
+
+def _print_json(data, **kwargs) -> None:
+    """--json output: every string in it through the one redaction."""
+    from dramaturg.shared.redact import redact_data
+
+    print(json.dumps(redact_data(json.loads(json.dumps(data, default=str)), _secrets()), **kwargs))
+
+
 def _masked(url: str) -> str:
     from dramaturg.shared.db import mask_url
 
@@ -317,7 +337,10 @@ def _masked(url: str) -> str:
 
 
 def _out(args, data: dict, text: str) -> None:
-    print(json.dumps(data, default=str) if args.json else text)
+    if args.json:
+        _print_json(data)
+    else:
+        print(redact(text, _secrets()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -377,22 +400,26 @@ def main(argv: list[str] | None = None) -> int:
         with translate_errors(os.environ.get("DATABASE_URL") or "the embedded server"):
             return COMMANDS[args.command](args)
     except (ConfigError, UnknownJob) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except DramaturgError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except TimeoutError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except Exception as exc:
         if _is_undefined_table(exc):
             print("error: the database has no dramaturg tables yet: run `dramaturg migrate` first", file=sys.stderr)
             return 1
-        raise
+        # An unexpected error's traceback may quote a URL or a secret: print it redacted.
+        import traceback
+
+        print(redact(traceback.format_exc(), _secrets()), file=sys.stderr, end="")
+        return 1
 
 
 def _is_undefined_table(exc: BaseException) -> bool:

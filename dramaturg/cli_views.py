@@ -6,6 +6,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from dramaturg.shared.redact import redact
+
 console = Console()
 STATUS_STYLE = {
     "succeeded": "green",
@@ -42,7 +44,7 @@ def history_table(rows: list[dict]) -> None:
             str(r["duration_ms"] or "—"),
             str(r["items_processed"] if r["items_processed"] is not None else "—"),
             str(r["parent_id"] or ""),
-            Text((r["error"] or "")[:80]),
+            Text((redact(r["error"]) or "")[:80]),
         )
     console.print(table)
 

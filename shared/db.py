@@ -20,17 +20,15 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from dramaturg.shared.errors import DatabaseUnavailable
+from dramaturg.shared.redact import redact, secrets_in_url
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparseable URL must still not leak
-        return "<unparseable database URL>"
+    """The URL with its password (userinfo, ``?password=``, any fragment of it) replaced by ``***``."""
+    return redact(url, secrets_in_url(url))
 
 
 def make_engine(url: str, *, pool_size: int = 10, pool_timeout: float = 10.0, connect_timeout: float = 5.0) -> Engine:
@@ -58,7 +56,7 @@ def translate_errors(url: str):
     try:
         yield
     except (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError) as exc:
-        detail = str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0]
+        detail = redact(str(getattr(exc, "orig", exc) or exc).strip().splitlines()[0], secrets_in_url(url))
         raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {detail}") from None
 
 

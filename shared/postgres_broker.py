@@ -35,6 +35,7 @@ from sqlalchemy import exc as sa_exc
 
 from dramaturg.shared.clock import is_simulated
 from dramaturg.shared.errors import DatabaseUnavailable
+from dramaturg.shared.redact import redact
 from dramaturg.shared.sql import queries
 
 logger = logging.getLogger(__name__)
@@ -254,6 +255,7 @@ class PostgresBroker(Broker):
         ) as exc:
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
             detail = str(getattr(exc, "orig", exc)).strip().splitlines()[0] if str(exc) else type(exc).__name__
+            detail = redact(detail, self.settings.secrets)
             raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None
         try:
             yield fairy.dbapi_connection
@@ -324,6 +326,7 @@ class PostgresBroker(Broker):
             if releases:
                 cur.execute(SQL["queue_release"], {"ids": releases, "owner": self.worker_id})
             for message_id, reason, body in rejects:
+                reason = (redact(reason, self.settings.secrets) or "")[:2000]  # as PostgresConsumer._redact
                 cur.execute(
                     SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": self.worker_id}
                 )

@@ -24,6 +24,7 @@ from dramatiq.errors import ConnectionError as DramatiqConnectionError
 from dramatiq.message import Message
 
 from dramaturg.shared.errors import DatabaseUnavailable
+from dramaturg.shared.redact import redact
 from dramaturg.shared.sql import queries
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,8 @@ class PostgresConsumer(Consumer):
                     cur.execute(SQL["queue_release"], {"ids": releases, "owner": owner})
                 for message_id, reason, body in rejects:
                     cur.execute(
-                        SQL["queue_reject"], {"id": message_id, "reason": reason, "message": body, "owner": owner}
+                        SQL["queue_reject"],
+                        {"id": message_id, "reason": self._redact(reason), "message": body, "owner": owner},
                     )
                 if claim:
                     cur.execute(
@@ -171,6 +173,10 @@ class PostgresConsumer(Consumer):
 
     def _dsn(self) -> str:
         return self.broker.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def _redact(self, reason: str) -> str:
+        # Redact before cutting, so a secret split by the cut cannot survive half-visible.
+        return (redact(reason, self.broker.settings.secrets) or "")[:2000]
 
     def _poison(self, message_id: str, reason: str) -> None:
         logger.error("rejecting message %s: %s", message_id, reason)
@@ -293,4 +299,4 @@ def _reason_from(message) -> str:
     exc = getattr(message, "_exception", None)
     if exc is None:
         return "failed"
-    return f"{type(exc).__name__}: {exc}"[:2000]
+    return f"{type(exc).__name__}: {exc}"

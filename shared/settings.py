@@ -114,12 +114,19 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs, history or queue rows."""
-        values = [self.telegram_bot_token, self.voice_api_key, self.anthropic_api_key]
-        if self.database_url:
-            from sqlalchemy.engine import make_url
+        from dramaturg.shared.redact import secrets_in_url
 
-            values.append(make_url(self.database_url).password)
-        return tuple(v for v in values if v)
+        values = [self.telegram_bot_token, self.voice_api_key, self.anthropic_api_key]
+        for url in (
+            self.database_url,
+            self.voice_api_base,
+            self.telegram_api_base,
+            self.anthropic_base_url,
+            self.chat_webhook_url,
+            self.alert_webhook_url,
+        ):
+            values += secrets_in_url(str(url) if url else None)
+        return tuple(dict.fromkeys(v for v in values if v))
 
 
 def collect_job_env(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

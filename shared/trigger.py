@@ -15,6 +15,7 @@ from dramaturg.shared import clock_guard, history
 from dramaturg.shared.errors import TriggerRefused
 from dramaturg.shared.jobs import get_job
 from dramaturg.shared.locks import period_key
+from dramaturg.shared.redact import redact_data
 
 logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped")
@@ -76,7 +77,7 @@ def trigger_job(
             trigger=trigger,
             now=runtime.clock.now(),
             period=period,
-            args={"args": [], "kwargs": message.kwargs},
+            args=redact_data({"args": [], "kwargs": message.kwargs}, runtime.settings.secrets),
         )
         broker.enqueue_many([message], conn=conn)
     return run_id

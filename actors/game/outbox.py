@@ -12,6 +12,7 @@ from uuid import UUID
 
 from dramaturg.shared.broker import broker
 from dramaturg.shared.db import retry_through_outage
+from dramaturg.shared.redact import redact
 from dramaturg.shared.sql import sa_text
 
 Q = "game_outbox"
@@ -23,6 +24,9 @@ def write(name: str, **params) -> None:
     It waits out a database restart: after the HTTP call the outcome is known, and
     dropping it would leave the event 'sending' and turn a delivered message 'unknown'.
     """
+
+    if params.get("error"):  # an outbox row is written text too: through the one redaction
+        params["error"] = redact(params["error"], broker.settings.secrets)
 
     def commit() -> None:
         with broker.runtime.sessions.begin() as session:

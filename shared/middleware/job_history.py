@@ -21,7 +21,7 @@ from dramatiq import Middleware
 from dramaturg.shared import history
 from dramaturg.shared.context import RunInfo, current_run, reset_run, set_run
 from dramaturg.shared.db import retry_through_outage
-from dramaturg.shared.redact import redact
+from dramaturg.shared.redact import redact, redact_data
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class JobHistory(Middleware):
             trigger=options.get("trigger") or ("cron" if options.get("tick") else "api"),
             attempt=options.get("retries", 0) + 1,
             period=options.get("period"),
-            args={"args": list(message.args), "kwargs": dict(message.kwargs)},
+            args=redact_data({"args": list(message.args), "kwargs": dict(message.kwargs)}, broker.settings.secrets),
             enqueued_at=datetime.fromtimestamp(enqueued_ms / 1000, UTC) if enqueued_ms else None,
             now=broker.clock.now(),
         )
@@ -92,7 +92,7 @@ class JobHistory(Middleware):
                         now=now,
                         duration_ms=duration_ms,
                         items=info.items_processed,
-                        result=info.result,
+                        result=redact_data(info.result, broker.settings.secrets),
                         error=error,
                         traceback=trace,
                     )
@@ -118,7 +118,7 @@ class JobHistory(Middleware):
     def after_skip_message(self, broker, message):
         info = current_run()
         fields = self._fields(broker, message)
-        fields["error"] = message.options.get("skip_reason") or "skipped"
+        fields["error"] = redact(message.options.get("skip_reason") or "skipped", broker.settings.secrets)
         if info is not None:
             fields["duration_ms"] = int((time.monotonic() - info.started_monotonic) * 1000)
         try:
