@@ -222,7 +222,8 @@ def cmd_status(args) -> int:
 
     runtime = _runtime(args)
     table = _schedule(runtime)
-    now = runtime.clock.now()
+    # Next runs and the 24 h window by the database's clock: this host's may be wrong.
+    now = clock_guard.reference_now(runtime).reference_at
     with runtime.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         with raw.cursor() as cur:
