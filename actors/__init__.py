@@ -4,4 +4,4 @@
 dramaturg's broker, never to a default one.
 """
 
-from dramaturg.actors import challenges, example, game, maintenance, tasks  # noqa: F401
+from actors import challenges, example, game, maintenance, tasks  # noqa: F401

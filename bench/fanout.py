@@ -52,10 +52,10 @@ def _start_worker(url: str) -> subprocess.Popen:
 
 def fan_out(url: str, n: int) -> dict:
     """Seconds from trigger to all ``n`` children finished; the parent run's own share; the set-based UPDATE."""
-    from dramaturg.shared import history
-    from dramaturg.shared.runtime import start
-    from dramaturg.shared.settings import load_settings
-    from dramaturg.shared.trigger import trigger_job
+    from shared import history
+    from shared.runtime import start
+    from shared.settings import load_settings
+    from shared.trigger import trigger_job
 
     systems.scalar(
         url,

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.queues import EXAMPLE
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.queues import EXAMPLE
 
 USERS = text("SELECT id FROM bench_users ORDER BY id")
 DECAY_ONE = text("UPDATE bench_users SET score = score * 0.9 WHERE id = :id")

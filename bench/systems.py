@@ -57,7 +57,7 @@ def create_database(server: str, system: str) -> str:
 
         install_schema(system, url)
     else:
-        from dramaturg.shared.migrate import upgrade
+        from shared.migrate import upgrade
 
         upgrade(url)
     return url
@@ -86,10 +86,10 @@ def build(system: str, url: str, *, threads: int = 8, lease: float = 30.0):
 
         broker = PostgresBroker(url=url, results=False, middleware=middleware())
     elif system == "dramaturg":
-        from dramaturg.shared.clock import SystemClock
-        from dramaturg.shared.db import make_engine
-        from dramaturg.shared.postgres_broker import PostgresBroker
-        from dramaturg.shared.settings import load_settings
+        from shared.clock import SystemClock
+        from shared.db import make_engine
+        from shared.postgres_broker import PostgresBroker
+        from shared.settings import load_settings
 
         settings = load_settings(
             {"DATABASE_URL": url, "DRAMATURG_LEASE_SECONDS": str(lease), "DRAMATURG_WORKER_THREADS": str(threads)}

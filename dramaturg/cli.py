@@ -16,16 +16,16 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from dramaturg.shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
-from dramaturg.shared.redact import redact
+from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
+from shared.redact import redact
 
 logger = logging.getLogger("dramaturg")
 
 
 def _runtime(args, *, import_actors: bool = True):
-    from dramaturg.shared.logging_setup import configure_logging
-    from dramaturg.shared.runtime import start
-    from dramaturg.shared.settings import load_settings
+    from shared.logging_setup import configure_logging
+    from shared.runtime import start
+    from shared.settings import load_settings
 
     settings = load_settings()
     configure_logging(settings, logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
@@ -33,20 +33,20 @@ def _runtime(args, *, import_actors: bool = True):
 
 
 def _schedule(runtime):
-    from dramaturg.scheduler.schedule import build_schedule
+    from scheduler.schedule import build_schedule
 
     return build_schedule(runtime.settings)
 
 
 def _wait_for_db(runtime) -> None:
-    from dramaturg.shared.db import check_connection, retry_until_available
+    from shared.db import check_connection, retry_until_available
 
     retry_until_available(lambda: check_connection(runtime.engine), what="waiting for the database")
 
 
 # --- commands --------------------------------------------------------------------------
 def cmd_migrate(args) -> int:
-    from dramaturg.shared.migrate import upgrade
+    from shared.migrate import upgrade
 
     runtime = _runtime(args, import_actors=False)
     _wait_for_db(runtime)
@@ -61,7 +61,7 @@ def cmd_worker(args) -> int:
     runtime = _runtime(args)
     _schedule(runtime)  # validate job settings before taking work
     _wait_for_db(runtime)
-    from dramaturg.shared.clock_guard import check_at_start
+    from shared.clock_guard import check_at_start
 
     check_at_start(runtime, "worker")  # a worker on a wrong clock would run business at the wrong time
     queues = set(args.queues.split(",")) if args.queues else None
@@ -87,7 +87,7 @@ def cmd_worker(args) -> int:
 
 
 def cmd_scheduler(args) -> int:
-    from dramaturg.scheduler.runner import Scheduler
+    from scheduler.runner import Scheduler
 
     runtime = _runtime(args)
     table = _schedule(runtime)
@@ -104,7 +104,7 @@ def cmd_scheduler(args) -> int:
 def cmd_up(args) -> int:
     """Migrate, then run workers and the scheduler as child processes until Ctrl-C."""
     runtime = _runtime(args, import_actors=False)
-    from dramaturg.shared.migrate import upgrade
+    from shared.migrate import upgrade
 
     _wait_for_db(runtime)
     upgrade(runtime.url)
@@ -144,7 +144,7 @@ def cmd_up(args) -> int:
     if demo:
         demo.stop()
     if not runtime.settings.database_url:
-        from dramaturg.shared.embedded import stop_embedded
+        from shared.embedded import stop_embedded
 
         stop_embedded(runtime.settings.data_dir)
     logger.info("dramaturg stopped")
@@ -152,8 +152,8 @@ def cmd_up(args) -> int:
 
 
 def cmd_trigger(args) -> int:
-    from dramaturg.shared.errors import TriggerRefused
-    from dramaturg.shared.trigger import trigger_job, wait_for_run
+    from shared.errors import TriggerRefused
+    from shared.trigger import trigger_job, wait_for_run
 
     try:
         job_args = _parse_kv(args.arg)
@@ -197,7 +197,7 @@ def cmd_trigger(args) -> int:
 
 
 def cmd_history(args) -> int:
-    from dramaturg.shared import history
+    from shared import history
 
     runtime = _runtime(args)
     since = _parse_since(args.since, runtime.clock.now()) if args.since else None
@@ -216,9 +216,9 @@ def cmd_history(args) -> int:
 
 def cmd_status(args) -> int:
     from dramaturg.cli_views import status_view
-    from dramaturg.shared import clock_guard, history
-    from dramaturg.shared.clock import is_simulated
-    from dramaturg.shared.sql import queries
+    from shared import clock_guard, history
+    from shared.clock import is_simulated
+    from shared.sql import queries
 
     runtime = _runtime(args)
     table = _schedule(runtime)
@@ -311,8 +311,8 @@ def _parse_since(text: str, now: datetime) -> datetime:
 
 def _secrets() -> tuple[str, ...]:
     """What the CLI must never print: the configured secrets, or at least DATABASE_URL's."""
-    from dramaturg.shared.redact import secrets_in_url
-    from dramaturg.shared.settings import load_settings
+    from shared.redact import secrets_in_url
+    from shared.settings import load_settings
 
     try:
         return load_settings().secrets
@@ -326,13 +326,13 @@ def _error(exc: BaseException) -> None:
 
 def _print_json(data, **kwargs) -> None:
     """--json output: every string in it through the one redaction."""
-    from dramaturg.shared.redact import redact_data
+    from shared.redact import redact_data
 
     print(json.dumps(redact_data(json.loads(json.dumps(data, default=str)), _secrets()), **kwargs))
 
 
 def _masked(url: str) -> str:
-    from dramaturg.shared.db import mask_url
+    from shared.db import mask_url
 
     return mask_url(url)
 
@@ -394,7 +394,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dramaturg.shared.db import translate_errors
+    from shared.db import translate_errors
 
     args = build_parser().parse_args(argv)
     try:

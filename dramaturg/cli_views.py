@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from dramaturg.shared.redact import redact
+from shared.redact import redact
 
 console = Console()
 STATUS_STYLE = {

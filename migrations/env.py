@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from dramaturg.shared.tables import metadata
+from shared.tables import metadata
 
 config = context.config
 
@@ -11,8 +11,8 @@ def _url() -> str:
     url = config.get_main_option("sqlalchemy.url")
     if url:
         return url
-    from dramaturg.shared.runtime import database_url
-    from dramaturg.shared.settings import load_settings
+    from shared.runtime import database_url
+    from shared.settings import load_settings
 
     return database_url(load_settings())
 
@@ -22,7 +22,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    from dramaturg.shared.db import make_engine
+    from shared.db import make_engine
 
     engine = make_engine(_url(), pool_size=1)
     with engine.connect() as conn:

@@ -17,16 +17,16 @@ from datetime import datetime, timedelta
 
 import psycopg2
 
-from dramaturg.scheduler.schedule import ScheduledJob
-from dramaturg.scheduler.ticks import due_ticks, tick_text
-from dramaturg.shared import clock_guard
-from dramaturg.shared.clock import real_seconds
-from dramaturg.shared.errors import DatabaseUnavailable
-from dramaturg.shared.jobs import tick_id
-from dramaturg.shared.locks import period_key
-from dramaturg.shared.sql import queries
+from scheduler.schedule import ScheduledJob
+from scheduler.ticks import due_ticks, tick_text
+from shared import clock_guard
+from shared.clock import real_seconds
+from shared.errors import DatabaseUnavailable
+from shared.jobs import tick_id
+from shared.locks import period_key
+from shared.sql import queries
 
-logger = logging.getLogger("dramaturg.scheduler")
+logger = logging.getLogger("scheduler")
 SQL = queries("scheduler")
 
 

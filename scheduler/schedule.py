@@ -12,10 +12,10 @@ import difflib
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dramaturg.scheduler.cron import CronExpr, as_cron
-from dramaturg.shared.errors import ConfigError
-from dramaturg.shared.jobs import CATCH_UP, JOBS, JobSpec, env_name
-from dramaturg.shared.settings import JOB_PREFIX
+from scheduler.cron import CronExpr, as_cron
+from shared.errors import ConfigError
+from shared.jobs import CATCH_UP, JOBS, JobSpec, env_name
+from shared.settings import JOB_PREFIX
 
 TRUE = {"1", "true", "yes", "on"}
 FALSE = {"0", "false", "no", "off"}

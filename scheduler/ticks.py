@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from dramaturg.scheduler.schedule import ScheduledJob
+from scheduler.schedule import ScheduledJob
 
 #: A scheduler down for weeks must not flood the queue with a per-minute job's backlog.
 MAX_CATCH_UP = 1000

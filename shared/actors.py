@@ -28,12 +28,12 @@ from dramatiq.middleware import CurrentMessage, SkipMessage
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
-from dramaturg.shared import locks
-from dramaturg.shared.broker import broker
-from dramaturg.shared.context import current_run
-from dramaturg.shared.errors import PayloadError
-from dramaturg.shared.jobs import JobSpec, child_id, register
-from dramaturg.shared.queues import CRON
+from shared import locks
+from shared.broker import broker
+from shared.context import current_run
+from shared.errors import PayloadError
+from shared.jobs import JobSpec, child_id, register
+from shared.queues import CRON
 
 FANOUT_BATCH = 5000
 CRON_PRIORITY = -10

@@ -22,13 +22,13 @@ from dramatiq.middleware import (
     TimeLimit,
 )
 
-from dramaturg.shared.middleware.alerts import FailureAlerts
-from dramaturg.shared.middleware.exhaustion import MarkFailedOnExhaustion
-from dramaturg.shared.middleware.job_history import JobHistory
-from dramaturg.shared.middleware.job_options import JobOptions
-from dramaturg.shared.middleware.retries import ExactBackoffRetries
-from dramaturg.shared.middleware.stats import WorkerStats
-from dramaturg.shared.postgres_broker import PostgresBroker
+from shared.middleware.alerts import FailureAlerts
+from shared.middleware.exhaustion import MarkFailedOnExhaustion
+from shared.middleware.job_history import JobHistory
+from shared.middleware.job_options import JobOptions
+from shared.middleware.retries import ExactBackoffRetries
+from shared.middleware.stats import WorkerStats
+from shared.postgres_broker import PostgresBroker
 
 
 def build_broker() -> PostgresBroker:

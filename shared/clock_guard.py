@@ -1,6 +1,6 @@
 """The clock guard: a process's clock is checked against the database's before it schedules, works or triggers.
 
-Every process reads business time from its own :class:`~dramaturg.shared.clock.Clock`,
+Every process reads business time from its own :class:`~shared.clock.Clock`,
 but the processes of one deployment must agree on it: a scheduler whose host
 clock runs a year ahead would otherwise move every watermark into the future,
 and a tick judged late by a fast clock would be dropped. The database's clock
@@ -31,9 +31,9 @@ from datetime import UTC, datetime, timedelta
 
 from psycopg2.extras import RealDictCursor
 
-from dramaturg.shared.clock import Clock, is_simulated
-from dramaturg.shared.errors import ClockSkew
-from dramaturg.shared.sql import queries
+from shared.clock import Clock, is_simulated
+from shared.errors import ClockSkew
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("clock")

@@ -19,8 +19,8 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from dramaturg.shared.errors import DatabaseUnavailable
-from dramaturg.shared.redact import redact, secrets_in_url
+from shared.errors import DatabaseUnavailable
+from shared.redact import redact, secrets_in_url
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

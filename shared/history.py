@@ -7,7 +7,7 @@ from typing import Any
 
 from psycopg2.extras import Json, RealDictCursor
 
-from dramaturg.shared.sql import queries
+from shared.sql import queries
 
 SQL = queries("history")
 

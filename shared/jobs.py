@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from dramaturg.shared.errors import UnknownJob
+from shared.errors import UnknownJob
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 CATCH_UP = ("all", "latest", "none")

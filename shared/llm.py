@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import anthropic
 
-from dramaturg.shared.errors import ChannelRejected, ChannelTransient
-from dramaturg.shared.redact import redact
+from shared.errors import ChannelRejected, ChannelTransient
+from shared.redact import redact
 
 TIMEOUT_SECONDS = 30.0
 

@@ -22,7 +22,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from dramaturg.shared.sql import sa_text
+from shared.sql import sa_text
 
 Mode = Literal["wait", "skip"]
 PERIODS = ("minute", "hour", "day", "none")

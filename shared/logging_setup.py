@@ -9,8 +9,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from dramaturg.shared.context import current_run
-from dramaturg.shared.redact import RedactingFilter
+from shared.context import current_run
+from shared.redact import RedactingFilter
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s [pid=%(process)d%(run)s] %(message)s"
 

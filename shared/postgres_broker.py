@@ -33,10 +33,10 @@ from dramatiq.broker import Broker
 from dramatiq.message import Message
 from sqlalchemy import exc as sa_exc
 
-from dramaturg.shared.clock import is_simulated
-from dramaturg.shared.errors import DatabaseUnavailable
-from dramaturg.shared.redact import redact
-from dramaturg.shared.sql import queries
+from shared.clock import is_simulated
+from shared.errors import DatabaseUnavailable
+from shared.redact import redact
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")
@@ -91,7 +91,7 @@ class PostgresBroker(Broker):
         if self.engine is None:
             # An app that only imports actors and calls .send(): bind from the
             # environment (DATABASE_URL …) on first use, once, and say so.
-            from dramaturg.shared.runtime import start
+            from shared.runtime import start
 
             with _bind_lock:
                 if self.engine is None:
@@ -108,7 +108,7 @@ class PostgresBroker(Broker):
             self.emit_after("declare_queue", queue_name)
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000):
-        from dramaturg.shared.postgres_consumer import PostgresConsumer
+        from shared.postgres_consumer import PostgresConsumer
 
         self._require_bound()
         self._ensure_heartbeat()
@@ -241,7 +241,7 @@ class PostgresBroker(Broker):
     @contextmanager
     def pooled(self):
         """A pooled psycopg2 connection; a wait past the pool timeout raises DatabaseUnavailable."""
-        from dramaturg.shared.db import mask_url
+        from shared.db import mask_url
 
         try:
             fairy = self.engine.raw_connection()

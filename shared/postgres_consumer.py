@@ -23,9 +23,9 @@ from dramatiq.broker import Consumer, MessageProxy
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
 from dramatiq.message import Message
 
-from dramaturg.shared.errors import DatabaseUnavailable
-from dramaturg.shared.redact import redact
-from dramaturg.shared.sql import queries
+from shared.errors import DatabaseUnavailable
+from shared.redact import redact
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")

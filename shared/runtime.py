@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from dramaturg.shared.clock import Clock, clock_from_settings
-from dramaturg.shared.settings import Settings, load_settings
+from shared.clock import Clock, clock_from_settings
+from shared.settings import Settings, load_settings
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def database_url(settings: Settings) -> str:
     """``DATABASE_URL``, or the embedded server's URL when it is unset."""
     if settings.database_url:
         return settings.database_url
-    from dramaturg.shared.embedded import embedded_url
+    from shared.embedded import embedded_url
 
     logger.info("DATABASE_URL is not set: using the embedded PostgreSQL under %s", settings.data_dir)
     return embedded_url(settings.data_dir)
@@ -52,8 +52,8 @@ def start(
     Raises:
         ConfigError: invalid settings.
     """
-    from dramaturg.shared.broker import broker
-    from dramaturg.shared.db import make_engine, make_session_factory
+    from shared.broker import broker
+    from shared.db import make_engine, make_session_factory
 
     settings = settings or load_settings()
     clock = clock or clock_from_settings(settings)
@@ -82,8 +82,8 @@ def import_actor_modules(settings: Settings) -> None:
     """
     import importlib
 
-    import dramaturg.actors  # noqa: F401  (declares every built-in domain's actors)
-    from dramaturg.shared.errors import ConfigError
+    import actors  # noqa: F401  (declares every built-in domain's actors)
+    from shared.errors import ConfigError
 
     for name in filter(None, (m.strip() for m in settings.actor_modules.split(","))):
         try:

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dramaturg.shared.errors import ConfigError
+from shared.errors import ConfigError
 
 JOB_PREFIX = "DRAMATURG_JOB_"
 JOB_FIELDS = ("SCHEDULE", "ENABLED", "TIMEZONE", "CATCH_UP", "MAX_LATENESS")
@@ -114,7 +114,7 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs, history or queue rows."""
-        from dramaturg.shared.redact import secrets_in_url
+        from shared.redact import secrets_in_url
 
         values = [self.telegram_bot_token, self.voice_api_key, self.anthropic_api_key]
         for url in (

@@ -11,11 +11,11 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from dramaturg.shared import clock_guard, history
-from dramaturg.shared.errors import TriggerRefused
-from dramaturg.shared.jobs import get_job
-from dramaturg.shared.locks import period_key
-from dramaturg.shared.redact import redact_data
+from shared import clock_guard, history
+from shared.errors import TriggerRefused
+from shared.jobs import get_job
+from shared.locks import period_key
+from shared.redact import redact_data
 
 logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped")
@@ -105,7 +105,7 @@ def _span(delta: timedelta) -> str:
 
 
 def _effective_enabled(runtime, spec) -> bool:
-    from dramaturg.scheduler.schedule import build_schedule
+    from scheduler.schedule import build_schedule
 
     entry = build_schedule(runtime.settings).get(spec.name)
     return entry.enabled if entry else spec.enabled

@@ -17,7 +17,7 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from dramaturg.shared.clock import FrozenClock
+from shared.clock import FrozenClock
 from tests.support.waiting import wait_until  # noqa: F401  (re-exported for tests)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,7 +29,7 @@ def _server_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
         return url
-    from dramaturg.shared.embedded import embedded_url
+    from shared.embedded import embedded_url
 
     return embedded_url(ROOT / ".pgdata-test", database="postgres")
 
@@ -48,7 +48,7 @@ def server_url() -> str:
 @pytest.fixture(scope="session")
 def template_db(server_url):
     """A database migrated to head once per session; tests clone it."""
-    from dramaturg.shared.migrate import upgrade
+    from shared.migrate import upgrade
 
     name = f"dramaturg_tmpl_{uuid.uuid4().hex[:8]}"
     admin = _admin(server_url)
@@ -66,7 +66,7 @@ def template_db(server_url):
 def _mark_simulated(url: str) -> None:
     """Tests run on FrozenClocks they move by hand: mark the database so the clock guard trusts them
     (tests of the guard itself clear the mark on their own clone)."""
-    from dramaturg.shared.clock_guard import mark_simulated
+    from shared.clock_guard import mark_simulated
 
     conn = _admin(url)
     mark_simulated(conn, note="test database")
@@ -110,8 +110,8 @@ def settings_overrides() -> dict:
 @pytest.fixture
 def runtime(db_url, clock, settings_overrides):
     """The platform bound to this test's database and a FrozenClock at T0."""
-    from dramaturg.shared.runtime import start
-    from dramaturg.shared.settings import load_settings
+    from shared.runtime import start
+    from shared.settings import load_settings
 
     values = {
         "DATABASE_URL": db_url,
@@ -150,6 +150,6 @@ def raw(runtime):
 def _quiet_broker_at_exit():
     """Stop the global broker's heartbeat when the session ends (its last database is gone)."""
     yield
-    from dramaturg.shared.broker import broker
+    from shared.broker import broker
 
     broker.close()

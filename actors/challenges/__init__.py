@@ -1,3 +1,3 @@
 """The challenge app's jobs: auto-complete, stats refresh, streak reminders, notification cleanup."""
 
-from dramaturg.actors.challenges import auto_complete, notification_cleanup, refresh_stats, streak_reminders, tables  # noqa: F401
+from actors.challenges import auto_complete, notification_cleanup, refresh_stats, streak_reminders, tables  # noqa: F401

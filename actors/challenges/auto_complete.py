@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from dramaturg.actors.challenges.config import challenges_config
-from dramaturg.shared.actors import JobContext, cron_job
-from dramaturg.shared.sql import sa_text
+from actors.challenges.config import challenges_config
+from shared.actors import JobContext, cron_job
+from shared.sql import sa_text
 
 SQL = "challenges_auto_complete"
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dramaturg.actors.challenges.config import challenges_config
-from dramaturg.shared.actors import JobContext, cron_job
-from dramaturg.shared.sql import sa_text
+from actors.challenges.config import challenges_config
+from shared.actors import JobContext, cron_job
+from shared.sql import sa_text
 
 SQL = "challenges_notification_cleanup"
 

@@ -11,8 +11,8 @@ replaces the whole view; the (job, hour) lock keeps two refreshes from racing.
 
 from __future__ import annotations
 
-from dramaturg.shared.actors import JobContext, cron_job
-from dramaturg.shared.sql import sa_text
+from shared.actors import JobContext, cron_job
+from shared.sql import sa_text
 
 SQL = "challenges_refresh_stats"
 

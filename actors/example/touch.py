@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.queues import EXAMPLE
-from dramaturg.shared.sql import sa_text
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.queues import EXAMPLE
+from shared.sql import sa_text
 
 
 class TouchItem(BaseModel):

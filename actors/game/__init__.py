@@ -1,6 +1,6 @@
 """The chat game's jobs: score decay, delayed message delivery, cleanup, daily recaps, conversation post-processing."""
 
-from dramaturg.actors.game import (  # noqa: F401
+from actors.game import (  # noqa: F401
     cleanup,
     decay,
     deliver,

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dramaturg.actors.game.config import game_config
-from dramaturg.shared.actors import JobContext, cron_job
-from dramaturg.shared.sql import sa_text
+from actors.game.config import game_config
+from shared.actors import JobContext, cron_job
+from shared.sql import sa_text
 
 
 @cron_job(

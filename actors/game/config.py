@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from dramaturg.shared.settings import validate_env
+from shared.settings import validate_env
 
 PerChapter = Annotated[tuple[float, float, float, float, float], NoDecode]
 

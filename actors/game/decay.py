@@ -22,11 +22,11 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from dramaturg.actors.game.config import GameConfig, game_config
-from dramaturg.actors.game.decay_math import plan_decay
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.queues import GAME
-from dramaturg.shared.sql import sa_text
+from actors.game.config import GameConfig, game_config
+from actors.game.decay_math import plan_decay
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.queues import GAME
+from shared.sql import sa_text
 
 
 class DecayUser(BaseModel):

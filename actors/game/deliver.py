@@ -24,16 +24,16 @@ from uuid import UUID
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel
 
-from dramaturg.actors.game import outbox
-from dramaturg.actors.game.config import game_config
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.broker import broker
-from dramaturg.shared.channels.telegram import TelegramClient
-from dramaturg.shared.channels.voice import VoiceClient
-from dramaturg.shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
-from dramaturg.shared.jobs import child_id
-from dramaturg.shared.queues import GAME
-from dramaturg.shared.sql import sa_text
+from actors.game import outbox
+from actors.game.config import game_config
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.broker import broker
+from shared.channels.telegram import TelegramClient
+from shared.channels.voice import VoiceClient
+from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.jobs import child_id
+from shared.queues import GAME
+from shared.sql import sa_text
 
 
 class DeliverEvent(BaseModel):

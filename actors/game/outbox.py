@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from dramaturg.shared.broker import broker
-from dramaturg.shared.db import retry_through_outage
-from dramaturg.shared.redact import redact
-from dramaturg.shared.sql import sa_text
+from shared.broker import broker
+from shared.db import retry_through_outage
+from shared.redact import redact
+from shared.sql import sa_text
 
 Q = "game_outbox"
 

@@ -22,13 +22,13 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from dramaturg.actors.game.config import game_config
-from dramaturg.actors.game.responses import schedule_response
-from dramaturg.shared import llm
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.broker import broker
-from dramaturg.shared.queues import GAME
-from dramaturg.shared.sql import sa_text
+from actors.game.config import game_config
+from actors.game.responses import schedule_response
+from shared import llm
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.broker import broker
+from shared.queues import GAME
+from shared.sql import sa_text
 
 Q = "game_process_conversations"
 STAGES = ("closed", "summarised", "facts_extracted", "stats_updated", "response_scheduled")

@@ -18,9 +18,9 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session
 
-from dramaturg.actors.game.config import GameConfig, game_config
-from dramaturg.shared.errors import PayloadError
-from dramaturg.shared.sql import sa_text
+from actors.game.config import GameConfig, game_config
+from shared.errors import PayloadError
+from shared.sql import sa_text
 
 
 def response_delay(chapter: int, cfg: GameConfig, rng: random.Random | None = None) -> timedelta:
@@ -64,7 +64,7 @@ def schedule_response(
 
 def cancel_event(session: Session, event_id: UUID | str, *, now: datetime | None = None) -> bool:
     """Cancel a pending event; False when it is already sending, sent, failed or gone."""
-    from dramaturg.shared.broker import broker
+    from shared.broker import broker
 
     stamp = now or broker.runtime.clock.now()
     return session.execute(sa_text("game_responses", "event_cancel"), {"id": event_id, "now": stamp}).rowcount == 1

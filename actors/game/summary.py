@@ -19,12 +19,12 @@ from uuid import UUID
 
 from pydantic import BaseModel
 
-from dramaturg.actors.game.config import game_config
-from dramaturg.shared import llm
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.broker import broker
-from dramaturg.shared.queues import GAME
-from dramaturg.shared.sql import sa_text
+from actors.game.config import game_config
+from shared import llm
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.broker import broker
+from shared.queues import GAME
+from shared.sql import sa_text
 
 Q = "game_summary"
 SYSTEM = (

@@ -15,7 +15,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from dramaturg.shared.tables import metadata
+from shared.tables import metadata
 
 _uuid_pk = dict(primary_key=True, server_default=sa.text("gen_random_uuid()"))
 

@@ -1,3 +1,3 @@
 """Built-in housekeeping jobs: history and queue retention."""
 
-from dramaturg.actors.maintenance import prune_history, prune_queue  # noqa: F401
+from actors.maintenance import prune_history, prune_queue  # noqa: F401

@@ -5,8 +5,8 @@ Runs daily at 03:00 (``DRAMATURG_JOB_PRUNE_HISTORY_SCHEDULE``); retention is
 Idempotent by nature: a second run finds nothing left to delete.
 """
 
-from dramaturg.shared import history
-from dramaturg.shared.actors import JobContext, cron_job
+from shared import history
+from shared.actors import JobContext, cron_job
 
 
 @cron_job(

@@ -6,8 +6,8 @@ Queued and in-flight rows are never touched.
 
 from datetime import timedelta
 
-from dramaturg.shared.actors import JobContext, cron_job
-from dramaturg.shared.sql import sa_text
+from shared.actors import JobContext, cron_job
+from shared.sql import sa_text
 
 
 @cron_job(

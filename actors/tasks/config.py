@@ -13,7 +13,7 @@ from functools import cache
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from dramaturg.shared.settings import validate_env
+from shared.settings import validate_env
 
 
 class TasksConfig(BaseSettings):

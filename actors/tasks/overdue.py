@@ -13,9 +13,9 @@ task ever. ``items_processed`` is the number of tasks whose status changed.
 
 from __future__ import annotations
 
-from dramaturg.actors.tasks.config import tasks_config
-from dramaturg.shared.actors import JobContext, cron_job
-from dramaturg.shared.sql import sa_text
+from actors.tasks.config import tasks_config
+from shared.actors import JobContext, cron_job
+from shared.sql import sa_text
 
 SQL = "tasks_overdue"
 IDS_LOGGED = 100

@@ -21,10 +21,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
 
-from dramaturg.actors.tasks.recurrence import next_due
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.queues import TASKS
-from dramaturg.shared.sql import sa_text
+from actors.tasks.recurrence import next_due
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.queues import TASKS
+from shared.sql import sa_text
 
 SQL = "tasks_recurring"
 logger = logging.getLogger(__name__)

@@ -21,11 +21,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from dramaturg.shared.actors import ItemContext, JobContext, cron_job, item_actor
-from dramaturg.shared.channels.webhook import WebhookClient
-from dramaturg.shared.errors import ChannelRejected
-from dramaturg.shared.queues import TASKS
-from dramaturg.shared.sql import sa_text
+from shared.actors import ItemContext, JobContext, cron_job, item_actor
+from shared.channels.webhook import WebhookClient
+from shared.errors import ChannelRejected
+from shared.queues import TASKS
+from shared.sql import sa_text
 
 SQL = "tasks_reminders"
 CHANNELS = {"web": ("web",), "chat": ("chat",), "both": ("web", "chat")}

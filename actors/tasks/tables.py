@@ -14,7 +14,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
-from dramaturg.shared.tables import metadata
+from shared.tables import metadata
 
 TZ = sa.DateTime(timezone=True)
 

@@ -25,8 +25,8 @@ from rich.console import Console
 from dramaturg.demo.seed import demo_start, names_by_chat, seed
 from dramaturg.demo.telegram_sink import TelegramSink
 from dramaturg.demo.watch import Narrator
-from dramaturg.shared.clock import OffsetClock
-from dramaturg.shared.clock_guard import clear_simulated, mark_simulated
+from shared.clock import OffsetClock
+from shared.clock_guard import clear_simulated, mark_simulated
 
 logger = logging.getLogger("dramaturg.demo")
 DEFAULT_RATE = 60.0
@@ -49,7 +49,7 @@ class Demo:
 
     @classmethod
     def prepare(cls, runtime) -> Demo:
-        from dramaturg.shared.runtime import start as start_runtime
+        from shared.runtime import start as start_runtime
 
         settings = runtime.settings
         rate = settings.clock_rate if settings.clock_rate != 1 else DEFAULT_RATE
@@ -94,7 +94,7 @@ class Demo:
         return open(path, "a", encoding="utf-8")
 
     def before_scheduler(self, timeout: float = 30.0) -> None:
-        from dramaturg.shared.trigger import trigger_job, wait_for_run
+        from shared.trigger import trigger_job, wait_for_run
 
         run_id = trigger_job(self.runtime, "cleanup", at=self.start)
         try:

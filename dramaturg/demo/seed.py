@@ -20,7 +20,7 @@ from datetime import UTC, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
-from dramaturg.actors.game.tables import conversation_messages, conversations, registrations, scheduled_events, users
+from actors.game.tables import conversation_messages, conversations, registrations, scheduled_events, users
 
 NAMESPACE = uuid.UUID("6f1d3c2a-5b7e-4c1a-9d2e-8a4b0c6d7e10")
 #: The demo day starts at 22:50 UTC: decay (:00), cleanup (:30) and the 23:59 summary all fall within two hours.

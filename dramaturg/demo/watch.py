@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
 
-from dramaturg.actors.game.tables import conversations, daily_summaries, registrations, scheduled_events, score_history
+from actors.game.tables import conversations, daily_summaries, registrations, scheduled_events, score_history
 from dramaturg.demo.seed import CAST, player_id
 
 logger = logging.getLogger(__name__)

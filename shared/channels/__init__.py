@@ -5,8 +5,8 @@ Each client takes its endpoint, secret and timeouts as constructor arguments
 ``ChannelRejected`` or ``DeliveryUnknown`` from :mod:`shared.errors`.
 """
 
-from dramaturg.shared.channels.telegram import TelegramClient
-from dramaturg.shared.channels.voice import VoiceClient
-from dramaturg.shared.channels.webhook import WebhookClient
+from shared.channels.telegram import TelegramClient
+from shared.channels.voice import VoiceClient
+from shared.channels.webhook import WebhookClient
 
 __all__ = ["TelegramClient", "VoiceClient", "WebhookClient"]

@@ -17,8 +17,8 @@ from typing import Any
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
-from dramaturg.shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
-from dramaturg.shared.redact import redact as redact_text
+from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.redact import redact as redact_text
 
 EXCERPT_CHARS = 200
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import requests
 
-from dramaturg.shared.channels.http import post_json
-from dramaturg.shared.errors import DeliveryUnknown
+from shared.channels.http import post_json
+from shared.errors import DeliveryUnknown
 
 
 class VoiceClient:

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from dramaturg.shared.channels.http import post_json
+from shared.channels.http import post_json
 
 
 class WebhookClient:

@@ -12,8 +12,8 @@ import logging
 
 from dramatiq import Middleware
 
-from dramaturg.shared.redact import redact
-from dramaturg.shared.sql import queries
+from shared.redact import redact
+from shared.sql import queries
 
 logger = logging.getLogger(__name__)
 SQL = queries("alerts")
@@ -29,7 +29,7 @@ class FailureAlerts(Middleware):
             send, suppressed = self._claim(broker, job)
             if not send:
                 return
-            from dramaturg.shared.channels.webhook import WebhookClient
+            from shared.channels.webhook import WebhookClient
 
             error = redact(f"{type(exception).__name__}: {exception}", broker.settings.secrets)
             text = f":rotating_light: dramaturg job `{job}` failed for good (message {message.message_id}): {error}"

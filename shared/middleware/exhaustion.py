@@ -12,8 +12,8 @@ import logging
 
 from dramatiq import Middleware
 
-from dramaturg.shared.db import retry_through_outage
-from dramaturg.shared.redact import redact
+from shared.db import retry_through_outage
+from shared.redact import redact
 
 logger = logging.getLogger(__name__)
 

@@ -18,10 +18,10 @@ from datetime import UTC
 
 from dramatiq import Middleware
 
-from dramaturg.shared import history
-from dramaturg.shared.context import RunInfo, current_run, reset_run, set_run
-from dramaturg.shared.db import retry_through_outage
-from dramaturg.shared.redact import redact, redact_data
+from shared import history
+from shared.context import RunInfo, current_run, reset_run, set_run
+from shared.db import retry_through_outage
+from shared.redact import redact, redact_data
 
 logger = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from dramatiq.errors import Retry
 from dramatiq.middleware import Retries
 from pydantic import ValidationError
 
-from dramaturg.shared.db import retry_through_outage
-from dramaturg.shared.errors import NOT_RETRIED, ChannelTransient
+from shared.db import retry_through_outage
+from shared.errors import NOT_RETRIED, ChannelTransient
 
 logger = logging.getLogger(__name__)
 

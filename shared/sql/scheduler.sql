@@ -8,7 +8,7 @@ SET LOCAL idle_in_transaction_session_timeout = '30s'
 -- name: scheduler_lock_try
 -- One scheduler enqueues at a time; the others skip the round (tick ids would
 -- dedupe anyway, this just saves the work).
-SELECT pg_try_advisory_xact_lock(hashtext('dramaturg.scheduler'))
+SELECT pg_try_advisory_xact_lock(hashtext('scheduler'))
 
 -- name: watermark_get_all
 SELECT job_name, last_tick_at FROM scheduler_state

@@ -12,9 +12,9 @@ import time
 
 import dramatiq
 
-from dramaturg.shared.actors import JobContext, cron_job
-from dramaturg.shared.broker import broker
-from dramaturg.shared.sql import queries, sa_text
+from shared.actors import JobContext, cron_job
+from shared.broker import broker
+from shared.sql import queries, sa_text
 
 SQL = queries("faults")
 

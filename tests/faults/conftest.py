@@ -13,8 +13,8 @@ import uuid
 import psycopg2
 import pytest
 
-from dramaturg.shared.clock_guard import mark_simulated
-from dramaturg.shared.migrate import upgrade
+from shared.clock_guard import mark_simulated
+from shared.migrate import upgrade
 from tests.support.pg_server import DisposablePostgres
 from tests.support.processes import dramaturg_env
 

@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from dramaturg.shared.runtime import start
-from dramaturg.shared.settings import load_settings
-from dramaturg.shared.trigger import trigger_job
+from shared.runtime import start
+from shared.settings import load_settings
+from shared.trigger import trigger_job
 from tests.conftest import T0
 from tests.faults.conftest import figures
 from tests.support.game_faults import open_work, pause, query, timeline_env
@@ -134,6 +134,6 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
 
 
 def _frozen_at_t0():
-    from dramaturg.shared.clock import FrozenClock
+    from shared.clock import FrozenClock
 
     return FrozenClock(T0)

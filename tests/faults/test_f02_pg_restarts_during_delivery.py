@@ -37,8 +37,8 @@ SIZES = [
 def test_f2_every_send_ends_explicit_and_at_most_once_across_three_postgres_restarts(
     disposable_pg, fault_db, fault_env, tmp_path, events
 ):
-    from dramaturg.shared.runtime import start
-    from dramaturg.shared.settings import load_settings
+    from shared.runtime import start
+    from shared.settings import load_settings
 
     start(load_settings({"DATABASE_URL": fault_db}), import_actors=True).engine.dispose()  # declares the job table
     # Given due Telegram events and a Telegram that answers in 50–500 ms

@@ -12,8 +12,8 @@ import signal
 
 import pytest
 
-from dramaturg.shared.runtime import start
-from dramaturg.shared.settings import load_settings
+from shared.runtime import start
+from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.game_faults import (
     LatencySink,

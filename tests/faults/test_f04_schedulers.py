@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dramaturg.shared.clock_guard import mark_simulated
+from shared.clock_guard import mark_simulated
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess, Supervisor
 from tests.support.waiting import wait_until

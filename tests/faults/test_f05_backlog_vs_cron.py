@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import dramaturg.actors  # noqa: F401  (the job table)
-from dramaturg.shared.jobs import JOBS
-from dramaturg.shared.runtime import start
-from dramaturg.shared.settings import load_settings
+import actors  # noqa: F401  (the job table)
+from shared.jobs import JOBS
+from shared.runtime import start
+from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
 from tests.support.waiting import wait_until

@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import dramaturg.actors  # noqa: F401  (the job table)
-from dramaturg.shared.jobs import JOBS
+import actors  # noqa: F401  (the job table)
+from shared.jobs import JOBS
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
 from tests.support.waiting import wait_until

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dramaturg.scheduler.runner import Scheduler
-from dramaturg.scheduler.schedule import build_schedule
-from dramaturg.shared.settings import load_settings
+from scheduler.runner import Scheduler
+from scheduler.schedule import build_schedule
+from shared.settings import load_settings
 from tests.faults.conftest import figures
 
 # job → (cron, zone): a nonexistent local time (spring-forward gap), ambiguous times (fall back)

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 import pytest
 
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.faults.conftest import figures
 from tests.integration.game.conftest import make_event, make_user, row, run_job

@@ -7,8 +7,8 @@ import json
 import time
 import uuid
 
-from dramaturg.shared.runtime import start
-from dramaturg.shared.settings import load_settings
+from shared.runtime import start
+from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
 from tests.support.waiting import wait_until
@@ -16,7 +16,7 @@ from tests.support.waiting import wait_until
 
 def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_db, fault_raw, fault_env, tmp_path):
     runtime = start(load_settings({"DATABASE_URL": fault_db}))
-    from dramaturg.actors.example.touch import touch_item
+    from actors.example.touch import touch_item
 
     with fault_raw.cursor() as cur:
         cur.execute("INSERT INTO example_items (name) SELECT 'i' || g FROM generate_series(1, 1000) g")

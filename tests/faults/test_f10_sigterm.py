@@ -6,8 +6,8 @@ from __future__ import annotations
 import signal
 import time
 
-from dramaturg.shared.runtime import start
-from dramaturg.shared.settings import load_settings
+from shared.runtime import start
+from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
 from tests.support.waiting import wait_until

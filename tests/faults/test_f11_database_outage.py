@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dramaturg.shared.errors import DatabaseUnavailable
-from dramaturg.shared.runtime import start
-from dramaturg.shared.settings import load_settings
+from shared.errors import DatabaseUnavailable
+from shared.runtime import start
+from shared.settings import load_settings
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
 from tests.support.waiting import wait_until

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import psycopg2
 
-from dramaturg.shared.jobs import JOBS, env_name
+from shared.jobs import JOBS, env_name
 from tests.conftest import T0
 from tests.support.http_sink import HttpSink, Recorded, Reply
 from tests.support.waiting import wait_until

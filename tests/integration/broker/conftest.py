@@ -11,9 +11,9 @@ from __future__ import annotations
 import dramatiq
 import pytest
 
-from dramaturg.shared.broker import broker as global_broker
-from dramaturg.shared.postgres_broker import PostgresBroker
-from dramaturg.shared.postgres_consumer import PostgresConsumer
+from shared.broker import broker as global_broker
+from shared.postgres_broker import PostgresBroker
+from shared.postgres_consumer import PostgresConsumer
 
 QUEUE = "test-broker"
 

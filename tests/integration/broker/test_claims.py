@@ -87,7 +87,7 @@ def test_a_fresh_process_claims_before_any_other_database_use(runtime, raw):
     import subprocess
     import sys
 
-    from dramaturg.shared.broker import broker
+    from shared.broker import broker
 
     broker.enqueue_many([noop.message(1)])
     code = (

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from dramaturg.shared.errors import DatabaseUnavailable
+from shared.errors import DatabaseUnavailable
 from tests.integration.broker.conftest import QUEUE, effect_counts, noop, record, states
 
 
@@ -94,8 +94,8 @@ def _closed_port() -> int:
 
 @pytest.mark.parametrize("where", ["closed port", "silent server"])
 def test_send_with_the_database_unreachable_fails_within_the_send_timeout(where, clock, silent_server):
-    from dramaturg.shared.runtime import start
-    from dramaturg.shared.settings import load_settings
+    from shared.runtime import start
+    from shared.settings import load_settings
 
     # Given a runtime bound to a database that cannot be reached, with a 2 s send timeout
     port = _closed_port() if where == "closed port" else silent_server

@@ -10,7 +10,7 @@ import pytest
 from psycopg2 import sql
 from psycopg2.extras import Json
 
-from dramaturg.shared.clock import SystemClock
+from shared.clock import SystemClock
 from tests.integration.broker.conftest import QUEUE, effect_counts, record, states
 from tests.support.waiting import wait_until
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import dramaturg.actors  # noqa: F401  (declares the jobs)
-from dramaturg.scheduler.schedule import build_schedule
-from dramaturg.shared.settings import load_settings
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+import actors  # noqa: F401  (declares the jobs)
+from scheduler.schedule import build_schedule
+from shared.settings import load_settings
+from shared.trigger import trigger_job, wait_for_run
 
 JOBS = {
     "auto-complete-challenges": "0 0 * * *",

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from psycopg2 import sql
 
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.challenges.conftest import one
 

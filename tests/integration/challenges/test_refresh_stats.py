@@ -9,8 +9,8 @@ import psycopg2
 import pytest
 from sqlalchemy.engine import make_url
 
-from dramaturg.shared.sql import queries
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared.sql import queries
+from shared.trigger import trigger_job, wait_for_run
 from tests.integration.challenges.conftest import rows
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from dramaturg.scheduler.runner import Scheduler
-from dramaturg.scheduler.schedule import build_schedule
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from scheduler.runner import Scheduler
+from scheduler.schedule import build_schedule
+from shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.challenges.conftest import one, rows
 from tests.support.waiting import wait_until

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dramaturg.shared.channels import TelegramClient
-from dramaturg.shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.channels import TelegramClient
+from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
 from tests.support.http_sink import Reply, refused_url
 
 TOKEN = "123456:AAH-secret_TOKEN"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dramaturg.shared.channels import VoiceClient
-from dramaturg.shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.channels import VoiceClient
+from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
 from tests.support.http_sink import Reply, refused_url
 
 API_KEY = "vk_live_SECRET_KEY_123"

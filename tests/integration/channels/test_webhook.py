@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dramaturg.shared.channels import WebhookClient
-from dramaturg.shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.channels import WebhookClient
+from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
 from tests.support.http_sink import Reply, refused_url
 
 PATH = "/services/T000/B000/XXXXsecretXXXX"

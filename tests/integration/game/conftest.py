@@ -104,7 +104,7 @@ def settle(runtime, raw, run_id: int, timeout: float = 30) -> dict:
     ``wait_for_run`` only sees children that already have a history row; a child
     still queued has none yet, so this also waits for the expected count.
     """
-    from dramaturg.shared.trigger import wait_for_run
+    from shared.trigger import wait_for_run
     from tests.support.waiting import wait_until
 
     result = wait_for_run(runtime, run_id, timeout=timeout)
@@ -123,6 +123,6 @@ def settle(runtime, raw, run_id: int, timeout: float = 30) -> dict:
 
 def run_job(runtime, raw, name: str, **kwargs) -> dict:
     """Trigger job ``name`` by hand and :func:`settle` it."""
-    from dramaturg.shared.trigger import trigger_job
+    from shared.trigger import trigger_job
 
     return settle(runtime, raw, trigger_job(runtime, name, **kwargs))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.game.conftest import make_event, make_user, row, rows
 

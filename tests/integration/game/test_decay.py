@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
-from dramaturg.shared.trigger import trigger_job
+from shared.trigger import trigger_job
 from tests.conftest import T0
 from tests.integration.game.conftest import make_user, row, rows, run_job, settle
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dramaturg.actors.game.deliver import deliver_event
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from actors.game.deliver import deliver_event
+from shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.game.conftest import BOT_TOKEN, make_event, make_user, row, rows, run_job
 from tests.support.http_sink import Reply

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from dramaturg.shared.trigger import trigger_job
+from shared.trigger import trigger_job
 from tests.conftest import T0
 from tests.integration.game.conftest import claude_reply, make_user, row, rows, run_job, settle
 from tests.support.http_sink import Reply

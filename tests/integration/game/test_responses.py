@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import timedelta
 
-from dramaturg.actors.game.responses import cancel_event, schedule_response
+from actors.game.responses import cancel_event, schedule_response
 from tests.conftest import T0
 from tests.integration.game.conftest import make_event, make_user, row
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dramaturg.shared import history
-from dramaturg.shared.trigger import trigger_job
+from shared import history
+from shared.trigger import trigger_job
 from tests.support.http_sink import HttpSink
 from tests.support.waiting import wait_until
 

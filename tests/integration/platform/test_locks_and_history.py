@@ -8,8 +8,8 @@ import uuid
 import psycopg2
 import pytest
 
-from dramaturg.shared import locks
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared import locks
+from shared.trigger import trigger_job, wait_for_run
 from tests.support.waiting import wait_until
 
 
@@ -72,7 +72,7 @@ def _claimed(raw, message_id: str, lease: str) -> None:
 
 def _send_tick(runtime, message_id: str | None = None) -> str:
     """example-touch's 10:00 tick, as the scheduler sends it."""
-    from dramaturg.shared.jobs import JOBS
+    from shared.jobs import JOBS
 
     message = JOBS["example-touch"].actor.message_with_options(
         kwargs={"tick": "2026-03-05T10:00:00+00:00", "args": {}}, job="example-touch", trigger="cron"

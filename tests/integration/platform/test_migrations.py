@@ -6,10 +6,10 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-import dramaturg.actors  # noqa: F401  (every domain's tables join shared.tables.metadata)
-from dramaturg.shared.db import make_engine
-from dramaturg.shared.migrate import downgrade, upgrade
-from dramaturg.shared.tables import metadata
+import actors  # noqa: F401  (every domain's tables join shared.tables.metadata)
+from shared.db import make_engine
+from shared.migrate import downgrade, upgrade
+from shared.tables import metadata
 
 
 def _diff(url: str) -> list:

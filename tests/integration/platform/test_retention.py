@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared.trigger import trigger_job, wait_for_run
 
 
 def test_prune_history_deletes_rows_finished_before_the_retention(runtime, worker, raw, clock):

@@ -9,7 +9,7 @@ import string
 
 import pytest
 
-from dramaturg.actors.example.touch import touch_item
+from actors.example.touch import touch_item
 from tests.support.waiting import wait_until
 
 _rng = random.Random()
@@ -53,7 +53,7 @@ def _rejected(raw) -> int:
 @pytest.fixture
 def log(runtime):
     """What the process's log shows: the production handler, into a buffer."""
-    from dramaturg.shared.logging_setup import log_handler
+    from shared.logging_setup import log_handler
 
     buffer = io.StringIO()
     handler = log_handler(runtime.settings, buffer)

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dramaturg.shared.errors import TriggerRefused
-from dramaturg.shared.jobs import JOBS
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared.errors import TriggerRefused
+from shared.jobs import JOBS
+from shared.trigger import trigger_job, wait_for_run
 from tests.support.processes import dramaturg_env
 from tests.support.waiting import wait_until
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from dramaturg.shared.clock_guard import clear_simulated
+from shared.clock_guard import clear_simulated
 from tests.support.clocks import SkewedClock
 from tests.support.processes import DramaturgProcess, dramaturg_env
 from tests.support.waiting import wait_until
@@ -33,7 +33,7 @@ def test_a_worker_behind_the_producer_runs_its_messages_at_once(runtime, raw, re
     try:
         wait_until(lambda: "consuming" in worker.log(), timeout=60, message=worker.log)
         # When this producer, two minutes ahead, sends a message due now
-        from dramaturg.actors.example.touch import touch_item
+        from actors.example.touch import touch_item
 
         touch_item.send(item_id=item)
 

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from shared.trigger import trigger_job, wait_for_run
 from tests.support.waiting import wait_until
 
 

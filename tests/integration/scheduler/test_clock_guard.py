@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dramaturg.scheduler.runner import Scheduler
-from dramaturg.scheduler.schedule import build_schedule
-from dramaturg.shared.clock import FrozenClock, OffsetClock, SystemClock
-from dramaturg.shared.clock_guard import clear_simulated, mark_simulated
-from dramaturg.shared.settings import load_settings
+from scheduler.runner import Scheduler
+from scheduler.schedule import build_schedule
+from shared.clock import FrozenClock, OffsetClock, SystemClock
+from shared.clock_guard import clear_simulated, mark_simulated
+from shared.settings import load_settings
 from tests.support.clocks import SkewedClock
 from tests.support.processes import dramaturg_env
 from tests.support.waiting import wait_until
@@ -87,7 +87,7 @@ def test_a_refusing_scheduler_says_so_in_the_log_and_in_status(runtime, raw, rea
     # Given a scheduler whose host clock is two hours ahead of the database
     fast = _scheduler(runtime, SkewedClock(7200))
     # When it ticks
-    with caplog.at_level("ERROR", logger="dramaturg.scheduler"):
+    with caplog.at_level("ERROR", logger="scheduler"):
         assert fast.tick_once() == []
     # Then its log says why, loudly
     assert any(

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dramaturg.scheduler.runner import Scheduler
-from dramaturg.scheduler.schedule import build_schedule
-from dramaturg.shared.trigger import wait_for_run
+from scheduler.runner import Scheduler
+from scheduler.schedule import build_schedule
+from shared.trigger import wait_for_run
 from tests.support.waiting import wait_until
 
 
@@ -23,7 +23,7 @@ def _ticks(raw, job: str) -> list[str]:
 
 
 def _scheduler(runtime, **env) -> Scheduler:
-    from dramaturg.shared.settings import load_settings
+    from shared.settings import load_settings
 
     values = {"DATABASE_URL": runtime.url, "DRAMATURG_JOB_EXAMPLE_TOUCH_ENABLED": "true", **env}
     return Scheduler(runtime, build_schedule(load_settings(values)))

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 import psycopg2
 import pytest
 
-from dramaturg.actors.tasks.recurring import create_next_instance
-from dramaturg.shared.trigger import trigger_job, wait_for_run
+from actors.tasks.recurring import create_next_instance
+from shared.trigger import trigger_job, wait_for_run
 from tests.conftest import T0
 from tests.integration.tasks.conftest import one, rows
 from tests.support.waiting import wait_until

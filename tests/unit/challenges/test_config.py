@@ -6,8 +6,8 @@ from datetime import time
 
 import pytest
 
-from dramaturg.actors.challenges.config import load_challenges_config
-from dramaturg.shared.errors import ConfigError
+from actors.challenges.config import load_challenges_config
+from shared.errors import ConfigError
 
 
 def test_defaults_follow_the_spec():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from dramaturg.actors.game.decay_math import plan_decay
+from actors.game.decay_math import plan_decay
 
 BASE = datetime(2026, 3, 5, 0, 0, tzinfo=UTC)
 H = timedelta(hours=1)

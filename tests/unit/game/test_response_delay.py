@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 
-from dramaturg.actors.game.config import load_game_config
-from dramaturg.actors.game.responses import response_delay
-from dramaturg.shared.errors import ConfigError
+from actors.game.config import load_game_config
+from actors.game.responses import response_delay
+from shared.errors import ConfigError
 
 CFG = load_game_config({})
 

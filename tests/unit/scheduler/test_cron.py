@@ -21,7 +21,7 @@ import periodiq
 import pytest
 from croniter import croniter
 
-from dramaturg.scheduler.cron import CronExpr, as_cron, cron
+from scheduler.cron import CronExpr, as_cron, cron
 
 UTC = UTC
 YEAR_START = datetime(2026, 1, 1, tzinfo=UTC)

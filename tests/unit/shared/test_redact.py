@@ -10,9 +10,9 @@ from urllib.parse import quote, quote_plus
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dramaturg.shared.db import mask_url
-from dramaturg.shared.redact import RedactingFilter, redact, redact_data, secrets_in_url
-from dramaturg.shared.settings import load_settings
+from shared.db import mask_url
+from shared.redact import RedactingFilter, redact, redact_data, secrets_in_url
+from shared.settings import load_settings
 
 ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 #: Characters a password may hold, unencoded reserved ones included (no blanks or quotes:

@@ -1,6 +1,6 @@
 """The exact 2^n backoff."""
 
-from dramaturg.shared.middleware.retries import backoff_ms
+from shared.middleware.retries import backoff_ms
 
 
 def test_backoff_is_exactly_one_two_four_minutes():

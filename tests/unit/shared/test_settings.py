@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-import dramaturg.actors  # noqa: F401  (declares the jobs)
-from dramaturg.scheduler.schedule import build_schedule
-from dramaturg.shared.errors import ConfigError
-from dramaturg.shared.settings import load_settings
+import actors  # noqa: F401  (declares the jobs)
+from scheduler.schedule import build_schedule
+from shared.errors import ConfigError
+from shared.settings import load_settings
 
 
 def _schedule(**env):

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from dramaturg.actors.tasks.config import load_tasks_config
-from dramaturg.shared.errors import ConfigError
+from actors.tasks.config import load_tasks_config
+from shared.errors import ConfigError
 
 
 def test_overdue_notifications_are_on_by_default():

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dramaturg.actors.tasks.recurrence import next_due
+from actors.tasks.recurrence import next_due
 
 UTC = UTC
 BERLIN = ZoneInfo("Europe/Berlin")
