@@ -176,23 +176,23 @@ def run(server: str, rows: int, runs: int) -> dict:
     from dramaturg.web.config import WebSettings
     from dramaturg.web.server import ThreadedServer
     from shared.clock import FrozenClock
-    from shared.runtime import start
+    from shared.runtime import build_app
     from shared.settings import load_settings
 
     url = systems.create_database(server, "web")
     try:
         info = fill(url, rows)
         print(f"filled {info['rows']:,} history rows in {info['fill_s']:.0f} s", flush=True)
-        runtime = start(load_settings({"DATABASE_URL": url}), clock=FrozenClock(NOW + timedelta(minutes=1)))
+        app = build_app(load_settings({"DATABASE_URL": url}), clock=FrozenClock(NOW + timedelta(minutes=1)))
         figures = []
-        with ThreadedServer(create_app(runtime, settings=WebSettings())) as web:
+        with ThreadedServer(create_app(app, settings=WebSettings())) as web:
             for label, path in pages(info):
                 figure = {"page": label, "path": path, **measure(web.url, path, runs)}
                 figures.append(figure)
                 print(
                     f"{label:<45} median {figure['median']:6.1f} ms  p95 {figure['p95']:6.1f}  max {figure['max']:6.1f}"
                 )
-        runtime.engine.dispose()
+        app.engine.dispose()
         return {"info": info, "figures": figures, "runs": runs}
     finally:
         systems.drop_database(server, url)

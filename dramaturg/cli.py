@@ -18,13 +18,14 @@ import sys
 from datetime import UTC, datetime, timedelta
 
 from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
+from shared.redact import redact
 
 logger = logging.getLogger("dramaturg")
 
 
 def _app(args, *, load_actors: bool = True):
+    from shared.app import build_app
     from shared.logging_setup import configure_logging
-    from shared.runtime import build_app
     from shared.settings import load_settings
 
     settings = load_settings()
@@ -61,6 +62,9 @@ def cmd_worker(args) -> int:
     app = _app(args)
     _schedule(app)  # validate job settings before taking work
     _wait_for_db(app)
+    from shared.clock_guard import check_at_start
+
+    check_at_start(app, "worker")  # a worker on a wrong clock would run business at the wrong time
     queues = set(args.queues.split(",")) if args.queues else None
     worker = dramatiq.Worker(
         app.broker,
@@ -170,15 +174,20 @@ def cmd_up(args) -> int:
 
 def cmd_trigger(args) -> int:
     from scheduler.trigger import trigger_job, wait_for_run
+    from shared.errors import TriggerRefused
 
     try:
         job_args = _parse_kv(args.arg)
         at = datetime.fromisoformat(args.at) if args.at else None
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     app = _app(args)
-    run_id = trigger_job(app, args.job, args=job_args, at=at)
+    try:
+        run_id = trigger_job(app, args.job, args=job_args, at=at, replay=args.replay)
+    except TriggerRefused as exc:
+        _error(exc)
+        return 2
     if not args.wait:
         _out(args, {"run_id": run_id, "job": args.job, "status": "queued", "items_processed": None}, str(run_id))
         return 0
@@ -218,7 +227,7 @@ def cmd_history(args) -> int:
             conn.connection.dbapi_connection, job=args.job, status=args.status, since=since, limit=args.limit
         )
     if args.json:
-        print(json.dumps(rows, default=str, indent=2))
+        _print_json(rows, indent=2)
         return 0
     from dramaturg.cli_views import history_table
 
@@ -228,18 +237,21 @@ def cmd_history(args) -> int:
 
 def cmd_status(args) -> int:
     from dramaturg.cli_views import status_view
-    from shared import history
+    from shared import clock_guard, history
+    from shared.clock import is_simulated
     from shared.sql import queries
 
     app = _app(args)
     table = _schedule(app)
-    now = app.clock.now()
+    # Next runs and the 24 h window by the database's clock: this host's may be wrong.
+    now = clock_guard.reference_now(app).reference_at
     with app.engine.connect() as conn:
         raw = conn.connection.dbapi_connection
         with raw.cursor() as cur:
-            cur.execute(queries("queue")["queue_depths"], {"now": now})
+            cur.execute(queries("queue")["queue_depths"], {"now": now if is_simulated(app.clock) else None})
             depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
         last = history.last_runs(raw)
+        clocks = clock_guard.recent(raw)
         failures = history.failures_since(raw, now - timedelta(hours=24))
     jobs = [
         {
@@ -254,15 +266,12 @@ def cmd_status(args) -> int:
         for j in table.values()
     ]
     if args.json:
-        print(
-            json.dumps(
-                {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures},
-                default=str,
-                indent=2,
-            )
+        _print_json(
+            {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures, "clocks": clocks},
+            indent=2,
         )
         return 0
-    status_view(now, depths, jobs)
+    status_view(now, depths, jobs, clocks)
     return 0
 
 
@@ -282,7 +291,7 @@ def cmd_schedule(args) -> int:
         for j in _schedule(app).values()
     ]
     if args.json:
-        print(json.dumps(rows, indent=2))
+        _print_json(rows, indent=2)
         return 0
     from dramaturg.cli_views import schedule_table
 
@@ -321,6 +330,28 @@ def _parse_since(text: str, now: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _secrets() -> tuple[str, ...]:
+    """What the CLI must never print: the configured secrets, or at least DATABASE_URL's."""
+    from shared.redact import secrets_in_url
+    from shared.settings import load_settings
+
+    try:
+        return load_settings().secrets
+    except Exception:  # the settings themselves are broken: still mask the database password
+        return secrets_in_url(os.environ.get("DATABASE_URL"))
+
+
+def _error(exc: BaseException) -> None:
+    print(redact(f"error: {exc}", _secrets()), file=sys.stderr)
+
+
+def _print_json(data, **kwargs) -> None:
+    """--json output: every string in it through the one redaction."""
+    from shared.redact import redact_data
+
+    print(json.dumps(redact_data(json.loads(json.dumps(data, default=str)), _secrets()), **kwargs))
+
+
 def _masked(url: str) -> str:
     from shared.db import mask_url
 
@@ -328,7 +359,10 @@ def _masked(url: str) -> str:
 
 
 def _out(args, data: dict, text: str) -> None:
-    print(json.dumps(data, default=str) if args.json else text)
+    if args.json:
+        _print_json(data)
+    else:
+        print(redact(text, _secrets()))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -352,7 +386,8 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("trigger", help="run a job now; prints its job_history id")
     t.add_argument("job")
     t.add_argument("--arg", action="append", metavar="KEY=VALUE", help="job argument (JSON values allowed)")
-    t.add_argument("--at", help="run for the period containing this ISO instant")
+    t.add_argument("--at", help="run for the period containing this ISO instant (not in the future, not too old)")
+    t.add_argument("--replay", action="store_true", help="allow --at in the future or past the job's replay horizon")
     t.add_argument("--wait", action="store_true", help="wait and print the outcome")
     t.add_argument("--timeout", type=float, default=300.0)
     t.add_argument("--json", action="store_true")
@@ -405,22 +440,26 @@ def main(argv: list[str] | None = None) -> int:
         with translate_errors(os.environ.get("DATABASE_URL") or "the embedded server"):
             return COMMANDS[args.command](args)
     except (ConfigError, UnknownJob) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 2
     except DatabaseUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except DramaturgError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except TimeoutError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        _error(exc)
         return 1
     except Exception as exc:
         if _is_undefined_table(exc):
             print("error: the database has no dramaturg tables yet: run `dramaturg migrate` first", file=sys.stderr)
             return 1
-        raise
+        # An unexpected error's traceback may quote a URL or a secret: print it redacted.
+        import traceback
+
+        print(redact(traceback.format_exc(), _secrets()), file=sys.stderr, end="")
+        return 1
 
 
 def _is_undefined_table(exc: BaseException) -> bool:

@@ -6,6 +6,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from shared.redact import redact
+
 console = Console()
 STATUS_STYLE = {
     "succeeded": "green",
@@ -42,12 +44,12 @@ def history_table(rows: list[dict]) -> None:
             str(r["duration_ms"] or "—"),
             str(r["items_processed"] if r["items_processed"] is not None else "—"),
             str(r["parent_id"] or ""),
-            Text((r["error"] or "")[:80]),
+            Text((redact(r["error"]) or "")[:80]),
         )
     console.print(table)
 
 
-def status_view(now, depths: list[dict], jobs: list[dict]) -> None:
+def status_view(now, depths: list[dict], jobs: list[dict], clocks: list[dict] = ()) -> None:
     q = Table(title=f"queues at {_when(now)} UTC")
     for col in ("queue", "state", "messages", "of which delayed"):
         q.add_column(col)
@@ -71,6 +73,28 @@ def status_view(now, depths: list[dict], jobs: list[dict]) -> None:
             f"[bold red]{row['failures_24h']}[/]" if row["failures_24h"] else "0",
         )
     console.print(j)
+    refused = [c for c in clocks if c["state"] == "refused"]
+    if clocks:
+        c = Table(title="process clocks (checked against the database's)")
+        for col in ("process", "role", "state", "skew s", "checked", "why"):
+            c.add_column(col, overflow="fold")
+        for row in clocks:
+            c.add_row(
+                row["process"],
+                row["role"],
+                Text(row["state"], style="bold red" if row["state"] == "refused" else "green"),
+                f"{row['skew_seconds']:+.1f}",
+                _when(row["checked_at"]),
+                Text(row["detail"] or ""),
+            )
+        console.print(c)
+    if refused:
+        console.print(
+            Text(
+                f"{len(refused)} process(es) refuse to work: their clock disagrees with the database's",
+                style="bold red",
+            )
+        )
 
 
 def schedule_table(rows: list[dict]) -> None:

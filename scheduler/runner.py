@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from datetime import datetime, timedelta
 
 import psycopg2
@@ -19,6 +20,7 @@ from sqlalchemy import exc as sa_exc
 
 from scheduler.schedule import ScheduledJob
 from scheduler.ticks import due_ticks, tick_text
+from shared import clock_guard
 from shared.app import App
 from shared.clock import real_seconds
 from shared.errors import DatabaseUnavailable
@@ -35,17 +37,40 @@ class Scheduler:
         self.app = app
         self.table = table
         self.stop_event = threading.Event()
+        self.process = clock_guard.process_name("scheduler")
+        # How far the reference clock is ahead of ours, from the last tick: the
+        # wait for the next cron instant is measured on the reference.
+        self.offset = timedelta(0)
+        self._refusing_since: float | None = None
+        self._last_refusal_log = 0.0
 
     def enabled(self) -> list[ScheduledJob]:
         return [job for job in self.table.values() if job.enabled]
 
     def tick_once(self, now: datetime | None = None) -> list[tuple[str, str]]:
-        """Enqueue every due tick at ``now``; returns (job, tick) pairs that were new."""
-        now = now or self.app.clock.now()
+        """Enqueue every due tick; returns the (job, tick) pairs that were new.
+
+        Due-ness and lateness are judged at the reference instant of
+        :mod:`shared.clock_guard` (the database's clock, or the database's
+        simulated timeline), so schedulers whose clocks differ within the
+        tolerance agree on every tick; a scheduler beyond it ticks nothing.
+        ``now`` stands for this scheduler's clock (tests).
+        """
         broker = self.app.broker
         enqueued: list[tuple[str, str]] = []
         with self.app.engine.begin() as conn:
             raw = conn.connection.dbapi_connection
+            with raw.cursor() as cur:
+                # A scheduler frozen inside this transaction (SIGSTOP, a hung host) must not
+                # hold the scheduler lock, and so every other scheduler's round, forever.
+                cur.execute(SQL["scheduler_transaction_timeout"])
+            reading = clock_guard.read(raw, self.app.clock, self.app.settings.max_clock_skew, at=now)
+            clock_guard.record(raw, self.process, "scheduler", reading)
+            if not reading.trusted:
+                self._refuse(reading)
+                return []
+            self._accept(reading)
+            now = reading.reference_at
             with raw.cursor() as cur:
                 cur.execute(SQL["scheduler_lock_try"])
                 if not cur.fetchone()[0]:
@@ -53,15 +78,45 @@ class Scheduler:
                 cur.execute(SQL["watermark_get_all"])
                 marks = dict(cur.fetchall())
             for job in self.enabled():
-                ticks = due_ticks(job, marks.get(job.name), now)
+                mark = marks.get(job.name)
+                if mark is not None and mark > reading.ceiling:
+                    logger.error(
+                        "watermark of %s is %s, ahead of the database's clock (%s): resetting it; "
+                        "ticks are taken from now on as at a first start",
+                        job.name,
+                        mark.isoformat(),
+                        now.isoformat(),
+                    )
+                    mark = None
+                ticks = due_ticks(job, mark, now)
                 messages = [self._message(job, t) for t in ticks]
                 new = set(broker.enqueue_many(messages, conn=conn)) if messages else set()
                 enqueued += [(job.name, m.kwargs["tick"]) for m in messages if m.message_id in new]
                 with raw.cursor() as cur:
-                    cur.execute(SQL["watermark_advance"], {"job": job.name, "at": now})
+                    cur.execute(
+                        SQL["watermark_advance" if marks.get(job.name) == mark else "watermark_reset"],
+                        {"job": job.name, "at": now},
+                    )
         for name, tick in enqueued:
             logger.info("enqueued tick %s of %s", tick, name)
         return enqueued
+
+    def _refuse(self, reading) -> None:
+        # Loud, but not a line per wake-up: when it starts, then once a minute.
+        first = self._refusing_since is None
+        if first:
+            self._refusing_since = time.monotonic()
+        if first or time.monotonic() - self._last_refusal_log >= 60:
+            self._last_refusal_log = time.monotonic()
+            logger.error(
+                "!!! scheduler refuses to tick: %s. No tick is enqueued until this is fixed. !!!", reading.problem
+            )
+
+    def _accept(self, reading) -> None:
+        if self._refusing_since is not None:
+            logger.warning("scheduler clock agrees with the database again (skew %+.1fs): ticking", reading.skew)
+            self._refusing_since = None
+        self.offset = reading.reference_at - reading.clock_at
 
     def _message(self, job: ScheduledJob, tick: datetime):
         text = tick_text(tick)
@@ -106,7 +161,7 @@ class Scheduler:
                     backoff = min(backoff * 2, 30.0)
                     continue
                 raise
-            now = self.app.clock.now()
+            now = self.app.clock.now() + self.offset
             wait = (self.next_wakeup(now) - now).total_seconds()
             # Wake at least every 5 s so a changed clock or a restart of the
             # database is noticed; ticks are computed from the watermark anyway.

@@ -9,14 +9,16 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.schedule import build_schedule
-from shared import history
+from shared import clock_guard, history
 from shared.app import App
+from shared.errors import TriggerRefused
 from shared.jobs import JobSpec
 from shared.locks import period_key
+from shared.redact import redact_data
 
 logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped", "cancelled")
@@ -30,30 +32,43 @@ def trigger_job(
     at: datetime | None = None,
     trigger: str = "manual",
     acted_by: str | None = None,
+    replay: bool = False,
 ) -> int:
     """Enqueue one run of job ``name`` and return its job_history id.
 
     Parameters:
         args: job arguments (validated by the job's ``args_model`` when it runs).
-        at: run for the period containing this instant (default: now).
+        at: run for the period containing this instant (default: now). It may not
+            be in the future (beyond DRAMATURG_MAX_CLOCK_SKEW) nor older than the
+            job's ``replay_horizon``, judged by the database's clock.
+        replay: run for ``at`` even outside that window (a deliberate replay).
         acted_by: who triggered it (an API key's prefix, ``cli:user@host``), recorded in job_history.
 
     Raises:
         UnknownJob: no such job (the message lists the valid names).
+        TriggerRefused: ``at`` is outside the job's window and ``replay`` is not set.
     """
     spec = app.registry.job(name)
+    # "Now" is the database's (or its simulated timeline's): this process's clock may be wrong.
+    reading = clock_guard.reference_now(app)
+    if at is not None:
+        at = at if at.tzinfo else at.replace(tzinfo=UTC)
+        if not replay:
+            _check_window(spec, at, reading)
     enabled = _effective_enabled(app, spec)
     if not enabled:
         logger.warning("job %s is disabled for cron; running it anyway because it was triggered by hand", name)
     broker = app.broker
     tick = at.isoformat() if at else None
     zone = ZoneInfo(spec.timezone or app.settings.timezone)
-    period = period_key((at or app.clock.now()).astimezone(zone), spec.period)
+    period = period_key((at or reading.reference_at).astimezone(zone), spec.period)
+    options = {"replay": True} if replay and at is not None else {}
     message = spec.actor.message_with_options(
         kwargs={"tick": tick, "args": args or {}},
         job=name,
         trigger=trigger,
         period=period,
+        **options,
     ).copy(message_id=str(uuid.uuid4()))
     with app.engine.begin() as conn:
         raw = conn.connection.dbapi_connection
@@ -65,11 +80,32 @@ def trigger_job(
             trigger=trigger,
             now=app.clock.now(),
             period=period,
-            args={"args": [], "kwargs": message.kwargs},
+            args=redact_data({"args": [], "kwargs": message.kwargs}, app.settings.secrets),
             acted_by=acted_by,
         )
         broker.enqueue_many([message], conn=conn)
     return run_id
+
+
+def _check_window(spec: JobSpec, at: datetime, reading: clock_guard.ClockReading) -> None:
+    now = reading.reference_at
+    if at > reading.ceiling:
+        raise TriggerRefused(
+            f"refusing to run {spec.name} for {at.isoformat()}: that is in the future (the database's clock reads "
+            f"{now.isoformat()}, DRAMATURG_MAX_CLOCK_SKEW={reading.tolerance:g}s); a run for a period that has not "
+            "happened would apply it early. Pass --replay (replay=True) to run it anyway."
+        )
+    horizon = timedelta(seconds=spec.replay_horizon)
+    if at < now - horizon:
+        raise TriggerRefused(
+            f"refusing to run {spec.name} for {at.isoformat()}: that is more than {_span(horizon)} ago, past the job's "
+            f"replay horizon (the database's clock reads {now.isoformat()}). Pass --replay (replay=True) to run it anyway."
+        )
+
+
+def _span(delta: timedelta) -> str:
+    hours = delta.total_seconds() / 3600
+    return f"{hours / 24:g} days" if hours >= 48 else f"{hours:g} hours"
 
 
 def _effective_enabled(app: App, spec: JobSpec) -> bool:

@@ -18,11 +18,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import dramatiq
+from dramatiq.errors import Retry
 from dramatiq.middleware import CurrentMessage, SkipMessage
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings
@@ -133,6 +134,24 @@ def _record(out, children: int = 0) -> None:
         info.result = {**(info.result or {}), "children_enqueued": children}
 
 
+def _refuse_future_tick(job: str, tick: datetime, rt) -> None:
+    # A tick for a period that has not happened (a hand-made message, a producer with a
+    # clock far ahead) would apply that period early and move the job's own watermarks
+    # past it; the scheduler never sends one, and a deliberate replay says so.
+    limit = rt.clock.now() + timedelta(seconds=rt.settings.max_clock_skew)
+    if tick > limit:
+        raise PayloadError(
+            f"tick {tick.isoformat()} of {job} is in the future (this worker's clock reads "
+            f"{rt.clock.now().isoformat()}); refusing to run a period that has not happened "
+            "(trigger it with --replay to do so deliberately)"
+        )
+
+
+def _message_id() -> str | None:
+    message = CurrentMessage.get_current_message()
+    return message.message_id if message is not None else None
+
+
 def _message_options() -> dict:
     message = CurrentMessage.get_current_message()
     return message.options if message is not None else {}
@@ -153,6 +172,7 @@ def cron_job(
     enabled: bool = True,
     args_model: type[BaseModel] | None = None,
     config: type[BaseSettings] | None = None,
+    replay_horizon: float = 7 * 24 * 3600.0,
     **options: Any,
 ) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor]:
     """Declare a cron job. ``schedule`` is a cron string or periodiq's ``cron(...)``.
@@ -163,6 +183,7 @@ def cron_job(
     Raises:
         ValueError: a name that is not kebab-case, an unknown catch-up policy or
             an option no middleware declares.
+    ``replay_horizon``: seconds back a trigger's ``at`` may reach without an explicit replay.
     """
 
     def decorate(fn: Callable[[JobContext], Any]) -> dramatiq.Actor:
@@ -170,6 +191,8 @@ def cron_job(
             app = AppContext.current()
             spec_tz = ZoneInfo(timezone or app.settings.timezone)
             now = datetime.fromisoformat(tick) if tick else app.clock.now()
+            if tick and not _message_options().get("replay"):
+                _refuse_future_tick(name, now, app)
             try:
                 parsed = args_model.model_validate(args or {}).model_dump() if args_model else dict(args or {})
             except ValidationError as exc:
@@ -177,9 +200,16 @@ def cron_job(
             key = locks.period_key(now.astimezone(spec_tz), period)
             info = current_run()
             with app.sessions.begin() as session:
-                if lock != "none" and not locks.acquire(session, name, key, lock):
-                    _message_options()["skip_reason"] = f"another run of {name} for period {key} holds the lock"
-                    raise SkipMessage()
+                if lock != "none":
+                    verdict = locks.acquire_for_run(session, name, key, lock, message_id=_message_id())
+                    if verdict.action == "skip":
+                        _message_options()["skip_reason"] = (
+                            f"another run of {name} for period {key} holds the lock ({verdict.why})"
+                        )
+                        raise SkipMessage()
+                    if verdict.action == "retry":
+                        # Skipping would ack the only copy of this period's run: try again later.
+                        raise Retry(f"the lock of {name} for period {key} is held: {verdict.why}")
                 ctx = JobContext(
                     session,
                     now,
@@ -225,6 +255,7 @@ def cron_job(
             max_lateness=max_lateness,
             period=period,
             lock=lock,
+            replay_horizon=replay_horizon,
         )
         validate_spec(spec)
         # The App's registry and settings are collected from these attributes.

@@ -34,6 +34,9 @@ class Clock(Protocol):
 class SystemClock:
     """Real UTC time."""
 
+    #: Not a test's or a demo's clock: checked against the database's (see shared/clock_guard.py).
+    simulated = False
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -44,6 +47,8 @@ class OffsetClock:
     Processes given the same start, anchor and rate agree on the time, so a
     scheduler and workers started at different moments share one timeline.
     """
+
+    simulated = True
 
     def __init__(self, start: datetime, rate: float = 1.0, anchor: datetime | None = None) -> None:
         self._start = start.astimezone(UTC)
@@ -56,6 +61,8 @@ class OffsetClock:
 
 class FrozenClock:
     """Stays at one instant; ``advance``/``set`` move it (thread-safe)."""
+
+    simulated = True
 
     def __init__(self, at: datetime) -> None:
         self._lock = threading.Lock()
@@ -92,6 +99,11 @@ def clock_from_settings(settings) -> Clock:
     if settings.clock_frozen:
         return FrozenClock(start)
     return OffsetClock(start, settings.clock_rate, settings.clock_anchor)
+
+
+def is_simulated(clock: Clock) -> bool:
+    """True for a test's or demo's clock; any clock that does not say otherwise counts as simulated."""
+    return bool(getattr(clock, "simulated", True))
 
 
 def real_seconds(clock: Clock, clock_seconds: float) -> float:

@@ -21,17 +21,15 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.embedded import embedded_url
 from shared.errors import DatabaseUnavailable, first_line
+from shared.redact import redact, secrets_in_url
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password replaced by ``***``, for messages and logs."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # an unparseable URL must still not leak
-        return "<unparseable database URL>"
+    """The URL with its password (userinfo, ``?password=``, any fragment of it) replaced by ``***``."""
+    return redact(url, secrets_in_url(url))
 
 
 def make_engine(
@@ -87,7 +85,8 @@ def translate_errors(url: str):
     except DatabaseUnavailable:
         raise
     except OUTAGE_ERRORS as exc:
-        raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {first_line(exc)}") from None
+        detail = redact(first_line(exc), secrets_in_url(url))
+        raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {detail}") from None
 
 
 def check_connection(engine: Engine) -> None:

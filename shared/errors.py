@@ -19,6 +19,14 @@ class ConfigError(DramaturgError):
     """The configuration is invalid."""
 
 
+class ClockSkew(ConfigError):
+    """This process's clock disagrees with the database's by more than DRAMATURG_MAX_CLOCK_SKEW."""
+
+
+class TriggerRefused(DramaturgError):
+    """The trigger was refused (e.g. ``--at`` outside the job's window); nothing was enqueued."""
+
+
 class DatabaseUnavailable(DramaturgError):
     """The database cannot be reached."""
 

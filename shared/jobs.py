@@ -42,6 +42,8 @@ class JobSpec:
     period: str = "minute"
     #: "skip" records a concurrent run of the same period as skipped; "wait" queues behind it.
     lock: str = "skip"
+    #: Seconds back a trigger's ``at`` may reach without an explicit replay (older periods are refused).
+    replay_horizon: float = 7 * 24 * 3600.0
 
 
 def validate_spec(spec: JobSpec) -> None:

@@ -26,11 +26,17 @@ class RunFields(logging.Filter):
         return True
 
 
-def configure_logging(settings, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+def log_handler(settings, stream=None) -> logging.Handler:
+    """The handler every process logs through: run fields, then the one redaction."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
     handler.addFilter(RunFields())
     handler.addFilter(RedactingFilter(settings.secrets))
+    return handler
+
+
+def configure_logging(settings, level: int = logging.INFO) -> None:
+    handler = log_handler(settings)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -35,12 +35,13 @@ from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError
 
 from shared.claims import Claim, claim_of, split
-from shared.clock import clock_from_settings
+from shared.clock import clock_from_settings, is_simulated
 from shared.db import OUTAGE_ERRORS, database_url, make_engine, mask_url
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener
 from shared.outcomes import OutcomeLedger
 from shared.postgres_consumer import PostgresConsumer
+from shared.redact import redact
 from shared.settings import load_settings
 from shared.sql import queries
 
@@ -157,7 +158,7 @@ class PostgresBroker(Broker):
         """
         self._require_bound()
         now = self.clock.now()
-        eta = now + timedelta(milliseconds=delay) if delay else now
+        eta = now + timedelta(milliseconds=delay) if delay else self.due_now(now)
         claim = claim_of(message)
         if claim is not None:
             try:
@@ -198,11 +199,14 @@ class PostgresBroker(Broker):
             return []
         self._require_bound()
         now = self.clock.now()
-        eta = eta or now
-        delay = int((eta - now).total_seconds() * 1000) if eta > now else None
-        return self._enqueue_many(messages, conn, now, eta, delay)
+        delay = int((eta - now).total_seconds() * 1000) if eta is not None and eta > now else None
+        return self._enqueue_many(messages, conn, now, eta or self.due_now(now), delay)
 
-    def _enqueue_many(self, messages: Sequence[Message], conn, now: datetime, eta: datetime, delay) -> list[str]:
+    def due_now(self, now: datetime) -> datetime | None:
+        """The eta (or claim instant) meaning "now": None — the database's clock — unless the clock is simulated."""
+        return now if is_simulated(self.clock) else None
+
+    def _enqueue_many(self, messages: Sequence[Message], conn, now: datetime, eta: datetime | None, delay) -> list[str]:
         self._emit_enqueue("before", messages, delay)
         joined = raw_connection_of(conn) if conn is not None else _joined_connection.get()
         if joined is not None:
@@ -238,7 +242,7 @@ class PostgresBroker(Broker):
                 except Exception:
                     logger.critical("Unexpected failure in %s of %r.", hook, middleware, exc_info=True)
 
-    def _insert(self, raw, messages: Sequence[Message], now: datetime, eta: datetime) -> list[str]:
+    def _insert(self, raw, messages: Sequence[Message], now: datetime, eta: datetime | None) -> list[str]:
         with raw.cursor() as cur:
             if len(messages) >= COPY_THRESHOLD:
                 self._stage(cur, messages)
@@ -301,7 +305,8 @@ class PostgresBroker(Broker):
             fairy = self.engine.raw_connection()
         except OUTAGE_ERRORS as exc:
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
-            raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {first_line(exc)}") from None
+            detail = redact(first_line(exc), self.settings.secrets if self.settings else ())
+            raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None
         try:
             yield fairy.dbapi_connection
         except BaseException:

@@ -103,7 +103,7 @@ class PostgresConsumer(Consumer):
                             SQL["queue_claim"],
                             {
                                 "queue": self.queue_name,
-                                "now": now,
+                                "now": self.broker.due_now(now),
                                 "limit": claim,
                                 "owner": owner,
                                 "lease": self.broker.settings.lease_seconds,
@@ -175,6 +175,10 @@ class PostgresConsumer(Consumer):
                 pass
             self.conn = None
 
+    def _redact(self, reason: str) -> str:
+        # Redact before cutting, so a secret split by the cut cannot survive half-visible.
+        return (redact(reason, self.broker.settings.secrets) or "")[:2000]
+
     # --- outcomes (called from worker threads) -------------------------------------------
     def ack(self, message) -> None:
         # Dramatiq acks a failed message too once Retries re-queued it; the ledger
@@ -182,7 +186,7 @@ class PostgresConsumer(Consumer):
         self.ledger.ack(message.claim)
 
     def nack(self, message) -> None:
-        reason = message.options.get("reject_reason") or _reason_from(message)
+        reason = self._redact(message.options.get("reject_reason") or _reason_from(message))
         self.ledger.reject(message.claim, reason, message.encode().decode())
 
     def _write_outcomes(self) -> None:
@@ -222,4 +226,4 @@ def _reason_from(message) -> str:
     exc = getattr(message, "_exception", None)
     if exc is None:
         return "failed"
-    return f"{type(exc).__name__}: {exc}"[:2000]
+    return f"{type(exc).__name__}: {exc}"

@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
-from sqlalchemy.engine import make_url
 
 from shared.errors import ConfigError
 
@@ -54,6 +53,8 @@ class Settings(BaseSettings):
     clock_frozen: bool = Field(False, alias="DRAMATURG_CLOCK_FROZEN")
     clock_rate: float = Field(1.0, alias="DRAMATURG_CLOCK_RATE", gt=0, le=3600)
     clock_anchor: datetime | None = Field(None, alias="DRAMATURG_CLOCK_ANCHOR")
+    #: Seconds a process's clock may differ from the database's before it refuses to schedule or work.
+    max_clock_skew: float = Field(30.0, alias="DRAMATURG_MAX_CLOCK_SKEW", ge=0)
 
     # --- your own actors -----------------------------------------------------------
     actor_modules: str = Field("", alias="DRAMATURG_ACTOR_MODULES")
@@ -118,10 +119,19 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> tuple[str, ...]:
         """Values that must never appear in logs, history or queue rows."""
+        from shared.redact import secrets_in_url
+
         values = [self.telegram_bot_token, self.voice_api_key, self.anthropic_api_key]
-        if self.database_url:
-            values.append(make_url(self.database_url).password)
-        return tuple(v for v in values if v)
+        for url in (
+            self.database_url,
+            self.voice_api_base,
+            self.telegram_api_base,
+            self.anthropic_base_url,
+            self.chat_webhook_url,
+            self.alert_webhook_url,
+        ):
+            values += secrets_in_url(str(url) if url else None)
+        return tuple(dict.fromkeys(v for v in values if v))
 
 
 def collect_job_env(environ: Mapping[str, str]) -> dict[str, dict[str, str]]:

@@ -107,6 +107,37 @@ scheduler_state = sa.Table(
     sa.Column("last_tick_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+#: At most one row: the database runs on a simulated clock (tests, demos), optionally a shared timeline.
+clock_simulation = sa.Table(
+    "clock_simulation",
+    metadata,
+    sa.Column("id", sa.Boolean, primary_key=True, server_default=sa.text("true")),
+    sa.Column("start_at", sa.DateTime(timezone=True)),
+    sa.Column("anchor_at", sa.DateTime(timezone=True)),
+    sa.Column("rate", sa.Float, nullable=False, server_default=sa.text("1")),
+    sa.Column("note", sa.Text, nullable=False, server_default=sa.text("''::text")),
+    sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.text("clock_timestamp()")),
+    sa.CheckConstraint("id", name="clock_simulation_one_row"),
+    sa.CheckConstraint("(start_at IS NULL) = (anchor_at IS NULL)", name="clock_simulation_timeline_whole"),
+    sa.CheckConstraint("rate > 0", name="clock_simulation_rate_positive"),
+)
+
+#: Each scheduler's and worker's last clock check (``dramaturg status`` shows the recent ones).
+clock_checks = sa.Table(
+    "clock_checks",
+    metadata,
+    sa.Column("process", sa.Text, primary_key=True),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),
+    sa.Column("clock_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("reference_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("skew_seconds", sa.Float, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("state in ('ok', 'refused')", name="clock_checks_state_check"),
+    sa.Index("clock_checks_checked_idx", "checked_at"),
+)
+
 #: Failure alerts sent per job, so every process honours one alert per interval.
 alert_state = sa.Table(
     "alert_state",

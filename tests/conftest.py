@@ -56,10 +56,21 @@ def template_db(server_url):
         cur.execute(f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
     upgrade(url)
+    _mark_simulated(url)
     yield name
     with admin.cursor() as cur:
         cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     admin.close()
+
+
+def _mark_simulated(url: str) -> None:
+    """Tests run on FrozenClocks they move by hand: mark the database so the clock guard trusts them
+    (tests of the guard itself clear the mark on their own clone)."""
+    from shared.clock_guard import mark_simulated
+
+    conn = _admin(url)
+    mark_simulated(conn, note="test database")
+    conn.close()
 
 
 def _fresh_database(server_url: str, prefix: str, template: str | None = None):

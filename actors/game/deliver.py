@@ -87,7 +87,7 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
         last, wait = _retry_plan(ctx)
         if last:
             outbox.write(
-                ctx.app.sessions,
+                ctx.app,
                 "deliver_event_set",
                 id=eid,
                 status="failed",
@@ -98,7 +98,7 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
         else:
             wait = max(wait, exc.retry_after or 0)
             outbox.write(
-                ctx.app.sessions,
+                ctx.app,
                 "deliver_event_retry",
                 id=eid,
                 error=str(exc),
@@ -108,15 +108,15 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
         raise
     except ChannelRejected as exc:
         outbox.write(
-            ctx.app.sessions, "deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending"
+            ctx.app, "deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending"
         )
         return _counts("failed", error=str(exc))
     except DeliveryUnknown as exc:
         outbox.write(
-            ctx.app.sessions, "deliver_event_set", id=eid, status="unknown", error=str(exc), now=now, expect="sending"
+            ctx.app, "deliver_event_set", id=eid, status="unknown", error=str(exc), now=now, expect="sending"
         )
         raise  # not retried: an operator decides whether the player got it
-    outbox.write(ctx.app.sessions, "deliver_event_delivered", id=eid, now=now)
+    outbox.write(ctx.app, "deliver_event_delivered", id=eid, now=now)
     return _counts("delivered")
 
 

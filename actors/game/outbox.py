@@ -12,21 +12,26 @@ from uuid import UUID
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.app import App
 from shared.db import retry_through_outage
+from shared.redact import redact
 from shared.sql import SqlFile, sa_text
 
 Q = SqlFile(__package__, "outbox")
 
 
-def write(sessions: sessionmaker[Session], name: str, **params) -> None:
+def write(app: App, name: str, **params) -> None:
     """One state write in its own committed transaction (the child's session would roll back on raise).
 
     It waits out a database restart: after the HTTP call the outcome is known, and
     dropping it would leave the event 'sending' and turn a delivered message 'unknown'.
     """
 
+    if params.get("error"):  # an outbox row is written text too: through the one redaction
+        params["error"] = redact(params["error"], app.settings.secrets)
+
     def commit() -> None:
-        with sessions.begin() as session:
+        with app.sessions.begin() as session:
             session.execute(sa_text(Q, name), params)
 
     retry_through_outage(commit, what=f"recording {name} for event {params.get('id')}")

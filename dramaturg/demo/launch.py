@@ -26,6 +26,7 @@ from dramaturg.demo.seed import demo_start, names_by_chat, seed
 from dramaturg.demo.telegram_sink import TelegramSink
 from dramaturg.demo.watch import Narrator
 from shared.clock import OffsetClock
+from shared.clock_guard import clear_simulated, mark_simulated
 
 logger = logging.getLogger("dramaturg.demo")
 DEFAULT_RATE = 60.0
@@ -56,6 +57,8 @@ class Demo:
             start = demo_start(session, datetime.now(UTC))
             counts = seed(session, start, chat_id=os.environ.get("DEMO_TELEGRAM_CHAT_ID") or None)
         anchor = datetime.now(UTC)
+        with app.engine.begin() as conn:  # the processes' clock guard then accepts this timeline
+            mark_simulated(conn.connection.dbapi_connection, start=start, anchor=anchor, rate=rate, note="demo")
         # This process enqueues the first cleanup: it must read the children's timeline too.
         demo_app = build_app(settings, clock=OffsetClock(start, rate, anchor), url=app.url)
         console = Console(highlight=False)
@@ -131,3 +134,8 @@ class Demo:
         self.narrator.stop()
         if self.sink is not None:
             self.sink.stop()
+        try:  # the database runs on real time again after the demo
+            with self.app.engine.begin() as conn:
+                clear_simulated(conn.connection.dbapi_connection)
+        except Exception as exc:
+            logger.warning("could not clear the demo's simulated-clock mark: %s", exc)

@@ -13,12 +13,12 @@ import email.utils
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import quote
 
 import requests
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 
 from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
+from shared.redact import redact as redact_text
 
 EXCERPT_CHARS = 200
 
@@ -115,19 +115,12 @@ def _retry_after(response: requests.Response) -> float | None:
 
 
 def _secret_forms(redact: Iterable[str]) -> list[str]:
-    """Each secret plus its percent-encoded forms (URLs may quote it), longest first."""
-    forms = set()
-    for secret in redact:
-        if secret:  # an empty "secret" would match between every character
-            forms.update({secret, quote(secret, safe=""), quote(secret)})
-    return sorted(forms, key=len, reverse=True)
+    return [secret for secret in redact if secret]
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
-    """Replace every secret form with ``***``."""
-    for secret in secrets:
-        text = text.replace(secret, "***")
-    return text
+    """The one redaction (shared/redact.py): the secrets in every printed form, and URL credentials."""
+    return redact_text(text, secrets) or ""
 
 
 def _describe(exc: BaseException, secrets: list[str]) -> str:

@@ -26,7 +26,7 @@ from dramatiq.middleware import SkipMessage
 from shared import history
 from shared.context import RunInfo, current_run, reset_run, set_run
 from shared.db import retry_through_outage
-from shared.redact import redact
+from shared.redact import redact, redact_data
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class JobHistory(Middleware):
             trigger=options.get("trigger") or ("cron" if options.get("tick") else "api"),
             attempt=options.get("retries", 0) + 1,
             period=options.get("period"),
-            args={"args": list(message.args), "kwargs": dict(message.kwargs)},
+            args=redact_data({"args": list(message.args), "kwargs": dict(message.kwargs)}, broker.settings.secrets),
             enqueued_at=datetime.fromtimestamp(enqueued_ms / 1000, UTC) if enqueued_ms else None,
             now=broker.clock.now(),
         )
@@ -99,7 +99,7 @@ class JobHistory(Middleware):
                         now=now,
                         duration_ms=duration_ms,
                         items=info.items_processed,
-                        result=info.result,
+                        result=redact_data(info.result, broker.settings.secrets),
                         error=error,
                         traceback=trace,
                     )
@@ -125,7 +125,7 @@ class JobHistory(Middleware):
     def after_skip_message(self, broker, message):
         info = current_run()
         fields = self._fields(broker, message)
-        fields["error"] = message.options.get("skip_reason") or "skipped"
+        fields["error"] = redact(message.options.get("skip_reason") or "skipped", broker.settings.secrets)
         if info is not None:
             fields["duration_ms"] = int((time.monotonic() - info.started_monotonic) * 1000)
         try:

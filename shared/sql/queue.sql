@@ -2,13 +2,15 @@
 -- Calling module: shared/postgres_broker.py and shared/postgres_consumer.py.
 -- Business instants (eta) come from the injectable clock as %(now)s; leases
 -- use the database's real clock (clock_timestamp()) because they measure
--- whether a worker is alive, not when business happens.
+-- whether a worker is alive, not when business happens. On real time a NULL
+-- eta or %(now)s means the database's clock: a producer whose clock runs
+-- ahead of a worker's must not hold its messages back (shared/clock_guard.py).
 
 -- name: queue_insert_many
 -- Idempotent bulk enqueue: an existing message id is left untouched (stock
 -- dramatiq-pg upserts and re-queues finished messages). Returns the new ids.
 INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, priority, enqueued_at, mtime)
-SELECT m.message_id, m.queue_name, 'queued', m.message, m.eta, m.priority, %(now)s, clock_timestamp()
+SELECT m.message_id, m.queue_name, 'queued', m.message, COALESCE(m.eta, clock_timestamp()), m.priority, %(now)s, clock_timestamp()
 FROM unnest(%(ids)s::uuid[], %(queues)s::text[], %(messages)s::jsonb[], %(etas)s::timestamptz[], %(priorities)s::smallint[])
      AS m(message_id, queue_name, message, eta, priority)
 ON CONFLICT (message_id) DO NOTHING
@@ -36,7 +38,7 @@ WITH batch AS (
     DELETE FROM dramaturg_enqueue_stage RETURNING message_id, queue_name, message, priority
 )
 INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, priority, enqueued_at, mtime)
-SELECT message_id, queue_name, 'queued', message, %(eta)s, priority, %(now)s, clock_timestamp()
+SELECT message_id, queue_name, 'queued', message, COALESCE(%(eta)s, clock_timestamp()), priority, %(now)s, clock_timestamp()
 FROM batch
 ON CONFLICT (message_id) DO NOTHING
 RETURNING message_id, queue_name
@@ -51,7 +53,7 @@ SELECT pg_notify('dramatiq.' || %(queue)s || '.enqueue', '')
 WITH next AS (
     SELECT message_id
     FROM dramatiq.queue
-    WHERE queue_name = %(queue)s AND state = 'queued' AND eta <= %(now)s
+    WHERE queue_name = %(queue)s AND state = 'queued' AND eta <= COALESCE(%(now)s, clock_timestamp())
     ORDER BY priority, eta
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED
@@ -93,7 +95,7 @@ WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consume
 -- Put a message this worker holds back in the queue with a new eta (Retries
 -- middleware re-enqueues the same message id; an insert would be a no-op).
 UPDATE dramatiq.queue
-SET state = 'queued', eta = %(eta)s, message = %(message)s::jsonb,
+SET state = 'queued', eta = COALESCE(%(eta)s, clock_timestamp()), message = %(message)s::jsonb,
     lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
 WHERE message_id = %(id)s AND claims = %(claims)s AND state = 'consumed' AND lease_owner = %(owner)s
 
@@ -125,7 +127,7 @@ RETURNING message_id, queue_name
 
 -- name: queue_depths
 SELECT queue_name, state::text, count(*) AS n,
-       count(*) FILTER (WHERE state = 'queued' AND eta > %(now)s) AS delayed
+       count(*) FILTER (WHERE state = 'queued' AND eta > COALESCE(%(now)s, clock_timestamp())) AS delayed
 FROM dramatiq.queue
 GROUP BY queue_name, state
 ORDER BY queue_name, state

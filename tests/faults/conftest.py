@@ -13,6 +13,7 @@ import uuid
 import psycopg2
 import pytest
 
+from shared.clock_guard import mark_simulated
 from shared.migrate import upgrade
 from tests.support.pg_server import DisposablePostgres
 from tests.support.processes import dramaturg_env
@@ -33,6 +34,9 @@ def fault_db(disposable_pg) -> str:
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("CREATE TABLE fault_ledger (n int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())")
+    # The scenarios run every process on DRAMATURG_NOW timelines; a scenario studying
+    # the clock guard marks its own timeline (or clears the mark).
+    mark_simulated(conn, note="fault scenario")
     conn.close()
     return url
 

@@ -2,3 +2,6 @@
 
 -- name: fault_ledger_insert
 INSERT INTO fault_ledger (n) VALUES (%(n)s)
+
+-- name: fault_ledger_insert_many
+INSERT INTO fault_ledger (n) SELECT g FROM generate_series(1, %(rows)s) AS g

@@ -1,5 +1,6 @@
-"""F12: the bot token, API keys and the database password appear nowhere — not in logs,
-job_history, queue rows or tracebacks — even when the calls that carry them fail."""
+"""F12: the bot token, API keys, credentials in channel base URLs and the database password (also
+as ``?password=``) appear nowhere — not in logs, job_history, queue rows, outbox rows or tracebacks —
+even when the calls that carry them fail."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ TOKEN = "7345902811:AAFsecretBotTokenValue_x9"
 VOICE_KEY = "vk_live_secretVoiceKey_51"
 ANTHROPIC_KEY = "sk-ant-secretAnthropicKey-77"
 DB_PASSWORD = "s3cret-db-Passw0rd"
+VOICE_BASE_PASSWORD = "voiceBase-Pw-8812"
+TELEGRAM_BASE_PASSWORD = "tgBase-Pw-4471"
+DB_QUERY_PASSWORD = "dbQuery-Pw-9034"
 
 
 def _closed_port() -> int:
@@ -30,12 +34,15 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     # and channels that all fail (nothing listens on their ports)
     url = make_url(fault_db).set(password=DB_PASSWORD).render_as_string(hide_password=False)
     dead = f"http://127.0.0.1:{_closed_port()}"
+    # Channel base URLs carrying credentials in their userinfo
+    voice_base = f"http://vuser:{VOICE_BASE_PASSWORD}@127.0.0.1:{_closed_port()}"
+    telegram_base = f"http://tguser:{TELEGRAM_BASE_PASSWORD}@127.0.0.1:{_closed_port()}"
     now = datetime.now(UTC).isoformat()
     env_vars = dict(
         TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE=dead,
+        TELEGRAM_API_BASE=telegram_base,
         VOICE_API_KEY=VOICE_KEY,
-        VOICE_API_BASE=dead,
+        VOICE_API_BASE=voice_base,
         ANTHROPIC_API_KEY=ANTHROPIC_KEY,
         ANTHROPIC_BASE_URL=dead,
         DRAMATURG_CLOCK_RATE="240",
@@ -72,7 +79,11 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
         ).start()
         summary.wait(timeout=90)
         # And a process that cannot reach the database at all reports it
-        bad = make_url(url).set(host="127.0.0.1", port=_closed_port(), query={}).render_as_string(hide_password=False)
+        bad = (
+            make_url(url)
+            .set(host="127.0.0.1", port=_closed_port(), query={"password": DB_QUERY_PASSWORD})
+            .render_as_string(hide_password=False)
+        )
         unreachable = DramaturgProcess(["status"], dramaturg_env(bad, **env_vars), tmp_path, "unreachable").start()
         unreachable.wait(timeout=60)
     finally:
@@ -109,6 +120,9 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
             ("voice key", VOICE_KEY),
             ("anthropic key", ANTHROPIC_KEY),
             ("db password", DB_PASSWORD),
+            ("voice base password", VOICE_BASE_PASSWORD),
+            ("telegram base password", TELEGRAM_BASE_PASSWORD),
+            ("db query password", DB_QUERY_PASSWORD),
         )
     }
     figures(

@@ -91,7 +91,7 @@ def test_a_challenge_reopened_and_closed_again_does_not_notify_twice(app, worker
     # When the job closes it again
     row = wait_for_run(
         app,
-        trigger_job(app, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
+        trigger_job(app, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC), replay=True),
         timeout=20,
     )
     # Then the unique (user, type, challenge) key keeps one notification
@@ -111,7 +111,7 @@ def test_the_run_date_is_the_runs_own_day(app, worker, raw, make_user, make_chal
     assert _status(raw, cid) == "active"
     row = wait_for_run(
         app,
-        trigger_job(app, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC)),
+        trigger_job(app, "auto-complete-challenges", at=datetime(2026, 3, 6, tzinfo=UTC), replay=True),
         timeout=20,
     )
     assert row["items_processed"] == 1 and _status(raw, cid) == "completed"

@@ -28,7 +28,7 @@ def _reminders(raw) -> list[tuple]:
 
 def _run_ticks(app, ticks) -> list[dict]:
     """Run the job once for each tick instant (as the scheduler would), all queued at once."""
-    ids = [trigger_job(app, JOB, at=t) for t in ticks]
+    ids = [trigger_job(app, JOB, at=t, replay=True) for t in ticks]
     return [wait_for_run(app, i, timeout=30) for i in ids]
 
 

@@ -90,7 +90,10 @@ def test_overlapping_runs_for_two_hours_charge_each_hour_once(app, worker, raw, 
     user = make_user(raw, chapter=1, idle=timedelta(hours=9))
     clock.set(T0 + 2 * H)
     # When the runs for both missed hours are enqueued together and overlap
-    ids = [trigger_job(app, "decay", at=T0 + H), trigger_job(app, "decay", at=T0 + 2 * H)]
+    ids = [
+        trigger_job(app, "decay", at=T0 + H, replay=True),
+        trigger_job(app, "decay", at=T0 + 2 * H, replay=True),
+    ]
     for run_id in ids:
         assert settle(app, raw, run_id)["status"] == "succeeded"
     # Then the three overdue hours are charged exactly once in total, whatever the order

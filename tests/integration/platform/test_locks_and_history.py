@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import threading
+import uuid
+
+import psycopg2
+import pytest
 
 from scheduler.trigger import trigger_job, wait_for_run
 from shared import locks
@@ -45,16 +49,104 @@ def test_wait_mode_blocks_until_the_holder_commits(app, raw):
     assert order == ["a commits", "b acquired"]
 
 
-def test_manual_trigger_is_skipped_while_a_run_of_the_same_period_holds_the_lock(app, worker, raw):
-    # Given a cron run of example-touch for 10:00 in progress (its lock held)
-    with app.sessions.begin() as holder:
-        locks.acquire(holder, "example-touch", "2026-03-05T10:00", "wait")
+def _hold_as_run(url: str, job: str, period: str, message_id: str | None):
+    """A separate session holding the (job, period) lock, named as the run of ``message_id``
+    (None: a session that is no run). Closing it is the holder dying: its transaction rolls back."""
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        if message_id:
+            cur.execute("SELECT set_config('application_name', %s, true)", ("dramaturg run " + message_id,))
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (locks.lock_key(job, period),))
+    return conn
+
+
+def _claimed(raw, message_id: str, lease: str) -> None:
+    """A queue row for ``message_id`` claimed by some worker, its lease ending ``lease`` from now."""
+    with raw.cursor() as cur:
+        cur.execute(
+            "INSERT INTO dramatiq.queue (message_id, queue_name, state, message, lease_owner, lease_expires_at, claims) "
+            "VALUES (%s, 'cron', 'consumed', '{}', gen_random_uuid(), clock_timestamp() + %s::interval, 1)",
+            (message_id, lease),
+        )
+
+
+def _send_tick(app, message_id: str | None = None) -> str:
+    """example-touch's 10:00 tick, as the scheduler sends it."""
+    message = app.registry.job("example-touch").actor.message_with_options(
+        kwargs={"tick": "2026-03-05T10:00:00+00:00", "args": {}}, job="example-touch", trigger="cron"
+    )
+    message = message.copy(message_id=message_id or str(uuid.uuid4()))
+    app.broker.enqueue(message)
+    return message.message_id
+
+
+def _status(raw, message_id: str) -> tuple[str, str] | None:
+    with raw.cursor() as cur:
+        cur.execute("SELECT status, error FROM job_history WHERE message_id = %s", (message_id,))
+        return cur.fetchone()
+
+
+@pytest.fixture
+def settings_overrides():
+    return {"DRAMATURG_RETRY_BASE_SECONDS": "0.2", "DRAMATURG_MAX_RETRIES": "20"}
+
+
+def test_manual_trigger_is_skipped_while_a_live_run_of_the_same_period_holds_the_lock(app, worker, raw):
+    # Given a cron run of example-touch for 10:00 in progress: its message claimed under a live lease
+    live = str(uuid.uuid4())
+    _claimed(raw, live, "1 hour")
+    holder = _hold_as_run(app.url, "example-touch", "2026-03-05T10:00", live)
+    try:
         # When the same job is triggered by hand for the same period
         run_id = trigger_job(app, "example-touch")
         row = wait_for_run(app, run_id, timeout=20)
+    finally:
+        holder.close()
     # Then the manual run is recorded as skipped, with the reason
     assert row["status"] == "skipped"
-    assert "holds the lock" in row["error"]
+    assert "holds the lock" in row["error"] and live in row["error"]
+
+
+@pytest.mark.parametrize(
+    "holder_is",
+    ["the same message, rescued", "another message whose lease expired", "a session that is no run"],
+)
+def test_a_run_meeting_a_holder_that_is_not_live_retries_and_runs_once_the_holder_dies(
+    app, worker, raw, clock, holder_is
+):
+    # Given the 10:00 lock of example-touch held by a run that will not record the outcome:
+    # this message's own earlier attempt (frozen, its message rescued), a run whose lease ran
+    # out, or a session that is no run at all
+    with raw.cursor() as cur:
+        cur.execute("INSERT INTO example_items (name) VALUES ('a')")
+    mine = str(uuid.uuid4())
+    if holder_is == "the same message, rescued":
+        holder = _hold_as_run(app.url, "example-touch", "2026-03-05T10:00", mine)
+    elif holder_is == "another message whose lease expired":
+        stale = str(uuid.uuid4())
+        _claimed(raw, stale, "-1 minute")
+        holder = _hold_as_run(app.url, "example-touch", "2026-03-05T10:00", stale)
+    else:
+        holder = _hold_as_run(app.url, "example-touch", "2026-03-05T10:00", None)
+    try:
+        # When the tick is delivered
+        _send_tick(app, mine)
+        # Then it is not skipped but retried while the lock is held
+        status = wait_until(lambda: (s := _status(raw, mine)) and s[0] not in ("queued", "running") and s, timeout=20)
+        assert status[0] == "retrying", status
+    finally:
+        # And once the holder dies (its transaction rolls back), the period runs
+        holder.close()
+    # (the frozen test clock moves on so the retry's backoff passes)
+    wait_until(
+        lambda: clock.advance(60) and (_status(raw, mine) or ("",))[0] == "succeeded",
+        timeout=30,
+        interval=0.1,
+        message=lambda: str(_status(raw, mine)),
+    )
+    with raw.cursor() as cur:
+        cur.execute("SELECT count(*) FROM example_touches WHERE period = '2026-03-05T10:00'")
+        assert cur.fetchone()[0] == 1
 
 
 def test_manual_trigger_row_exists_at_once_as_queued(app, raw):
@@ -65,3 +157,17 @@ def test_manual_trigger_row_exists_at_once_as_queued(app, raw):
         cur.execute("SELECT job_name, status, trigger, enqueued_at FROM job_history WHERE id = %s", (run_id,))
         job, status, trigger, enqueued_at = cur.fetchone()
     assert (job, status, trigger) == ("example-touch", "queued", "manual") and enqueued_at is not None
+
+
+def test_wait_mode_does_not_block_on_an_earlier_attempt_of_the_same_message(app):
+    # Given the summary lock held by a frozen earlier attempt of message M
+    mine = str(uuid.uuid4())
+    holder = _hold_as_run(app.url, "summary", "2026-03-05", mine)
+    try:
+        # When M's redelivery asks for the lock in wait mode
+        with app.sessions.begin() as session:
+            verdict = locks.acquire_for_run(session, "summary", "2026-03-05", "wait", message_id=mine)
+        # Then it is told to retry instead of blocking behind itself forever
+        assert verdict.action == "retry" and "earlier attempt" in verdict.why
+    finally:
+        holder.close()

@@ -119,8 +119,10 @@ def test_metrics_report_each_processs_runs_once(client, app, worker_health, raw)
 
     def scraped():
         samples = _samples(client("GET", "/metrics").text)
-        key = ("dramaturg_runs_total", (("job", "webtest.echo"), ("process", me), ("status", "succeeded")))
-        return samples if samples.get(key) == 2 else None
+        ok = ("dramaturg_runs_total", (("job", "webtest.echo"), ("process", me), ("status", "succeeded")))
+        bad = ("dramaturg_runs_total", (("job", "webtest.echo"), ("process", me), ("status", "failed")))
+        # Both counts: a run's counter is published by the next heartbeat, after its history row.
+        return samples if samples.get(ok) == 2 and samples.get(bad) == 1 else None
 
     samples = wait_until(scraped, message="the worker's counters never reached /metrics")
     runs = {labels: v for (name, labels), v in samples.items() if name == "dramaturg_runs_total"}
