@@ -3,7 +3,13 @@
 The migrations create them; this metadata lets tests assert that the
 migrated schema equals the models (an empty autogenerate diff) and gives
 domain code typed tables for CRUD. Domain packages add their tables to the
-same ``metadata``.
+same ``metadata``, each in its own Postgres schema.
+
+The platform owns two schemas and nothing else: dramatiq-pg's ``dramatiq``
+(the queue) and ``dramaturg`` (job_history, the scheduler's watermarks, alert
+state, alembic's version table). SQL names every table with its schema
+(``dramaturg.job_history``), never through ``search_path``, so an app's own
+tables in ``public`` (its ``users``, its ``alembic_version``) never meet ours.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 metadata = sa.MetaData()
+
+#: The platform's own schema (the queue stays in dramatiq-pg's ``dramatiq``).
+SCHEMA = "dramaturg"
 
 queue_state = pg.ENUM("queued", "consumed", "rejected", "done", name="state", schema="dramatiq", create_type=False)
 
@@ -51,7 +60,7 @@ job_history = sa.Table(
     sa.Column("job_name", sa.Text, nullable=False),
     sa.Column("actor_name", sa.Text, nullable=False),
     sa.Column("message_id", pg.UUID(as_uuid=True), nullable=False, unique=True),
-    sa.Column("parent_id", sa.BigInteger, sa.ForeignKey("job_history.id", ondelete="SET NULL")),
+    sa.Column("parent_id", sa.BigInteger, sa.ForeignKey("dramaturg.job_history.id", ondelete="SET NULL")),
     sa.Column("trigger", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("attempt", sa.Integer, nullable=False, server_default=sa.text("0")),
@@ -71,6 +80,7 @@ job_history = sa.Table(
     sa.Index("job_history_parent_idx", "parent_id"),
     sa.Index("job_history_finished_idx", "finished_at"),
     sa.Index("job_history_status_finished_idx", "status", "finished_at"),
+    schema=SCHEMA,
 )
 
 #: The scheduler's persisted watermark: the last tick enqueued per job.
@@ -79,6 +89,7 @@ scheduler_state = sa.Table(
     metadata,
     sa.Column("job_name", sa.Text, primary_key=True),
     sa.Column("last_tick_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
 )
 
 #: Failure alerts sent per job, so every process honours one alert per interval.
@@ -88,6 +99,7 @@ alert_state = sa.Table(
     sa.Column("job_name", sa.Text, primary_key=True),
     sa.Column("last_sent_at", sa.DateTime(timezone=True)),
     sa.Column("suppressed", sa.Integer, nullable=False, server_default=sa.text("0")),
+    schema=SCHEMA,
 )
 
 # --- the example job (actors/example) ------------------------------------------------------

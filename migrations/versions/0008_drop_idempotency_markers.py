@@ -14,7 +14,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.drop_table("idempotency_markers")
+    op.drop_table("idempotency_markers", schema="dramaturg")
 
 
 def downgrade() -> None:
@@ -23,4 +23,5 @@ def downgrade() -> None:
         sa.Column("key", sa.Text, primary_key=True),
         sa.Column("job_name", sa.Text, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        schema="dramaturg",
     )

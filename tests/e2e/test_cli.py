@@ -72,7 +72,7 @@ def test_trigger_prints_the_history_id_at_once(db_url, raw):
     out = json.loads(result.stdout)
     assert out["job"] == "example-touch" and out["status"] == "queued"
     with raw.cursor() as cur:
-        cur.execute("SELECT status, trigger FROM job_history WHERE id = %s", (out["run_id"],))
+        cur.execute("SELECT status, trigger FROM dramaturg.job_history WHERE id = %s", (out["run_id"],))
         assert cur.fetchone() == ("queued", "manual")
 
 
@@ -106,7 +106,7 @@ def test_failed_run_exits_1(db_url, raw, worker_process):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "children=failed:1" in result.stdout
     with raw.cursor() as cur:
-        cur.execute("SELECT attempt, status FROM job_history WHERE trigger = 'fanout'")
+        cur.execute("SELECT attempt, status FROM dramaturg.job_history WHERE trigger = 'fanout'")
         assert cur.fetchall() == [(4, "failed")]
 
 
@@ -160,7 +160,8 @@ def test_dramaturg_now_runs_the_command_at_that_instant_and_warns(db_url, raw):
     assert "DRAMATURG_NOW/DRAMATURG_CLOCK_RATE is set" in result.stderr and "frozen at 2026-01-01" in result.stderr
     with raw.cursor() as cur:
         cur.execute(
-            "SELECT enqueued_at::text, period FROM job_history WHERE id = %s", (json.loads(result.stdout)["run_id"],)
+            "SELECT enqueued_at::text, period FROM dramaturg.job_history WHERE id = %s",
+            (json.loads(result.stdout)["run_id"],),
         )
         assert cur.fetchone() == ("2026-01-01 00:00:30+00", "2026-01-01T00:00")
 

@@ -106,7 +106,7 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
     )
     ((found_done,),) = query(
         fault_db,
-        "SELECT count(*) FROM job_history WHERE parent_id = %s AND status = 'succeeded' "
+        "SELECT count(*) FROM dramaturg.job_history WHERE parent_id = %s AND status = 'succeeded' "
         "AND (result->>'items_processed')::int = 0",
         (run_id,),
     )

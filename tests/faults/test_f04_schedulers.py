@@ -21,7 +21,7 @@ RATE = 30  # clock ×30: ten scheduled minutes in twenty real seconds
 def _cron_periods(raw) -> Counter:
     with raw.cursor() as cur:
         cur.execute(
-            "SELECT period FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron' "
+            "SELECT period FROM dramaturg.job_history WHERE job_name = 'example-touch' AND trigger = 'cron' "
             "AND status = 'succeeded'"
         )
         return Counter(r[0] for r in cur.fetchall())

@@ -59,7 +59,7 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
         def periods():
             with fault_raw.cursor() as cur:
                 cur.execute(
-                    "SELECT period, count(*) FROM job_history WHERE job_name = 'decay' AND trigger = 'cron' "
+                    "SELECT period, count(*) FROM dramaturg.job_history WHERE job_name = 'decay' AND trigger = 'cron' "
                     "AND status = 'succeeded' GROUP BY period ORDER BY period"
                 )
                 rows = dict(cur.fetchall())

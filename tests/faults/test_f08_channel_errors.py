@@ -59,7 +59,7 @@ def _retry_eta(raw):
 def _attempts(raw, event_id) -> int:
     return row(
         raw,
-        "SELECT attempt FROM job_history WHERE actor_name = 'game.deliver.item' AND args->'kwargs'->>'event_id' = %s",
+        "SELECT attempt FROM dramaturg.job_history WHERE actor_name = 'game.deliver.item' AND args->'kwargs'->>'event_id' = %s",
         event_id,
     )[0]
 

@@ -82,7 +82,7 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
     assert all("PayloadError" in rows[i] and "item_id" in rows[i] for i in wrong)
     # And each has one failed run in job_history, with the same reason; none was retried
     with fault_raw.cursor() as cur:
-        cur.execute("SELECT message_id::text, attempt, error FROM job_history WHERE status = 'failed'")
+        cur.execute("SELECT message_id::text, attempt, error FROM dramaturg.job_history WHERE status = 'failed'")
         failed = {mid: (attempt, error) for mid, attempt, error in cur.fetchall()}
         assert set(failed) == set(rows)
         assert all(attempt == 1 for attempt, _ in failed.values())

@@ -83,7 +83,7 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     conn = psycopg2.connect(fault_db)
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT coalesce(string_agg(concat_ws('|', error, traceback, args::text, result::text), '\n'), '') FROM job_history"
+            "SELECT coalesce(string_agg(concat_ws('|', error, traceback, args::text, result::text), '\n'), '') FROM dramaturg.job_history"
         )
         history = cur.fetchone()[0]
         cur.execute("SELECT coalesce(string_agg(concat_ws('|', message::text, reason), '\n'), '') FROM dramatiq.queue")

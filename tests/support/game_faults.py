@@ -135,7 +135,7 @@ def wait_settled(url: str, n: int, timeout: float) -> dict[str, int]:
         stuck = try_query(
             url,
             "SELECT q.message_id::text, q.claims, q.lease_expires_at > clock_timestamp(), h.status, h.attempt "
-            "FROM dramatiq.queue q LEFT JOIN job_history h ON h.message_id = q.message_id "
+            "FROM dramatiq.queue q LEFT JOIN dramaturg.job_history h ON h.message_id = q.message_id "
             "WHERE q.state = 'consumed' LIMIT 5",
         )
         raise AssertionError(

@@ -64,7 +64,7 @@ def test_counts_per_feed_are_recorded_and_a_rerun_deletes_nothing(app, worker, r
     first = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
     second = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
     # Then the first run's result has the count per table and the second deletes nothing
-    assert one(raw, "SELECT result FROM job_history WHERE id = %s", (first["id"],))[0] | {"before": None} == {
+    assert one(raw, "SELECT result FROM dramaturg.job_history WHERE id = %s", (first["id"],))[0] | {"before": None} == {
         "items_processed": 3,
         "notifications": 2,
         "web_notifications": 1,

@@ -112,7 +112,7 @@ def settle(app, raw, run_id: int, timeout: float = 30) -> dict:
 
     def children():
         counts = dict(
-            rows(raw, "SELECT status, count(*) FROM job_history WHERE parent_id = %s GROUP BY status", run_id)
+            rows(raw, "SELECT status, count(*) FROM dramaturg.job_history WHERE parent_id = %s GROUP BY status", run_id)
         )
         finished = sum(n for s, n in counts.items() if s in ("succeeded", "failed", "skipped"))
         return counts if finished >= expected and finished == sum(counts.values()) else None

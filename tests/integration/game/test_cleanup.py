@@ -30,5 +30,6 @@ def test_stale_pending_events_fail_and_expired_registrations_are_deleted(app, wo
     assert row(raw, "SELECT status FROM scheduled_events WHERE id = %s", done) == ("delivered",)
     assert rows(raw, "SELECT code FROM registrations") == [("new",)]
     assert row(
-        raw, "SELECT result FROM job_history WHERE id = (SELECT min(id) FROM job_history WHERE job_name = 'cleanup')"
+        raw,
+        "SELECT result FROM dramaturg.job_history WHERE id = (SELECT min(id) FROM dramaturg.job_history WHERE job_name = 'cleanup')",
     )[0] == {"items_processed": 2, "stale_events": 1, "expired_registrations": 1}

@@ -35,7 +35,7 @@ def _conv(raw, conv):
 
 
 def _child_result(raw, run_id):
-    return row(raw, "SELECT result FROM job_history WHERE parent_id = %s", run_id)[0]
+    return row(raw, "SELECT result FROM dramaturg.job_history WHERE parent_id = %s", run_id)[0]
 
 
 def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(app, worker, raw, clock):
@@ -87,7 +87,8 @@ class TestWithClaude:
         run_id = trigger_job(app, "process-conversations")
         # When the first attempt fails at the summarise stage
         wait_until(
-            lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",), timeout=20
+            lambda: row(raw, "SELECT status FROM dramaturg.job_history WHERE parent_id = %s", run_id) == ("retrying",),
+            timeout=20,
         )
         # Then the close stage is recorded as done
         assert _conv(raw, conv)[:2] == ("idle", "closed")

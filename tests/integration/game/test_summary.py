@@ -96,7 +96,8 @@ class TestWithClaude:
         run_id = trigger_job(app, "summary")
         # When the first attempt fails
         wait_until(
-            lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",), timeout=20
+            lambda: row(raw, "SELECT status FROM dramaturg.job_history WHERE parent_id = %s", run_id) == ("retrying",),
+            timeout=20,
         )
         # Then the row is reserved without text
         assert [(s[5], s[6]) for s in _summaries(raw)] == [(None, None)]

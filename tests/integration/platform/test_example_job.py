@@ -22,7 +22,7 @@ def _history(raw, **where):
     with raw.cursor() as cur:
         cur.execute(
             f"SELECT id, job_name, actor_name, trigger, status, attempt, parent_id, items_processed, duration_ms, error "
-            f"FROM job_history WHERE {cond} ORDER BY id",
+            f"FROM dramaturg.job_history WHERE {cond} ORDER BY id",
             where,
         )
         cols = [c.name for c in cur.description]

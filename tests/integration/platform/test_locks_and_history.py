@@ -62,6 +62,6 @@ def test_manual_trigger_row_exists_at_once_as_queued(app, raw):
     run_id = trigger_job(app, "example-touch", args={"note": "by hand"})
     # Then the history row is already there, queued, with the manual trigger
     with raw.cursor() as cur:
-        cur.execute("SELECT job_name, status, trigger, enqueued_at FROM job_history WHERE id = %s", (run_id,))
+        cur.execute("SELECT job_name, status, trigger, enqueued_at FROM dramaturg.job_history WHERE id = %s", (run_id,))
         job, status, trigger, enqueued_at = cur.fetchone()
     assert (job, status, trigger) == ("example-touch", "queued", "manual") and enqueued_at is not None

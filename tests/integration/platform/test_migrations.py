@@ -16,7 +16,13 @@ def _diff(url: str) -> list:
     engine = make_engine(url, pool_size=1)
     with engine.connect() as conn:
         ctx = MigrationContext.configure(
-            conn, opts={"include_schemas": True, "compare_type": True, "include_name": _include_name}
+            conn,
+            opts={
+                "include_schemas": True,
+                "compare_type": True,
+                "include_name": _include_name,
+                "version_table_schema": "dramaturg",
+            },
         )
         diff = compare_metadata(ctx, metadata)
     engine.dispose()
@@ -25,14 +31,16 @@ def _diff(url: str) -> list:
 
 def _include_name(name, type_, parent_names):
     if type_ == "schema":
-        return name in (None, "dramatiq")
+        return name in (None, "dramatiq", "dramaturg")
     return True
 
 
 def _tables(url: str) -> set[str]:
     engine = make_engine(url, pool_size=1)
     names = set(sa.inspect(engine).get_table_names()) | {
-        f"dramatiq.{t}" for t in sa.inspect(engine).get_table_names(schema="dramatiq")
+        f"{schema}.{t}"
+        for schema in ("dramatiq", "dramaturg")
+        for t in sa.inspect(engine).get_table_names(schema=schema)
     }
     engine.dispose()
     return names
@@ -45,7 +53,7 @@ def test_upgrade_head_twice_is_a_no_op_and_matches_the_models(empty_db_url):
     upgrade(empty_db_url)
     # Then the schema equals the models: autogenerate finds nothing to change
     assert _diff(empty_db_url) == []
-    assert {"job_history", "scheduler_state", "dramatiq.queue"} <= _tables(empty_db_url)
+    assert {"dramaturg.job_history", "dramaturg.scheduler_state", "dramatiq.queue"} <= _tables(empty_db_url)
 
 
 def test_downgrade_to_base_then_upgrade_again(empty_db_url):
@@ -54,7 +62,7 @@ def test_downgrade_to_base_then_upgrade_again(empty_db_url):
     # When it is downgraded to base
     downgrade(empty_db_url, "base")
     # Then only alembic's own table is left
-    assert _tables(empty_db_url) <= {"alembic_version"}
+    assert _tables(empty_db_url) <= {"dramaturg.alembic_version"}
     # And it migrates back to head cleanly
     upgrade(empty_db_url)
     assert _diff(empty_db_url) == []

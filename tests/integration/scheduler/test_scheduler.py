@@ -116,7 +116,7 @@ def test_tick_runs_on_the_worker_as_a_cron_run(app, worker, raw, clock):
     # When the worker runs it
     def cron_run():
         with raw.cursor() as cur:
-            cur.execute("SELECT id FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron'")
+            cur.execute("SELECT id FROM dramaturg.job_history WHERE job_name = 'example-touch' AND trigger = 'cron'")
             return cur.fetchone()
 
     (run_id,) = wait_until(cron_run, timeout=20)
@@ -140,6 +140,6 @@ def test_tick_started_late_is_not_dropped(app, worker, raw, clock, late_minutes)
 
 def _status(raw, job):
     with raw.cursor() as cur:
-        cur.execute("SELECT status FROM job_history WHERE job_name = %s ORDER BY id DESC LIMIT 1", (job,))
+        cur.execute("SELECT status FROM dramaturg.job_history WHERE job_name = %s ORDER BY id DESC LIMIT 1", (job,))
         row = cur.fetchone()
         return row and row[0]

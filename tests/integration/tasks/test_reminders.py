@@ -29,7 +29,7 @@ def _web(raw) -> list[dict]:
 
 
 def _child_attempts(raw, run_id: int) -> list[dict]:
-    return rows(raw, "SELECT status, attempt, error FROM job_history WHERE parent_id = %s", (run_id,))
+    return rows(raw, "SELECT status, attempt, error FROM dramaturg.job_history WHERE parent_id = %s", (run_id,))
 
 
 def test_due_web_reminder_becomes_a_web_notification_and_is_marked_sent(
