@@ -3,12 +3,26 @@
 Everything alembic keeps lives in the platform's schema: its version table is
 ``dramaturg.alembic_version``, so an app's own alembic (``public.alembic_version``)
 and ours never read each other's revisions.
+
+The target metadata is the platform's tables plus every seed domain's, each
+in its own schema, and autogenerate looks at those schemas only: ``alembic
+check`` on a database with every app migrated proposes nothing, and never
+proposes to drop an app's own tables in ``public``.
 """
+
+import importlib
 
 from alembic import context
 
+from shared.domains import DOMAINS, PLATFORM_SCHEMAS
 from shared.errors import LegacyDatabase
 from shared.tables import SCHEMA, metadata
+
+for _domain in DOMAINS.values():
+    importlib.import_module(_domain.tables_module)  # its tables join shared.tables.metadata
+
+#: The schemas autogenerate compares; public (the app's) never.
+SCHEMAS = frozenset((*PLATFORM_SCHEMAS, *(d.schema for d in DOMAINS.values())))
 
 config = context.config
 
@@ -38,7 +52,7 @@ def run_migrations_online() -> None:
 
 def _include_name(name, type_, parent_names) -> bool:
     if type_ == "schema":
-        return name in ("dramatiq", SCHEMA)  # never public (None): the app's own tables
+        return name in SCHEMAS  # the default schema (None, public) is the app's
     return True
 
 

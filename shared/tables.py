@@ -101,25 +101,3 @@ alert_state = sa.Table(
     sa.Column("suppressed", sa.Integer, nullable=False, server_default=sa.text("0")),
     schema=SCHEMA,
 )
-
-# --- the example job (actors/example) ------------------------------------------------------
-example_items = sa.Table(
-    "example_items",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'active'::text")),
-    sa.Column("touches", sa.Integer, nullable=False, server_default=sa.text("0")),
-    sa.Column("fail_first", sa.Integer, nullable=False, server_default=sa.text("0")),
-    sa.Column("last_touched_at", sa.DateTime(timezone=True)),
-    sa.Column("error", sa.Text),
-    sa.CheckConstraint("status in ('active', 'failed', 'inactive')", name="example_items_status_check"),
-)
-
-example_touches = sa.Table(
-    "example_touches",
-    metadata,
-    sa.Column("item_id", sa.BigInteger, sa.ForeignKey("example_items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("period", sa.Text, primary_key=True),
-    sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
-)

@@ -1,14 +1,14 @@
 """Drop the unused generic idempotency_markers table (each domain keeps its own unique markers).
 
 Revision ID: 0008
-Revises: 0007
+Revises: 0003
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0007"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -31,7 +31,7 @@ def _cron_periods(raw) -> Counter:
 def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_raw, fault_env, tmp_path, minutes):
     # Given one example item, so each run of example-touch leaves a per-period marker
     with fault_raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('x')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('x')")
     start = datetime.now(UTC).replace(second=50, microsecond=0)
     env = fault_env(
         DRAMATURG_CLOCK_RATE=str(RATE),
@@ -74,7 +74,7 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
             all_ran, timeout=60, message=lambda: f"missing {sorted(expected - set(_cron_periods(fault_raw)))}"
         )
     with fault_raw.cursor() as cur:
-        cur.execute("SELECT period, count(*) FROM example_touches GROUP BY period")
+        cur.execute("SELECT period, count(*) FROM example.example_touches GROUP BY period")
         touches = dict(cur.fetchall())
     window = {p: n for p, n in periods.items() if p in expected}
     figures(

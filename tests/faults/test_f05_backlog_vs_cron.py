@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import actors  # noqa: F401  (the job table)
 from shared.runtime import build_app
 from shared.settings import load_settings
 from tests.faults.conftest import figures

@@ -20,7 +20,7 @@ def _reminders(raw) -> list[tuple]:
         (r["user_id"], r["dedupe_key"], r["created_at"])
         for r in rows(
             raw,
-            "SELECT user_id, dedupe_key, created_at FROM notifications WHERE type = 'streak_reminder' "
+            "SELECT user_id, dedupe_key, created_at FROM challenges.notifications WHERE type = 'streak_reminder' "
             "ORDER BY created_at, user_id",
         )
     ]

@@ -52,7 +52,7 @@ def make_user(
     """A player whose last interaction was ``idle`` before T0."""
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id, phone) "
+            "INSERT INTO game.users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id, phone) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (chapter, score, status, T0 - idle, T0 - idle - timedelta(days=1), chat_id, phone),
         )
@@ -71,7 +71,7 @@ def make_event(
     """A scheduled event due ``due`` before T0."""
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at, status, created_at, updated_at) "
+            "INSERT INTO game.scheduled_events (user_id, platform, event_type, content, scheduled_at, status, created_at, updated_at) "
             "VALUES (%s, %s, 'message_delivery', %s, %s, %s, %s, %s) RETURNING id",
             (
                 user_id,

@@ -107,7 +107,7 @@ def test_disabled_job_is_not_scheduled(app, raw, clock):
 def test_tick_runs_on_the_worker_as_a_cron_run(app, worker, raw, clock):
     # Given one example item and a scheduler that fires example-touch at 10:10
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a')")
     s = _scheduler(app)
     _first_start(s, clock)
     clock.set(datetime(2026, 3, 5, 10, 10, 5, tzinfo=UTC))
