@@ -249,3 +249,34 @@ def test_commands_on_an_unmigrated_database_say_to_migrate(empty_db_url):
     result = dramaturg(empty_db_url, "status")
     assert result.returncode == 1 and "run `dramaturg migrate` first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_up_against_a_database_url_runs_the_configured_apps_and_says_which(empty_db_url, tmp_path):
+    # Given `dramaturg up` against a DATABASE_URL with the task app configured, in its own process group
+    log_path = tmp_path / "up.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dramaturg", "up"],
+            env=_env(empty_db_url, DRAMATURG_APPS="tasks", DRAMATURG_DATA_DIR=str(tmp_path)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        # When it is up
+        # Then its start-up line names the apps that are on
+        wait_until(lambda: "dramaturg is up" in log_path.read_text(), timeout=60, message=log_path.read_text)
+        assert "apps: tasks)" in log_path.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    # And it migrated the platform and that app only
+    conn = psycopg2.connect(empty_db_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT nspname FROM pg_namespace WHERE nspname IN ('dramaturg', 'game', 'tasks', 'example')")
+        assert {r[0] for r in cur.fetchall()} == {"dramaturg", "tasks"}
+    conn.close()
