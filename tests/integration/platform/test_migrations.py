@@ -3,6 +3,8 @@ idempotent, equal to the models, and blind to an app's own tables in public."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import psycopg2
 import pytest
 import sqlalchemy as sa
@@ -168,6 +170,10 @@ def test_alembic_ini_lists_every_domain_branch():
     script = ScriptDirectory.from_config(alembic_config("postgresql://unused/x"))
     labels = {label for rev in script.walk_revisions() for label in rev.branch_labels}
     assert labels == {"platform", *DOMAINS}
+    # And each branch's revisions are in the folder shared/domains.py names
+    for domain in DOMAINS.values():
+        base = script.get_revision(f"{domain.name}_0001")
+        assert Path(base.path).resolve().parent == domain.migrations.resolve()
 
 
 def test_up_resets_an_embedded_database_of_the_old_chain_and_migrates_it(tmp_path):
