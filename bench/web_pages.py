@@ -29,7 +29,7 @@ NOW = datetime(2026, 3, 5, 12, 0, tzinfo=UTC)
 PER_GROUP = 100  # 1 cron run + 94 children + 5 API runs
 
 FILL_HISTORY = """
-INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args,
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args,
                          enqueued_at, started_at, finished_at, duration_ms, items_processed, result, error,
                          traceback, org_id)
 SELECT job, CASE WHEN c = 0 THEN 'game.' || job WHEN c < 95 THEN 'game.' || job || '.item' ELSE 'app.report' END,
@@ -62,14 +62,14 @@ ORDER BY g, c
 
 FILL_BIG_FANOUT = """
 WITH parent AS (
-    INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, attempt, period, args,
+    INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, trigger, status, attempt, period, args,
                              enqueued_at, started_at, finished_at, duration_ms, items_processed, result)
     VALUES ('deliver', 'game.deliver', gen_random_uuid(), 'cron', 'succeeded', 1, '2026-03-05T11:00',
             '{"args": [], "kwargs": {"tick": "2026-03-05T11:00:00+00:00", "args": {}}}',
             %(at)s, %(at)s, %(at)s + interval '2 s', 2000, %(children)s, '{"claimed": 0}')
     RETURNING id
 )
-INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args,
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args,
                          enqueued_at, started_at, finished_at, duration_ms, items_processed, result, error)
 SELECT 'deliver', 'game.deliver.item', gen_random_uuid(), parent.id, 'fanout',
        CASE WHEN n %% 40 = 0 THEN 'failed' ELSE 'succeeded' END, 1, '2026-03-05T11:00', '{"kwargs": {}}',
@@ -106,9 +106,9 @@ def fill(url: str, rows: int) -> dict:
     with conn.cursor() as cur:
         cur.execute("VACUUM ANALYZE job_history")
         cur.execute("VACUUM ANALYZE dramatiq.queue")
-        cur.execute("SELECT count(*), max(id) FROM job_history")
+        cur.execute("SELECT count(*), max(id) FROM dramaturg.job_history")
         count, max_id = cur.fetchone()
-        cur.execute("SELECT min(id) FROM job_history WHERE status = 'failed' AND trigger = 'fanout'")
+        cur.execute("SELECT min(id) FROM dramaturg.job_history WHERE status = 'failed' AND trigger = 'fanout'")
         failed_child = cur.fetchone()[0]
     conn.close()
     return {

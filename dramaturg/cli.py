@@ -16,9 +16,13 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, UnknownJob
+from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, LegacyDatabase, UnknownJob
 from shared.redact import redact
+
+if TYPE_CHECKING:
+    from shared.app import App
 
 logger = logging.getLogger("dramaturg")
 
@@ -47,12 +51,13 @@ def _wait_for_db(app) -> None:
 
 # --- commands --------------------------------------------------------------------------
 def cmd_migrate(args) -> int:
+    from shared.domains import describe
     from shared.migrate import upgrade
 
     app = _app(args, load_actors=False)
     _wait_for_db(app)
-    upgrade(app.url)
-    print("database is at the latest migration")
+    upgrade(app.url, app.settings.apps)
+    print(f"database is at the latest migration (apps: {describe(app.settings.apps)})")
     return 0
 
 
@@ -111,12 +116,19 @@ def cmd_scheduler(args) -> int:
 
 
 def cmd_up(args) -> int:
-    """Migrate, then run workers, the scheduler and the web dyno as child processes until Ctrl-C."""
+    """Migrate, then run workers, the scheduler and the web dyno as child processes until Ctrl-C.
+
+    The quick start and the demo show everything: on the embedded default (no
+    ``DATABASE_URL``, no ``DRAMATURG_APPS``) and with ``--demo`` every app is on.
+    Against a ``DATABASE_URL``, exactly the configured apps.
+    """
+    if getattr(args, "demo", False) or not (os.environ.get("DATABASE_URL") or "DRAMATURG_APPS" in os.environ):
+        os.environ["DRAMATURG_APPS"] = "all"  # the children inherit it
     app = _app(args, load_actors=False)
-    from shared.migrate import upgrade
+    from shared.domains import describe
 
     _wait_for_db(app)
-    upgrade(app.url)
+    _migrate_for_up(app)
     env = dict(os.environ, DATABASE_URL=app.url)
     demo = None
     if getattr(args, "demo", False):
@@ -137,8 +149,9 @@ def cmd_up(args) -> int:
     web_proc = subprocess.Popen(exe + ["web"], env=env, **out("web"))
     procs.append(web_proc)
     logger.info(
-        "dramaturg is up (database %s); dashboard at http://%s:%d/; press Ctrl-C to stop",
+        "dramaturg is up (database %s; apps: %s); dashboard at http://%s:%d/; press Ctrl-C to stop",
         _masked(app.url),
+        describe(app.settings.apps),
         web.host,
         web.port,
     )
@@ -170,6 +183,23 @@ def cmd_up(args) -> int:
         stop_embedded(app.settings.data_dir)
     logger.info("dramaturg stopped")
     return 0
+
+
+def _migrate_for_up(app: App) -> None:
+    """Migrate; an embedded database of the old public-only layout (test and demo data) is reset first."""
+    from shared.migrate import upgrade
+
+    try:
+        upgrade(app.url, app.settings.apps)
+    except LegacyDatabase:
+        if app.settings.database_url:
+            raise
+        from shared.embedded import reset_database
+
+        logger.warning("the embedded database was made by an older dramaturg (every table in public): resetting it")
+        app.engine.dispose()
+        reset_database(app.settings.data_dir)
+        upgrade(app.url, app.settings.apps)
 
 
 def cmd_trigger(args) -> int:

@@ -1,1 +1,2 @@
-"""Alembic migrations: one chain owning the broker's queue table, job_history and every domain table."""
+"""Alembic migrations: the platform's branch (``platform``: the queue, job_history, the scheduler's state) in
+``versions/``; each seed domain's own branch lives beside its code, in ``actors/<domain>/migrations/``."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduler.cron import CronExpr, as_cron
+from shared.domains import DOMAINS
 from shared.errors import ConfigError
 from shared.jobs import CATCH_UP, JobSpec, env_name
 from shared.settings import JOB_PREFIX, Settings
@@ -45,9 +46,11 @@ def build_schedule(settings: Settings, jobs: Mapping[str, JobSpec]) -> dict[str,
         if key not in by_env:
             close = difflib.get_close_matches(key, by_env, n=1)
             hint = f" (did you mean {JOB_PREFIX}{close[0]}_…?)" if close else ""
+            off = [name for name in DOMAINS if name not in settings.apps]
+            apps = f"; the jobs of apps not in DRAMATURG_APPS ({', '.join(off)}) are not loaded" if off else ""
             raise ConfigError(
                 f"{JOB_PREFIX}{key}_*: no job named {key.lower().replace('_', '-')!r}{hint}; "
-                f"jobs: {', '.join(sorted(jobs))}"
+                f"jobs: {', '.join(sorted(jobs))}{apps}"
             )
     table = {}
     for name, spec in sorted(jobs.items()):

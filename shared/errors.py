@@ -31,6 +31,15 @@ class DatabaseUnavailable(DramaturgError):
     """The database cannot be reached."""
 
 
+class LegacyDatabase(DramaturgError):
+    """The database was migrated by dramaturg before the platform had its own schema (every table in public, revisions 0001…0008).
+
+    Such databases hold only test or demo data and are not upgraded in place:
+    drop and recreate it, then migrate again. ``dramaturg up`` does that for
+    the embedded database.
+    """
+
+
 class UnknownJob(DramaturgError):
     """No job has that name."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,10 +63,15 @@ class Registry:
     """Every cron job of one App by name, taken from its declared actors (``actor.job_spec``)."""
 
     jobs: Mapping[str, JobSpec] = field(default_factory=dict)
+    #: Which app (not enabled in this App) declares a job name, for the error of :meth:`job`.
+    not_enabled: Callable[[str], str | None] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
-    def from_actors(cls, actors: Iterable[Any]) -> Registry:
+    def from_actors(cls, actors: Iterable[Any], *, not_enabled: Callable[[str], str | None] | None = None) -> Registry:
         """The jobs of the cron actors among ``actors``.
+
+        Parameters:
+            not_enabled: names the app that declares a job this registry lacks, if any.
 
         Raises:
             ConfigError: two actors declare the same job name.
@@ -81,17 +86,23 @@ class Registry:
                     f"job {spec.name!r} is declared twice ({jobs[spec.name].actor.actor_name}, {actor.actor_name})"
                 )
             jobs[spec.name] = spec
-        return cls(dict(sorted(jobs.items())))
+        return cls(dict(sorted(jobs.items())), not_enabled)
 
     def job(self, name: str) -> JobSpec:
         """The job called ``name``.
 
         Raises:
-            UnknownJob: listing the valid names and the closest match.
+            UnknownJob: naming the app to enable when a disabled one declares it,
+                else listing the valid names and the closest match.
         """
         try:
             return self.jobs[name]
         except KeyError:
+            app = self.not_enabled(name) if self.not_enabled else None
+            if app is not None:
+                raise UnknownJob(
+                    f"job {name!r} belongs to the app {app!r}, which is not enabled: add it to DRAMATURG_APPS"
+                ) from None
             close = difflib.get_close_matches(name, self.jobs, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
             raise UnknownJob(f"unknown job {name!r}.{hint} Valid jobs: {', '.join(self.jobs)}") from None

@@ -6,10 +6,12 @@ App down. Building it opens no connection.
 
 Order matters and is kept here only: settings and clock first; then the
 engine; then the actor modules are imported (they declare their actors on
-Dramatiq's global broker, ``shared.broker``); then the registry of jobs and
-each domain's settings are taken from the declared actors and validated;
-last the broker is bound to the App, so a worker can run nothing before
-everything it needs is valid.
+Dramatiq's global broker, ``shared.broker``): the built-in maintenance jobs,
+the seed domains named in ``DRAMATURG_APPS`` (shared/domains.py) and the
+app's own ``DRAMATURG_ACTOR_MODULES``; then the registry of jobs and each
+domain's settings are taken from the declared actors of enabled domains and
+validated; last the broker is bound to the App, so a worker can run nothing
+before everything it needs is valid.
 """
 
 from __future__ import annotations
@@ -27,14 +29,12 @@ from shared.broker import app_context, broker
 from shared.budget import pool_limits
 from shared.clock import Clock, clock_from_settings
 from shared.db import database_url, make_engine, make_session_factory
+from shared.domains import DOMAINS, PLATFORM_ACTOR_MODULES, domain_of
 from shared.errors import ConfigError
 from shared.jobs import Registry
 from shared.settings import Settings, load_settings, validate_env
 
 logger = logging.getLogger(__name__)
-
-#: The domains dramaturg ships; each is a package under ``actors/``.
-BUILTIN_ACTOR_MODULES = ("actors",)
 
 
 def build_app(
@@ -74,21 +74,49 @@ def build_app(
         connect_timeout=min(settings.db_connect_timeout, settings.send_timeout),
     )
     if load_actors:
-        import_actor_modules((*BUILTIN_ACTOR_MODULES, *_listed(settings.actor_modules)))
-    actors = list(broker.actors.values())
+        domains = [DOMAINS[name].module for name in settings.apps]
+        import_actor_modules((*PLATFORM_ACTOR_MODULES, *domains, *_listed(settings.actor_modules)))
+    # The broker is global: a disabled domain imported elsewhere in this process stays out of this App.
+    actors = [a for a in broker.actors.values() if _enabled(a, settings)]
     app = App(
         settings=settings,
         clock=clock,
         engine=engine,
         sessions=make_session_factory(engine),
         broker=broker,
-        registry=Registry.from_actors(actors),
+        registry=Registry.from_actors(actors, not_enabled=lambda job: app_declaring(job, settings)),
         url=url,
         configs=domain_configs(actors, environ),
     )
     broker.bind(engine=engine, clock=clock, settings=settings)
     app_context.bind(app)
     return app
+
+
+def _enabled(actor: object, settings: Settings) -> bool:
+    domain = domain_of(actor)
+    return domain is None or domain in settings.apps
+
+
+def app_declaring(job: str, settings: Settings) -> str | None:
+    """The seed domain that declares ``job`` but is not enabled in ``settings``, else None.
+
+    For the error that says which app to enable. Only this error path imports
+    a disabled domain: its actors are then declared on the global broker, and
+    stay out of every App that does not enable it.
+    """
+    for domain in DOMAINS.values():
+        if domain.name in settings.apps:
+            continue
+        try:
+            importlib.import_module(domain.module)
+        except ImportError:
+            continue
+        for actor in list(broker.actors.values()):
+            spec = getattr(actor, "job_spec", None)
+            if spec is not None and spec.name == job and domain_of(actor) == domain.name:
+                return domain.name
+    return None
 
 
 def _listed(text: str) -> list[str]:

@@ -23,12 +23,13 @@ import os
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AnyHttpUrl, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shared.domains import parse_apps
 from shared.errors import ConfigError
 
 JOB_PREFIX = "DRAMATURG_JOB_"
@@ -56,7 +57,9 @@ class Settings(BaseSettings):
     #: Seconds a process's clock may differ from the database's before it refuses to schedule or work.
     max_clock_skew: float = Field(30.0, alias="DRAMATURG_MAX_CLOCK_SKEW", ge=0)
 
-    # --- your own actors -----------------------------------------------------------
+    # --- apps and your own actors ---------------------------------------------------
+    #: The seed domains to enable (shared/domains.py), e.g. "game,tasks" or "all"; none by default.
+    apps: Annotated[tuple[str, ...], NoDecode] = Field((), alias="DRAMATURG_APPS")
     actor_modules: str = Field("", alias="DRAMATURG_ACTOR_MODULES")
     timezone: str = Field("UTC", alias="DRAMATURG_TIMEZONE")
 
@@ -99,6 +102,11 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown IANA time zone {value!r}") from None
         return value
+
+    @field_validator("apps", mode="before")
+    @classmethod
+    def _known_apps(cls, value: Any) -> tuple[str, ...]:
+        return parse_apps(value)
 
     @field_validator("database_url")
     @classmethod

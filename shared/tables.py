@@ -3,7 +3,13 @@
 The migrations create them; this metadata lets tests assert that the
 migrated schema equals the models (an empty autogenerate diff) and gives
 domain code typed tables for CRUD. Domain packages add their tables to the
-same ``metadata``.
+same ``metadata``, each in its own Postgres schema.
+
+The platform owns two schemas and nothing else: dramatiq-pg's ``dramatiq``
+(the queue) and ``dramaturg`` (job_history, the scheduler's watermarks, alert
+state, alembic's version table). SQL names every table with its schema
+(``dramaturg.job_history``), never through ``search_path``, so an app's own
+tables in ``public`` (its ``users``, its ``alembic_version``) never meet ours.
 """
 
 from __future__ import annotations
@@ -12,6 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 metadata = sa.MetaData()
+
+#: The platform's own schema (the queue stays in dramatiq-pg's ``dramatiq``).
+SCHEMA = "dramaturg"
 
 queue_state = pg.ENUM("queued", "consumed", "rejected", "done", name="state", schema="dramatiq", create_type=False)
 
@@ -51,7 +60,7 @@ job_history = sa.Table(
     sa.Column("job_name", sa.Text, nullable=False),
     sa.Column("actor_name", sa.Text, nullable=False),
     sa.Column("message_id", pg.UUID(as_uuid=True), nullable=False, unique=True),
-    sa.Column("parent_id", sa.BigInteger, sa.ForeignKey("job_history.id", ondelete="SET NULL")),
+    sa.Column("parent_id", sa.BigInteger, sa.ForeignKey("dramaturg.job_history.id", ondelete="SET NULL")),
     sa.Column("trigger", sa.Text, nullable=False),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("attempt", sa.Integer, nullable=False, server_default=sa.text("0")),
@@ -97,6 +106,7 @@ job_history = sa.Table(
         "job_history_top_job_idx", "job_name", sa.text("id DESC"), postgresql_where=sa.text("trigger <> 'fanout'")
     ),
     sa.Index("job_history_retry_of_idx", "retry_of", postgresql_where=sa.text("retry_of IS NOT NULL")),
+    schema=SCHEMA,
 )
 
 #: The scheduler's persisted watermark: the last tick enqueued per job.
@@ -105,6 +115,7 @@ scheduler_state = sa.Table(
     metadata,
     sa.Column("job_name", sa.Text, primary_key=True),
     sa.Column("last_tick_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
 )
 
 #: At most one row: the database runs on a simulated clock (tests, demos), optionally a shared timeline.
@@ -120,6 +131,7 @@ clock_simulation = sa.Table(
     sa.CheckConstraint("id", name="clock_simulation_one_row"),
     sa.CheckConstraint("(start_at IS NULL) = (anchor_at IS NULL)", name="clock_simulation_timeline_whole"),
     sa.CheckConstraint("rate > 0", name="clock_simulation_rate_positive"),
+    schema=SCHEMA,
 )
 
 #: Each scheduler's and worker's last clock check (``dramaturg status`` shows the recent ones).
@@ -136,6 +148,7 @@ clock_checks = sa.Table(
     sa.Column("checked_at", sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint("state in ('ok', 'refused')", name="clock_checks_state_check"),
     sa.Index("clock_checks_checked_idx", "checked_at"),
+    schema=SCHEMA,
 )
 
 #: Failure alerts sent per job, so every process honours one alert per interval.
@@ -145,28 +158,7 @@ alert_state = sa.Table(
     sa.Column("job_name", sa.Text, primary_key=True),
     sa.Column("last_sent_at", sa.DateTime(timezone=True)),
     sa.Column("suppressed", sa.Integer, nullable=False, server_default=sa.text("0")),
-)
-
-# --- the example job (actors/example) ------------------------------------------------------
-example_items = sa.Table(
-    "example_items",
-    metadata,
-    sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("status", sa.Text, nullable=False, server_default=sa.text("'active'::text")),
-    sa.Column("touches", sa.Integer, nullable=False, server_default=sa.text("0")),
-    sa.Column("fail_first", sa.Integer, nullable=False, server_default=sa.text("0")),
-    sa.Column("last_touched_at", sa.DateTime(timezone=True)),
-    sa.Column("error", sa.Text),
-    sa.CheckConstraint("status in ('active', 'failed', 'inactive')", name="example_items_status_check"),
-)
-
-example_touches = sa.Table(
-    "example_touches",
-    metadata,
-    sa.Column("item_id", sa.BigInteger, sa.ForeignKey("example_items.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("period", sa.Text, primary_key=True),
-    sa.Column("touched_at", sa.DateTime(timezone=True), nullable=False),
+    schema=SCHEMA,
 )
 
 

@@ -1,7 +1,7 @@
 """Test fixtures: a real PostgreSQL (the given one, or an embedded one) and a real Dramatiq worker.
 
-The schema is migrated once into a template database; each test gets its own
-clone (``CREATE DATABASE … TEMPLATE``), so tests never share state. Set
+The schema — the platform and every app — is migrated once into a template
+database; each test gets its own clone (``CREATE DATABASE … TEMPLATE``), so tests never share state. Set
 ``TEST_DATABASE_URL`` (or ``DATABASE_URL``) to use an existing server; with
 neither, an embedded server starts under ``.pgdata-test/``.
 """
@@ -47,15 +47,16 @@ def server_url() -> str:
 
 @pytest.fixture(scope="session")
 def template_db(server_url):
-    """A database migrated to head once per session; tests clone it."""
+    """A database migrated to head once per session, every app included; tests clone it."""
     from shared.migrate import upgrade
+    from tests.support.registry import ALL_APPS
 
     name = f"dramaturg_tmpl_{uuid.uuid4().hex[:8]}"
     admin = _admin(server_url)
     with admin.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')
     url = make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
+    upgrade(url, ALL_APPS)
     _mark_simulated(url)
     yield name
     with admin.cursor() as cur:
@@ -109,7 +110,7 @@ def settings_overrides() -> dict:
 
 @pytest.fixture
 def app(db_url, clock, settings_overrides):
-    """The platform bound to this test's database and a FrozenClock at T0."""
+    """The platform and every app, bound to this test's database and a FrozenClock at T0."""
     from shared.runtime import build_app
     from shared.settings import load_settings
 
@@ -118,6 +119,7 @@ def app(db_url, clock, settings_overrides):
         "DRAMATURG_POLL_SECONDS": "0.05",
         "DRAMATURG_LEASE_SECONDS": "5",
         "DRAMATURG_WORKER_THREADS": "4",
+        "DRAMATURG_APPS": "all",
     }
     values.update(settings_overrides)
     rt = build_app(load_settings(values), clock=clock, environ=values)

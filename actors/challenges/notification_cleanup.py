@@ -2,8 +2,8 @@
 
 When: daily at 00:15 (``DRAMATURG_JOB_NOTIFICATION_CLEANUP_SCHEDULE``), period
 day, missed days collapse into one run (catch_up latest). Both feeds are
-pruned: the challenge app's ``notifications`` and the task app's
-``web_notifications``. Retention is ``CHALLENGES_NOTIFICATION_RETENTION_DAYS``
+pruned: the challenge app's ``challenges.notifications`` and, when the task
+app is enabled too (``DRAMATURG_APPS``), its ``tasks.web_notifications``. Retention is ``CHALLENGES_NOTIFICATION_RETENTION_DAYS``
 (30) counted back from the run's instant; a row is deleted when
 ``created_at < now - retention`` — one exactly 30 days old is kept until the
 next run. Idempotency key: none needed, a second run finds nothing to delete.
@@ -33,7 +33,12 @@ SQL = SqlFile(__package__, "notification_cleanup")
 def notification_cleanup(ctx: JobContext) -> dict:
     before = ctx.now - timedelta(days=ctx.config.notification_retention_days)
     notifications = ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before}).rowcount
-    web = ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before}).rowcount
+    # The task app's feed exists only where that app is enabled (its own schema, its own migrations).
+    web = (
+        ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before}).rowcount
+        if "tasks" in ctx.app.settings.apps
+        else 0
+    )
     return {
         "items_processed": notifications + web,
         "notifications": notifications,

@@ -2,7 +2,7 @@
 
 -- name: notifications_delete_expired
 -- Strictly older than the cutoff: a notification exactly the retention old is kept.
-DELETE FROM notifications WHERE created_at < %(before)s
+DELETE FROM challenges.notifications WHERE created_at < %(before)s
 
 -- name: web_notifications_delete_expired
-DELETE FROM web_notifications WHERE created_at < %(before)s
+DELETE FROM tasks.web_notifications WHERE created_at < %(before)s

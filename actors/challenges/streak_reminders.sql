@@ -11,7 +11,7 @@ WITH zones AS MATERIALIZED (
   SELECT name FROM pg_timezone_names
 ), zoned AS (
   SELECT u.id, u.current_streak, u.last_activity_date, coalesce(z.name, 'UTC') AS zone
-  FROM challenge_users u
+  FROM challenges.challenge_users u
   LEFT JOIN zones z ON z.name = u.timezone
   WHERE u.current_streak > 0
 ), local AS (
@@ -23,7 +23,7 @@ WITH zones AS MATERIALIZED (
          (local_date + CAST(%(remind_time)s AS time)) AT TIME ZONE zone AS remind_instant
   FROM local
 )
-INSERT INTO notifications (user_id, type, title, body, data, dedupe_key, created_at)
+INSERT INTO challenges.notifications (user_id, type, title, body, data, dedupe_key, created_at)
 SELECT id, 'streak_reminder', 'Keep your streak going',
        'Your ' || current_streak || '-day streak ends tonight: log an activity today.',
        jsonb_build_object('local_date', local_date, 'current_streak', current_streak),

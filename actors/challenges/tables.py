@@ -1,4 +1,4 @@
-"""The challenge app's tables on the shared metadata (created by migration 0007).
+"""The challenge app's tables in schema ``challenges`` (created by its branch, actors/challenges/migrations/).
 
 - ``challenge_users``: the app's users as the jobs need them (zone, streak).
 - ``challenges``, ``challenge_members``, ``challenge_member_stats``: challenges,
@@ -8,7 +8,7 @@
   challenge id for 'challenge_completed'/'challenge_failed', the user's local
   date for 'streak_reminder'.
 
-The materialized view ``challenge_stats`` is created by the migration only:
+The materialized view ``challenges.challenge_stats`` is created by the migration only:
 it is not a table, so it stays out of this metadata.
 """
 
@@ -19,6 +19,8 @@ from sqlalchemy.dialects import postgresql as pg
 
 from shared.tables import metadata
 
+SCHEMA = "challenges"
+
 TZ = sa.DateTime(timezone=True)
 
 challenge_users = sa.Table(
@@ -28,6 +30,7 @@ challenge_users = sa.Table(
     sa.Column("timezone", sa.Text),  # IANA name; NULL means UTC
     sa.Column("current_streak", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("last_activity_date", sa.Date),
+    schema=SCHEMA,
 )
 
 challenges = sa.Table(
@@ -41,6 +44,7 @@ challenges = sa.Table(
     sa.Column("closed_at", TZ),
     sa.CheckConstraint("status in ('active', 'completed', 'failed')", name="challenges_status_check"),
     sa.Index("challenges_active_end_idx", "end_date", postgresql_where=sa.text("status = 'active'::text")),
+    schema=SCHEMA,
 )
 
 challenge_members = sa.Table(
@@ -49,15 +53,16 @@ challenge_members = sa.Table(
     sa.Column(
         "challenge_id",
         sa.BigInteger,
-        sa.ForeignKey("challenges.id", name="challenge_members_challenge_id_fkey", ondelete="CASCADE"),
+        sa.ForeignKey("challenges.challenges.id", name="challenge_members_challenge_id_fkey", ondelete="CASCADE"),
         primary_key=True,
     ),
     sa.Column(
         "user_id",
         sa.BigInteger,
-        sa.ForeignKey("challenge_users.id", name="challenge_members_user_id_fkey", ondelete="CASCADE"),
+        sa.ForeignKey("challenges.challenge_users.id", name="challenge_members_user_id_fkey", ondelete="CASCADE"),
         primary_key=True,
     ),
+    schema=SCHEMA,
 )
 
 challenge_member_stats = sa.Table(
@@ -68,11 +73,12 @@ challenge_member_stats = sa.Table(
     sa.Column("completion_rate", sa.Numeric(5, 2), nullable=False, server_default=sa.text("0")),
     sa.ForeignKeyConstraint(
         ["challenge_id", "user_id"],
-        ["challenge_members.challenge_id", "challenge_members.user_id"],
+        ["challenges.challenge_members.challenge_id", "challenges.challenge_members.user_id"],
         name="challenge_member_stats_member_fkey",
         ondelete="CASCADE",
     ),
     sa.CheckConstraint("completion_rate between 0 and 100", name="challenge_member_stats_rate_check"),
+    schema=SCHEMA,
 )
 
 notifications = sa.Table(
@@ -82,7 +88,7 @@ notifications = sa.Table(
     sa.Column(
         "user_id",
         sa.BigInteger,
-        sa.ForeignKey("challenge_users.id", name="notifications_user_id_fkey", ondelete="CASCADE"),
+        sa.ForeignKey("challenges.challenge_users.id", name="notifications_user_id_fkey", ondelete="CASCADE"),
         nullable=False,
     ),
     sa.Column("type", sa.Text, nullable=False),
@@ -94,4 +100,5 @@ notifications = sa.Table(
     sa.Column("created_at", TZ, nullable=False),
     sa.UniqueConstraint("user_id", "type", "dedupe_key", name="notifications_user_type_dedupe_key"),
     sa.Index("notifications_created_idx", "created_at"),
+    schema=SCHEMA,
 )

@@ -1,3 +1,3 @@
 """A tiny example job wired end to end (cron actor → children → history)."""
 
-from actors.example import touch  # noqa: F401
+from actors.example import tables, touch  # noqa: F401

@@ -107,14 +107,10 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
             )
         raise
     except ChannelRejected as exc:
-        outbox.write(
-            ctx.app, "deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending"
-        )
+        outbox.write(ctx.app, "deliver_event_set", id=eid, status="failed", error=str(exc), now=now, expect="sending")
         return _counts("failed", error=str(exc))
     except DeliveryUnknown as exc:
-        outbox.write(
-            ctx.app, "deliver_event_set", id=eid, status="unknown", error=str(exc), now=now, expect="sending"
-        )
+        outbox.write(ctx.app, "deliver_event_set", id=eid, status="unknown", error=str(exc), now=now, expect="sending")
         raise  # not retried: an operator decides whether the player got it
     outbox.write(ctx.app, "deliver_event_delivered", id=eid, now=now)
     return _counts("delivered")

@@ -2,7 +2,7 @@
 
 -- name: deliver_claim_due
 -- Oldest due first; SKIP LOCKED lets an overlapping tick take the next events instead of waiting.
-SELECT id FROM scheduled_events
+SELECT id FROM game.scheduled_events
 WHERE status = 'pending' AND scheduled_at <= %(now)s
 ORDER BY scheduled_at, id
 LIMIT %(limit)s

@@ -1,4 +1,4 @@
-"""The chat game's tables as SQLAlchemy Core metadata (created by migration 0005).
+"""The chat game's tables in schema ``game`` (created by its branch, actors/game/migrations/).
 
 users, score_history, conversations, conversation_messages, scheduled_events
 (spec 001's outbox, plus the states 'sending' and 'unknown'), daily_summaries
@@ -16,6 +16,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from shared.tables import metadata
+
+SCHEMA = "game"
 
 _uuid_pk = dict(primary_key=True, server_default=sa.text("gen_random_uuid()"))
 
@@ -39,13 +41,14 @@ users = sa.Table(
     sa.CheckConstraint("chapter BETWEEN 1 AND 5", name="users_chapter_check"),
     sa.CheckConstraint("score >= 0 AND score <= 100", name="users_score_check"),
     sa.CheckConstraint("game_status IN ('active', 'boss_fight', 'game_over', 'won')", name="users_game_status_check"),
+    schema=SCHEMA,
 )
 
 score_history = sa.Table(
     "score_history",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("game.users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("score_before", sa.Numeric(5, 2), nullable=False),
     sa.Column("score_after", sa.Numeric(5, 2), nullable=False),
     sa.Column("delta", sa.Numeric(6, 2), nullable=False),
@@ -62,13 +65,14 @@ score_history = sa.Table(
         unique=True,
         postgresql_where=sa.text("(event_type)::text = 'decay'::text"),
     ),
+    schema=SCHEMA,
 )
 
 conversations = sa.Table(
     "conversations",
     metadata,
     sa.Column("id", pg.UUID(as_uuid=True), **_uuid_pk),
-    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("game.users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("status", sa.String(20), nullable=False, server_default=sa.text("'active'::character varying")),
     _ts("last_message_at"),
     sa.Column("processing_stage", sa.Text),
@@ -78,6 +82,7 @@ conversations = sa.Table(
     sa.CheckConstraint("status IN ('active', 'idle', 'processed')", name="conversations_status_check"),
     sa.Index("conversations_status_last_message_idx", "status", "last_message_at"),
     sa.Index("conversations_user_idx", "user_id"),
+    schema=SCHEMA,
 )
 
 conversation_messages = sa.Table(
@@ -85,12 +90,16 @@ conversation_messages = sa.Table(
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column(
-        "conversation_id", pg.UUID(as_uuid=True), sa.ForeignKey("conversations.id", ondelete="CASCADE"), nullable=False
+        "conversation_id",
+        pg.UUID(as_uuid=True),
+        sa.ForeignKey("game.conversations.id", ondelete="CASCADE"),
+        nullable=False,
     ),
     sa.Column("role", sa.String(20), nullable=False),
     sa.Column("text", sa.Text, nullable=False),
     _ts("created_at", nullable=False, server_default=sa.text("now()")),
     sa.Index("conversation_messages_conversation_idx", "conversation_id", "created_at"),
+    schema=SCHEMA,
 )
 
 EVENT_STATUSES = ("pending", "sending", "delivered", "cancelled", "failed", "unknown")
@@ -99,7 +108,7 @@ scheduled_events = sa.Table(
     "scheduled_events",
     metadata,
     sa.Column("id", pg.UUID(as_uuid=True), **_uuid_pk),
-    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("game.users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("platform", sa.String(20), nullable=False),
     sa.Column("event_type", sa.String(50), nullable=False),
     sa.Column("content", pg.JSONB, nullable=False),
@@ -108,7 +117,9 @@ scheduled_events = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, server_default=sa.text("'pending'::character varying")),
     sa.Column("retry_count", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("error_message", sa.Text),
-    sa.Column("source_conversation_id", pg.UUID(as_uuid=True), sa.ForeignKey("conversations.id", ondelete="SET NULL")),
+    sa.Column(
+        "source_conversation_id", pg.UUID(as_uuid=True), sa.ForeignKey("game.conversations.id", ondelete="SET NULL")
+    ),
     _ts("created_at", nullable=False, server_default=sa.text("now()")),
     _ts("updated_at", nullable=False, server_default=sa.text("now()")),
     sa.CheckConstraint("platform IN ('telegram', 'voice')", name="scheduled_events_platform_check"),
@@ -120,13 +131,14 @@ scheduled_events = sa.Table(
         postgresql_where=sa.text("(status)::text = 'pending'::text"),
     ),
     sa.Index("idx_scheduled_events_user", "user_id"),
+    schema=SCHEMA,
 )
 
 daily_summaries = sa.Table(
     "daily_summaries",
     metadata,
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
-    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("user_id", pg.UUID(as_uuid=True), sa.ForeignKey("game.users.id", ondelete="CASCADE"), nullable=False),
     sa.Column("summary_date", sa.Date, nullable=False),
     sa.Column("score_start", sa.Numeric(5, 2)),
     sa.Column("score_end", sa.Numeric(5, 2)),
@@ -137,6 +149,7 @@ daily_summaries = sa.Table(
     _ts("created_at", nullable=False),
     sa.CheckConstraint("generated_by IN ('model', 'template')", name="daily_summaries_generated_by_check"),
     sa.UniqueConstraint("user_id", "summary_date", name="daily_summaries_user_date_uq"),
+    schema=SCHEMA,
 )
 
 registrations = sa.Table(
@@ -148,4 +161,5 @@ registrations = sa.Table(
     _ts("expires_at", nullable=False),
     _ts("created_at", nullable=False, server_default=sa.text("now()")),
     sa.Index("registrations_expires_idx", "expires_at"),
+    schema=SCHEMA,
 )

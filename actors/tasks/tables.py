@@ -1,4 +1,4 @@
-"""The task app's tables on the shared metadata (created by migration 0006).
+"""The task app's tables in schema ``tasks`` (created by its branch, actors/tasks/migrations/).
 
 - ``tasks``: one row per task instance; a recurring series links each instance
   to the one it was generated from through ``parent_task_id``, which is unique:
@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
 from shared.tables import metadata
+
+SCHEMA = "tasks"
 
 TZ = sa.DateTime(timezone=True)
 
@@ -41,7 +43,7 @@ tasks = sa.Table(
     sa.Column(
         "parent_task_id",
         sa.BigInteger,
-        sa.ForeignKey("tasks.id", name="tasks_parent_task_id_fkey", ondelete="SET NULL"),
+        sa.ForeignKey("tasks.tasks.id", name="tasks_parent_task_id_fkey", ondelete="SET NULL"),
     ),
     sa.UniqueConstraint("parent_task_id", name="tasks_parent_task_id_key"),
     sa.CheckConstraint(
@@ -58,6 +60,7 @@ tasks = sa.Table(
     ),
     # overdue-scan looks only at uncompleted tasks by due date.
     sa.Index("tasks_open_due_idx", "due_date", postgresql_where=sa.text("NOT completed")),
+    schema=SCHEMA,
 )
 
 task_reminders = sa.Table(
@@ -67,7 +70,7 @@ task_reminders = sa.Table(
     sa.Column(
         "task_id",
         sa.BigInteger,
-        sa.ForeignKey("tasks.id", name="task_reminders_task_id_fkey", ondelete="CASCADE"),
+        sa.ForeignKey("tasks.tasks.id", name="task_reminders_task_id_fkey", ondelete="CASCADE"),
         nullable=False,
     ),
     sa.Column("user_id", sa.BigInteger, nullable=False),
@@ -83,6 +86,7 @@ task_reminders = sa.Table(
     sa.CheckConstraint("status in ('pending', 'sent', 'failed')", name="task_reminders_status_check"),
     sa.Index("task_reminders_pending_idx", "remind_at", postgresql_where=sa.text("status = 'pending'::text")),
     sa.Index("task_reminders_task_idx", "task_id"),
+    schema=SCHEMA,
 )
 
 task_reminder_deliveries = sa.Table(
@@ -91,12 +95,13 @@ task_reminder_deliveries = sa.Table(
     sa.Column(
         "reminder_id",
         sa.BigInteger,
-        sa.ForeignKey("task_reminders.id", name="task_reminder_deliveries_reminder_id_fkey", ondelete="CASCADE"),
+        sa.ForeignKey("tasks.task_reminders.id", name="task_reminder_deliveries_reminder_id_fkey", ondelete="CASCADE"),
         primary_key=True,
     ),
     sa.Column("channel", sa.Text, primary_key=True),
     sa.Column("delivered_at", TZ, nullable=False),
     sa.CheckConstraint("channel in ('web', 'chat')", name="task_reminder_deliveries_channel_check"),
+    schema=SCHEMA,
 )
 
 web_notifications = sa.Table(
@@ -105,7 +110,9 @@ web_notifications = sa.Table(
     sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True),
     sa.Column("user_id", sa.BigInteger, nullable=False),
     sa.Column(
-        "task_id", sa.BigInteger, sa.ForeignKey("tasks.id", name="web_notifications_task_id_fkey", ondelete="CASCADE")
+        "task_id",
+        sa.BigInteger,
+        sa.ForeignKey("tasks.tasks.id", name="web_notifications_task_id_fkey", ondelete="CASCADE"),
     ),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("title", sa.Text, nullable=False),
@@ -122,4 +129,5 @@ web_notifications = sa.Table(
     ),
     sa.Index("web_notifications_user_idx", "user_id"),
     sa.Index("web_notifications_created_idx", "created_at"),
+    schema=SCHEMA,
 )

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 
 from actors.game.tables import conversation_messages, conversations, registrations, scheduled_events, users
+from shared.tables import scheduler_state
 
 NAMESPACE = uuid.UUID("6f1d3c2a-5b7e-4c1a-9d2e-8a4b0c6d7e10")
 #: The demo day starts at 22:50 UTC: decay (:00), cleanup (:30) and the 23:59 summary all fall within two hours.
@@ -91,8 +92,7 @@ def demo_start(session, real_now: datetime) -> datetime:
     after the previous demo's timeline, so the scheduler's watermarks (which
     never move back) let its ticks fire.
     """
-    state = sa.table("scheduler_state", sa.column("last_tick_at"))
-    mark = session.execute(sa.select(sa.func.max(state.c.last_tick_at))).scalar()
+    mark = session.execute(sa.select(sa.func.max(scheduler_state.c.last_tick_at))).scalar()
     base = max(real_now - timedelta(days=1), mark or real_now - timedelta(days=1))
     candidate = datetime.combine(base.date(), START_OF_DAY)
     return candidate if candidate > base else candidate + timedelta(days=1)

@@ -1,7 +1,6 @@
 """The web dyno's tables: API keys and process heartbeats (schema ``dramaturg``), job_history for the job API.
 
-New platform tables live in the ``dramaturg`` schema; existing ones stay
-where they are for now. job_history gains what the job API needs: the
+Platform tables live in the ``dramaturg`` schema. job_history gains what the job API needs: the
 organization a run belongs to, an idempotency key unique per organization,
 ``retry_of`` (a retry is a new run linked to the original), ``acted_by`` (who
 cancelled, retried or triggered it), ``attempt_log`` (each failed attempt's
@@ -20,6 +19,7 @@ revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
+S = "dramaturg"
 
 OLD_STATUSES = ("queued", "running", "succeeded", "failed", "retrying", "skipped")
 STATUSES = OLD_STATUSES + ("cancelled",)
@@ -60,18 +60,19 @@ def upgrade() -> None:
     )
     op.create_index("processes_beat_idx", "processes", ["beat_at"], schema="dramaturg")
 
-    op.add_column("job_history", sa.Column("org_id", sa.Text))
-    op.add_column("job_history", sa.Column("idempotency_key", sa.Text))
+    op.add_column("job_history", sa.Column("org_id", sa.Text), schema=S)
+    op.add_column("job_history", sa.Column("idempotency_key", sa.Text), schema=S)
     op.add_column(
         "job_history",
-        sa.Column("retry_of", sa.BigInteger, sa.ForeignKey("job_history.id", ondelete="SET NULL")),
+        sa.Column("retry_of", sa.BigInteger, sa.ForeignKey("dramaturg.job_history.id", ondelete="SET NULL")),
+        schema=S,
     )
-    op.add_column("job_history", sa.Column("acted_by", sa.Text))
-    op.add_column("job_history", sa.Column("attempt_log", pg.JSONB))
-    op.drop_constraint("job_history_status_check", "job_history", type_="check")
-    op.create_check_constraint("job_history_status_check", "job_history", f"status in {STATUSES}")
+    op.add_column("job_history", sa.Column("acted_by", sa.Text), schema=S)
+    op.add_column("job_history", sa.Column("attempt_log", pg.JSONB), schema=S)
+    op.drop_constraint("job_history_status_check", "job_history", type_="check", schema=S)
+    op.create_check_constraint("job_history_status_check", "job_history", f"status in {STATUSES}", schema=S)
     for name, columns, kw in _indexes():
-        op.create_index(name, "job_history", columns, **kw)
+        op.create_index(name, "job_history", columns, schema=S, **kw)
 
 
 def _indexes():
@@ -111,12 +112,12 @@ def _indexes():
 
 def downgrade() -> None:
     for name, _, _ in reversed(_indexes()):
-        op.drop_index(name, "job_history")
-    op.execute("UPDATE job_history SET status = 'failed' WHERE status = 'cancelled'")
-    op.drop_constraint("job_history_status_check", "job_history", type_="check")
-    op.create_check_constraint("job_history_status_check", "job_history", f"status in {OLD_STATUSES}")
+        op.drop_index(name, "job_history", schema=S)
+    op.execute("UPDATE dramaturg.job_history SET status = 'failed' WHERE status = 'cancelled'")
+    op.drop_constraint("job_history_status_check", "job_history", type_="check", schema=S)
+    op.create_check_constraint("job_history_status_check", "job_history", f"status in {OLD_STATUSES}", schema=S)
     for column in ("attempt_log", "acted_by", "retry_of", "idempotency_key", "org_id"):
-        op.drop_column("job_history", column)
+        op.drop_column("job_history", column, schema=S)
     op.drop_index("processes_beat_idx", "processes", schema="dramaturg")
     op.drop_table("processes", schema="dramaturg")
     op.drop_table("api_keys", schema="dramaturg")

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.CheckConstraint("id", name="clock_simulation_one_row"),
         sa.CheckConstraint("(start_at IS NULL) = (anchor_at IS NULL)", name="clock_simulation_timeline_whole"),
         sa.CheckConstraint("rate > 0", name="clock_simulation_rate_positive"),
+        schema="dramaturg",
     )
     op.create_table(
         "clock_checks",
@@ -48,11 +49,12 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text),
         sa.Column("checked_at", TZ, nullable=False),
         sa.CheckConstraint("state in ('ok', 'refused')", name="clock_checks_state_check"),
+        schema="dramaturg",
     )
-    op.create_index("clock_checks_checked_idx", "clock_checks", ["checked_at"])
+    op.create_index("clock_checks_checked_idx", "clock_checks", ["checked_at"], schema="dramaturg")
 
 
 def downgrade() -> None:
-    op.drop_index("clock_checks_checked_idx", table_name="clock_checks")
-    op.drop_table("clock_checks")
-    op.drop_table("clock_simulation")
+    op.drop_index("clock_checks_checked_idx", table_name="clock_checks", schema="dramaturg")
+    op.drop_table("clock_checks", schema="dramaturg")
+    op.drop_table("clock_simulation", schema="dramaturg")

@@ -9,21 +9,21 @@ WITH t AS (SELECT clock_timestamp() AS db_at)
 SELECT t.db_at,
        s.id IS NOT NULL AS simulated,
        s.start_at + (t.db_at - s.anchor_at) * s.rate AS timeline_at
-FROM t LEFT JOIN clock_simulation s ON true
+FROM t LEFT JOIN dramaturg.clock_simulation s ON true
 
 -- name: clock_simulation_mark
-INSERT INTO clock_simulation (id, start_at, anchor_at, rate, note, marked_at)
+INSERT INTO dramaturg.clock_simulation (id, start_at, anchor_at, rate, note, marked_at)
 VALUES (true, %(start)s, %(anchor)s, %(rate)s, %(note)s, clock_timestamp())
 ON CONFLICT (id) DO UPDATE
 SET start_at = EXCLUDED.start_at, anchor_at = EXCLUDED.anchor_at, rate = EXCLUDED.rate,
     note = EXCLUDED.note, marked_at = EXCLUDED.marked_at
 
 -- name: clock_simulation_clear
-DELETE FROM clock_simulation
+DELETE FROM dramaturg.clock_simulation
 
 -- name: clock_check_record
 -- checked_at is the database's time: it says how recently the process was seen.
-INSERT INTO clock_checks (process, role, state, clock_at, reference_at, skew_seconds, detail, checked_at)
+INSERT INTO dramaturg.clock_checks (process, role, state, clock_at, reference_at, skew_seconds, detail, checked_at)
 VALUES (%(process)s, %(role)s, %(state)s, %(clock_at)s, %(reference_at)s, %(skew)s, %(detail)s, clock_timestamp())
 ON CONFLICT (process) DO UPDATE
 SET role = EXCLUDED.role, state = EXCLUDED.state, clock_at = EXCLUDED.clock_at,
@@ -32,10 +32,10 @@ SET role = EXCLUDED.role, state = EXCLUDED.state, clock_at = EXCLUDED.clock_at,
 
 -- name: clock_check_prune
 -- Restarted processes leave rows behind; a day of them is plenty for status.
-DELETE FROM clock_checks WHERE checked_at < clock_timestamp() - interval '1 day'
+DELETE FROM dramaturg.clock_checks WHERE checked_at < clock_timestamp() - interval '1 day'
 
 -- name: clock_checks_recent
 SELECT process, role, state, clock_at, reference_at, skew_seconds, detail, checked_at
-FROM clock_checks
+FROM dramaturg.clock_checks
 WHERE checked_at > clock_timestamp() - make_interval(secs => %(within)s)
 ORDER BY role, process

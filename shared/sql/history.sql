@@ -3,13 +3,13 @@
 
 -- name: history_insert_queued
 -- A manual/API trigger records its run at enqueue time so the id is known at once.
-INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, acted_by)
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, acted_by)
 VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'queued', 0, %(period)s, %(args)s, %(now)s, %(acted_by)s)
 ON CONFLICT (message_id) DO NOTHING
 RETURNING id
 
 -- name: history_start
-INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, started_at)
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, started_at)
 VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'running', %(attempt)s, %(period)s, %(args)s, %(enqueued_at)s, %(now)s)
 ON CONFLICT (message_id) DO UPDATE
 SET status = 'running', attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
@@ -21,7 +21,7 @@ RETURNING id
 -- name: history_finish
 -- An attempt that did not succeed is appended to attempt_log, so its error
 -- survives the next attempt (history_start clears error and traceback).
-UPDATE job_history
+UPDATE dramaturg.job_history
 SET status = %(status)s, finished_at = %(now)s, duration_ms = %(duration_ms)s,
     items_processed = %(items)s, result = %(result)s, error = %(error)s, traceback = %(traceback)s,
     attempt_log = CASE WHEN %(status)s = 'succeeded' THEN attempt_log
@@ -32,7 +32,7 @@ SET status = %(status)s, finished_at = %(now)s, duration_ms = %(duration_ms)s,
 WHERE id = %(id)s
 
 -- name: history_skip
-INSERT INTO job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, started_at, finished_at, duration_ms, error)
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, started_at, finished_at, duration_ms, error)
 VALUES (%(job)s, %(actor)s, %(message_id)s, %(parent_id)s, %(trigger)s, 'skipped', %(attempt)s, %(period)s, %(args)s, %(enqueued_at)s, %(now)s, %(now)s, 0, %(error)s)
 ON CONFLICT (message_id) DO UPDATE
 SET status = 'skipped', finished_at = EXCLUDED.finished_at, started_at = COALESCE(job_history.started_at, EXCLUDED.started_at),
@@ -43,12 +43,12 @@ RETURNING id
 -- name: history_get
 SELECT id, job_name, actor_name, message_id, parent_id, trigger, status, attempt, period,
        enqueued_at, started_at, finished_at, duration_ms, items_processed, result, error
-FROM job_history WHERE id = %(id)s
+FROM dramaturg.job_history WHERE id = %(id)s
 
 -- name: history_list
 SELECT id, job_name, actor_name, parent_id, trigger, status, attempt, period,
        started_at, finished_at, duration_ms, items_processed, error
-FROM job_history
+FROM dramaturg.job_history
 WHERE (%(job)s::text IS NULL OR job_name = %(job)s)
   AND (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(since)s::timestamptz IS NULL OR coalesce(started_at, enqueued_at) >= %(since)s)
@@ -58,27 +58,27 @@ LIMIT %(limit)s
 
 -- name: history_last_runs
 SELECT DISTINCT ON (job_name) job_name, id, status, started_at, finished_at, duration_ms, items_processed
-FROM job_history
+FROM dramaturg.job_history
 WHERE trigger <> 'fanout'
 ORDER BY job_name, id DESC
 
 -- name: history_failures_since
-SELECT job_name, count(*) FROM job_history
+SELECT job_name, count(*) FROM dramaturg.job_history
 WHERE status = 'failed' AND finished_at >= %(since)s
 GROUP BY job_name ORDER BY job_name
 
 -- name: history_prune
 -- Retention counts from finished_at; unfinished rows are kept.
-DELETE FROM job_history WHERE finished_at < %(before)s
+DELETE FROM dramaturg.job_history WHERE finished_at < %(before)s
 
 -- name: history_children_counts
-SELECT status, count(*) FROM job_history WHERE parent_id = %(id)s GROUP BY status
+SELECT status, count(*) FROM dramaturg.job_history WHERE parent_id = %(id)s GROUP BY status
 
 -- name: history_reject_many
 -- Messages rejected at claim (malformed, unknown actor, arguments that do not fit the
 -- actor): one failed run each, never retried. A run recorded at enqueue (queued) is
 -- marked failed.
-INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, attempt, args, enqueued_at,
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, trigger, status, attempt, args, enqueued_at,
                          started_at, finished_at, duration_ms, error)
 SELECT r.job, r.actor, r.message_id, r.trigger, 'failed', r.attempt, r.args, r.enqueued_at, %(now)s, %(now)s, 0, r.error
 FROM unnest(%(jobs)s::text[], %(actors)s::text[], %(ids)s::uuid[], %(triggers)s::text[], %(attempts)s::int[],

@@ -29,7 +29,7 @@ SELECT date_bin(make_interval(secs => %(bucket)s), finished_at, %(origin)s) AS t
        count(*) FILTER (WHERE status = 'succeeded') AS succeeded,
        count(*) FILTER (WHERE status = 'failed') AS failed,
        count(*) FILTER (WHERE status NOT IN ('succeeded', 'failed')) AS other
-FROM job_history
+FROM dramaturg.job_history
 WHERE finished_at >= %(since)s AND finished_at < %(until)s
 GROUP BY 1
 ORDER BY 1
@@ -37,14 +37,14 @@ ORDER BY 1
 -- name: runs_failed_since
 -- The last 24 h's failures, newest first (job_history_status_finished_idx).
 SELECT id, job_name, actor_name, trigger, attempt, org_id, parent_id, error, started_at, finished_at, duration_ms
-FROM job_history
+FROM dramaturg.job_history
 WHERE status = 'failed' AND finished_at >= %(since)s AND (%(org)s::text IS NULL OR org_id = %(org)s)
 ORDER BY finished_at DESC
 LIMIT %(limit)s
 
 -- name: runs_failed_counts
 SELECT job_name, count(*) AS n
-FROM job_history
+FROM dramaturg.job_history
 WHERE status = 'failed' AND finished_at >= %(since)s AND (%(org)s::text IS NULL OR org_id = %(org)s)
 GROUP BY job_name
 ORDER BY n DESC, job_name
@@ -55,7 +55,7 @@ ORDER BY n DESC, job_name
 -- as a LATERAL parameter over a list it walked every top-level row for jobs
 -- that never ran (hundreds of ms on a million rows).
 SELECT id, job_name, status, trigger, started_at, finished_at, duration_ms, items_processed, error
-FROM job_history
+FROM dramaturg.job_history
 WHERE job_name = %(job)s AND trigger <> 'fanout'
 ORDER BY id DESC
 LIMIT 1
@@ -63,7 +63,7 @@ LIMIT 1
 -- name: cron_last_start
 -- When a job's last cron run started and the tick it ran for (lateness = the difference).
 SELECT started_at, (args -> 'kwargs' ->> 'tick')::timestamptz AS tick
-FROM job_history
+FROM dramaturg.job_history
 WHERE job_name = %(job)s AND trigger <> 'fanout' AND trigger = 'cron' AND started_at IS NOT NULL
 ORDER BY id DESC
 LIMIT 1

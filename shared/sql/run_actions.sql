@@ -8,15 +8,15 @@
 SELECT pg_advisory_xact_lock(hashtext('dramaturg.org-jobs'), hashtext(coalesce(%(org)s::text, '')))
 
 -- name: org_jobs_active_count
-SELECT count(*) FROM job_history
+SELECT count(*) FROM dramaturg.job_history
 WHERE org_id = %(org)s AND status IN ('queued', 'running', 'retrying')
 
 -- name: run_find_by_idempotency_key
-SELECT id FROM job_history
+SELECT id FROM dramaturg.job_history
 WHERE org_id IS NOT DISTINCT FROM %(org)s::text AND idempotency_key = %(key)s
 
 -- name: run_insert_queued
-INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, attempt, period, args, enqueued_at,
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, trigger, status, attempt, period, args, enqueued_at,
                          org_id, idempotency_key, retry_of, acted_by)
 VALUES (%(job)s, %(actor)s, %(message_id)s, %(trigger)s, 'queued', 0, %(period)s, %(args)s, %(now)s,
         %(org)s, %(key)s, %(retry_of)s, %(acted_by)s)
@@ -26,12 +26,12 @@ RETURNING id
 -- The run to act on, locked: a worker starting it at the same moment waits
 -- for this transaction (its start upsert skips a cancelled run).
 SELECT id, job_name, actor_name, message_id, status, period, args, org_id
-FROM job_history
+FROM dramaturg.job_history
 WHERE id = %(id)s AND (%(org)s::text IS NULL OR org_id = %(org)s)
 FOR UPDATE
 
 -- name: run_mark_cancelled
-UPDATE job_history
+UPDATE dramaturg.job_history
 SET status = 'cancelled', finished_at = %(now)s, acted_by = %(acted_by)s
 WHERE id = %(id)s AND status IN ('queued', 'retrying')
 

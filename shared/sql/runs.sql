@@ -7,7 +7,7 @@
 -- job_history_status_id_idx, _top_job_idx and _org_id_idx the filters.
 SELECT id, job_name, actor_name, status, trigger, attempt, period, org_id, parent_id, retry_of,
        acted_by, idempotency_key, enqueued_at, started_at, finished_at, duration_ms, items_processed, error
-FROM job_history
+FROM dramaturg.job_history
 WHERE (%(org)s::text IS NULL OR org_id = %(org)s)
   AND (%(status)s::text IS NULL OR status = %(status)s)
   AND (%(job)s::text IS NULL OR job_name = %(job)s)
@@ -21,11 +21,11 @@ LIMIT %(limit)s
 SELECT id, job_name, actor_name, message_id, status, trigger, attempt, period, org_id, parent_id, retry_of,
        acted_by, idempotency_key, args, enqueued_at, started_at, finished_at, duration_ms, items_processed,
        result, error, traceback, attempt_log
-FROM job_history
+FROM dramaturg.job_history
 WHERE id = %(id)s AND (%(org)s::text IS NULL OR org_id = %(org)s)
 
 -- name: run_brief
-SELECT id, job_name, actor_name, status FROM job_history WHERE id = %(id)s
+SELECT id, job_name, actor_name, status FROM dramaturg.job_history WHERE id = %(id)s
 
 -- name: run_children_summary
 -- A fan-out run's children in one scan: counts by status, and their numeric
@@ -33,7 +33,7 @@ SELECT id, job_name, actor_name, status FROM job_history WHERE id = %(id)s
 -- Children's results repeat a lot, so they are grouped first and only each
 -- distinct result is expanded: about 3x cheaper on 100,000 children.
 WITH g AS MATERIALIZED (
-    SELECT status, result, count(*) AS n FROM job_history WHERE parent_id = %(id)s GROUP BY status, result
+    SELECT status, result, count(*) AS n FROM dramaturg.job_history WHERE parent_id = %(id)s GROUP BY status, result
 )
 SELECT 'status' AS kind, status AS key, sum(n) AS value FROM g GROUP BY status
 UNION ALL
@@ -44,10 +44,10 @@ GROUP BY e.key
 
 -- name: run_children_failing
 SELECT id, job_name, actor_name, attempt, error, finished_at
-FROM job_history
+FROM dramaturg.job_history
 WHERE parent_id = %(id)s AND status = 'failed'
 ORDER BY id
 LIMIT %(limit)s
 
 -- name: run_retries
-SELECT id, status FROM job_history WHERE retry_of = %(id)s ORDER BY id
+SELECT id, status FROM dramaturg.job_history WHERE retry_of = %(id)s ORDER BY id

@@ -11,13 +11,13 @@ SET LOCAL idle_in_transaction_session_timeout = '30s'
 SELECT pg_try_advisory_xact_lock(hashtext('scheduler'))
 
 -- name: watermark_get_all
-SELECT job_name, last_tick_at FROM scheduler_state
+SELECT job_name, last_tick_at FROM dramaturg.scheduler_state
 
 -- name: watermark_advance
-INSERT INTO scheduler_state (job_name, last_tick_at) VALUES (%(job)s, %(at)s)
+INSERT INTO dramaturg.scheduler_state (job_name, last_tick_at) VALUES (%(job)s, %(at)s)
 ON CONFLICT (job_name) DO UPDATE SET last_tick_at = GREATEST(scheduler_state.last_tick_at, EXCLUDED.last_tick_at)
 
 -- name: watermark_reset
 -- Only for a watermark found ahead of the database's clock (see runner.py).
-INSERT INTO scheduler_state (job_name, last_tick_at) VALUES (%(job)s, %(at)s)
+INSERT INTO dramaturg.scheduler_state (job_name, last_tick_at) VALUES (%(job)s, %(at)s)
 ON CONFLICT (job_name) DO UPDATE SET last_tick_at = EXCLUDED.last_tick_at

@@ -112,7 +112,7 @@ def test_every_page_loads_and_renders_without_console_errors(web, app, worker, b
     ok = _post(web, {"type": "webtest.echo", "payload": {"n": 1}})
     bad = _post(web, {"type": "webtest.echo", "payload": {"n": 2, "fail": True}})
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a'), ('b'), ('c')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a'), ('b'), ('c')")
     fan = requests.post(f"{web.url}/api/admin/jobs/example-touch/trigger", json={"wait": True}, timeout=30).json()["id"]
     _wait_job(web, ok, "COMPLETED")
     _wait_job(web, bad, "FAILED")
@@ -168,7 +168,7 @@ def test_retry_on_a_failed_run_leads_to_the_new_run(web, worker, browser, raw):
     new_id = int(browser.current_url.rsplit("/", 1)[1])
     _until(browser, lambda d: f"run {failed}" in d.find_element(By.ID, "run-live").text)  # "retry of run N"
     with raw.cursor() as cur:
-        cur.execute("SELECT retry_of, acted_by, trigger FROM job_history WHERE id = %s", (new_id,))
+        cur.execute("SELECT retry_of, acted_by, trigger FROM dramaturg.job_history WHERE id = %s", (new_id,))
         assert cur.fetchone() == (failed, "dashboard:local", "manual")
     # The new run's page follows it to its end by itself
     _until(browser, lambda d: d.find_element(By.ID, "run-status").text == "FAILED")
@@ -186,7 +186,7 @@ def test_trigger_now_on_the_schedules_page_runs_the_job_and_records_who(web, wor
     assert "manual by dashboard:local" in _live_text(browser)
     run_id = int(browser.current_url.rsplit("/", 1)[1])
     with raw.cursor() as cur:
-        cur.execute("SELECT job_name, acted_by FROM job_history WHERE id = %s", (run_id,))
+        cur.execute("SELECT job_name, acted_by FROM dramaturg.job_history WHERE id = %s", (run_id,))
         assert cur.fetchone() == ("example-touch", "dashboard:local")
     assert _console_errors(browser) == []
 
@@ -200,7 +200,7 @@ def test_cancel_on_a_delayed_run_cancels_it(web, worker, browser, raw):
     _until(browser, lambda d: d.find_element(By.ID, "run-status").text == "CANCELLED")
     assert browser.find_elements(By.ID, "retry")  # a cancelled run can be retried
     with raw.cursor() as cur:
-        cur.execute("SELECT status, acted_by FROM job_history WHERE id = %s", (job_id,))
+        cur.execute("SELECT status, acted_by FROM dramaturg.job_history WHERE id = %s", (job_id,))
         assert cur.fetchone() == ("cancelled", "dashboard:local")
 
 

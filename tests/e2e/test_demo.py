@@ -37,10 +37,12 @@ def _succeeded_jobs(db_url: str) -> set[str]:
         return set()
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT to_regclass('job_history') IS NOT NULL")
+            cur.execute("SELECT to_regclass('dramaturg.job_history') IS NOT NULL")
             if not cur.fetchone()[0]:
                 return set()  # not migrated yet
-            cur.execute("SELECT DISTINCT job_name FROM job_history WHERE status = 'succeeded' AND trigger = 'cron'")
+            cur.execute(
+                "SELECT DISTINCT job_name FROM dramaturg.job_history WHERE status = 'succeeded' AND trigger = 'cron'"
+            )
             return {r[0] for r in cur.fetchall()}
     finally:
         conn.close()

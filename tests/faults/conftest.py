@@ -17,6 +17,7 @@ from shared.clock_guard import mark_simulated
 from shared.migrate import upgrade
 from tests.support.pg_server import DisposablePostgres
 from tests.support.processes import dramaturg_env
+from tests.support.registry import ALL_APPS
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +30,7 @@ def disposable_pg(tmp_path_factory):
 @pytest.fixture
 def fault_db(disposable_pg) -> str:
     url = disposable_pg.create_database(f"fault_{uuid.uuid4().hex[:8]}")
-    upgrade(url)
+    upgrade(url, ALL_APPS)
     conn = psycopg2.connect(url)
     conn.autocommit = True
     with conn.cursor() as cur:

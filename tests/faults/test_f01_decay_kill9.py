@@ -36,7 +36,7 @@ def _make_players(url: str, n: int) -> None:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(
-            "INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
+            "INSERT INTO game.users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
             "SELECT 1, 50, 'active', %(t0)s - make_interval(hours => 8 + 1 + g %% 5, mins => 30), "
             "       %(t0)s - interval '30 days', 'c' || g FROM generate_series(1, %(n)s) g",
             {"t0": T0, "n": n},
@@ -47,16 +47,16 @@ def _make_players(url: str, n: int) -> None:
 def _ledger(url: str) -> dict:
     ((decay_rows, players_charged, total_delta),) = query(
         url,
-        "SELECT count(*), count(DISTINCT user_id), coalesce(sum(delta), 0) FROM score_history WHERE event_type = 'decay'",
+        "SELECT count(*), count(DISTINCT user_id), coalesce(sum(delta), 0) FROM game.score_history WHERE event_type = 'decay'",
     )
     ((wrong_scores,),) = query(
         url,
-        "SELECT count(*) FROM users WHERE score <> 50 - 0.80 * "
+        "SELECT count(*) FROM game.users WHERE score <> 50 - 0.80 * "
         "(floor(extract(epoch FROM %s - last_interaction_at) / 3600) - 8)",
         (T0,),
     )
     ((expected_delta,),) = query(
-        url, "SELECT -0.80 * sum(floor(extract(epoch FROM %s - last_interaction_at) / 3600) - 8) FROM users", (T0,)
+        url, "SELECT -0.80 * sum(floor(extract(epoch FROM %s - last_interaction_at) / 3600) - 8) FROM game.users", (T0,)
     )
     return {
         "rows": decay_rows,
@@ -106,7 +106,7 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
     )
     ((found_done,),) = query(
         fault_db,
-        "SELECT count(*) FROM job_history WHERE parent_id = %s AND status = 'succeeded' "
+        "SELECT count(*) FROM dramaturg.job_history WHERE parent_id = %s AND status = 'succeeded' "
         "AND (result->>'items_processed')::int = 0",
         (run_id,),
     )

@@ -86,7 +86,7 @@ def test_f2_every_send_ends_explicit_and_at_most_once_across_three_postgres_rest
     # And the server saw at most one request per event
     assert max(per_event.values()) == 1
     # And every run's history row was settled despite the outages
-    assert query(fault_db, "SELECT count(*) FROM job_history WHERE status IN ('queued', 'running')") == [(0,)]
+    assert query(fault_db, "SELECT count(*) FROM dramaturg.job_history WHERE status IN ('queued', 'running')") == [(0,)]
     # And an event ends delivered only if its request reached the server
     assert states.get("delivered", 0) <= len(per_event)
     assert set(states) <= {"delivered", "unknown", "failed"}

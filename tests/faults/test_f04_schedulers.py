@@ -22,7 +22,7 @@ RATE = 30  # clock ×30: ten scheduled minutes in twenty real seconds
 def _cron_periods(raw) -> Counter:
     with raw.cursor() as cur:
         cur.execute(
-            "SELECT period FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron' "
+            "SELECT period FROM dramaturg.job_history WHERE job_name = 'example-touch' AND trigger = 'cron' "
             "AND status = 'succeeded'"
         )
         return Counter(r[0] for r in cur.fetchall())
@@ -32,7 +32,7 @@ def _cron_periods(raw) -> Counter:
 def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_raw, fault_env, tmp_path, minutes):
     # Given one example item, so each run of example-touch leaves a per-period marker
     with fault_raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('x')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('x')")
     start = datetime.now(UTC).replace(second=50, microsecond=0)
     env = fault_env(
         DRAMATURG_CLOCK_RATE=str(RATE),
@@ -75,7 +75,7 @@ def test_f4_ticks_once_with_redundant_and_crashing_schedulers(fault_db, fault_ra
             all_ran, timeout=60, message=lambda: f"missing {sorted(expected - set(_cron_periods(fault_raw)))}"
         )
     with fault_raw.cursor() as cur:
-        cur.execute("SELECT period, count(*) FROM example_touches GROUP BY period")
+        cur.execute("SELECT period, count(*) FROM example.example_touches GROUP BY period")
         touches = dict(cur.fetchall())
     window = {p: n for p, n in periods.items() if p in expected}
     figures(
@@ -101,7 +101,7 @@ def test_f4_skewed_schedulers_enqueue_each_tick_once_while_the_fast_one_restarts
     # per-minute job that drops ticks more than 2 minutes late
     rate = 60
     with fault_raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('x')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('x')")
     anchor = datetime.now(UTC)
     start = anchor.replace(second=50, microsecond=0)
     mark_simulated(fault_raw, start=start, anchor=anchor, rate=rate, note="F4 skewed schedulers")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-import actors  # noqa: F401  (the job table)
 from shared.runtime import build_app
 from shared.settings import load_settings
 from tests.faults.conftest import figures
@@ -51,7 +50,7 @@ def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env,
     def runs():
         with fault_raw.cursor() as cur:
             cur.execute(
-                "SELECT period, started_at, message_id FROM job_history WHERE job_name = 'example-touch' "
+                "SELECT period, started_at, message_id FROM dramaturg.job_history WHERE job_name = 'example-touch' "
                 "AND trigger = 'cron'"
             )
             return {p: s for p, s, _ in cur.fetchall()}

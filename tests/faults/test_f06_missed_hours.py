@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 
-import actors  # noqa: F401  (the job table)
 from tests.faults.conftest import figures
 from tests.support.processes import DramaturgProcess
 from tests.support.registry import declared_jobs
@@ -37,7 +36,7 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
     # Given a chapter-1 player exactly one overdue hour past her 8 h grace at 11:00 (0.8 points an hour)
     with fault_raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO users (chapter, score, last_interaction_at) VALUES (1, 50, %s) RETURNING id",
+            "INSERT INTO game.users (chapter, score, last_interaction_at) VALUES (1, 50, %s) RETURNING id",
             (datetime(2026, 3, 5, 2, 0, tzinfo=UTC),),
         )
         (user,) = cur.fetchone()
@@ -59,7 +58,7 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
         def periods():
             with fault_raw.cursor() as cur:
                 cur.execute(
-                    "SELECT period, count(*) FROM job_history WHERE job_name = 'decay' AND trigger = 'cron' "
+                    "SELECT period, count(*) FROM dramaturg.job_history WHERE job_name = 'decay' AND trigger = 'cron' "
                     "AND status = 'succeeded' GROUP BY period ORDER BY period"
                 )
                 rows = dict(cur.fetchall())
@@ -70,10 +69,10 @@ def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, f
         scheduler.stop()
         worker.stop()
     with fault_raw.cursor() as cur:
-        cur.execute("SELECT score FROM users WHERE id = %s", (user,))
+        cur.execute("SELECT score FROM game.users WHERE id = %s", (user,))
         (score,) = cur.fetchone()
         cur.execute(
-            "SELECT count(*), sum(delta) FROM score_history WHERE user_id = %s AND event_type = 'decay'", (user,)
+            "SELECT count(*), sum(delta) FROM game.score_history WHERE user_id = %s AND event_type = 'decay'", (user,)
         )
         rows, total = cur.fetchone()
     figures("F6", scheduler_down=down_for, cron_runs=runs, decay_rows=rows, decayed=total, score=score)

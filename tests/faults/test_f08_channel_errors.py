@@ -37,7 +37,7 @@ def settings_overrides(telegram_base) -> dict:
 
 
 def _event(raw, event_id):
-    return row(raw, "SELECT status, retry_count, error_message FROM scheduled_events WHERE id = %s", event_id)
+    return row(raw, "SELECT status, retry_count, error_message FROM game.scheduled_events WHERE id = %s", event_id)
 
 
 def _wait_status(raw, event_id, status, retry_count=None):
@@ -59,7 +59,7 @@ def _retry_eta(raw):
 def _attempts(raw, event_id) -> int:
     return row(
         raw,
-        "SELECT attempt FROM job_history WHERE actor_name = 'game.deliver.item' AND args->'kwargs'->>'event_id' = %s",
+        "SELECT attempt FROM dramaturg.job_history WHERE actor_name = 'game.deliver.item' AND args->'kwargs'->>'event_id' = %s",
         event_id,
     )[0]
 

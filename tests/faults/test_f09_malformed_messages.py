@@ -20,8 +20,8 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
     from actors.example.touch import touch_item
 
     with fault_raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) SELECT 'i' || g FROM generate_series(1, 1000) g")
-        cur.execute("SELECT id FROM example_items ORDER BY id")
+        cur.execute("INSERT INTO example.example_items (name) SELECT 'i' || g FROM generate_series(1, 1000) g")
+        cur.execute("SELECT id FROM example.example_items ORDER BY id")
         ids = [r[0] for r in cur.fetchall()]
     # Given 1,000 valid messages with three kinds of bad ones mixed in
     valid = [touch_item.message(item_id=i) for i in ids]
@@ -82,7 +82,7 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
     assert all("PayloadError" in rows[i] and "item_id" in rows[i] for i in wrong)
     # And each has one failed run in job_history, with the same reason; none was retried
     with fault_raw.cursor() as cur:
-        cur.execute("SELECT message_id::text, attempt, error FROM job_history WHERE status = 'failed'")
+        cur.execute("SELECT message_id::text, attempt, error FROM dramaturg.job_history WHERE status = 'failed'")
         failed = {mid: (attempt, error) for mid, attempt, error in cur.fetchall()}
         assert set(failed) == set(rows)
         assert all(attempt == 1 for attempt, _ in failed.values())
@@ -102,5 +102,5 @@ def test_f9_bad_messages_rejected_within_5s_and_valid_ones_all_processed(fault_d
 
 def _touched(raw) -> int:
     with raw.cursor() as cur:
-        cur.execute("SELECT count(*) FROM example_items WHERE touches = 1")
+        cur.execute("SELECT count(*) FROM example.example_items WHERE touches = 1")
         return cur.fetchone()[0]

@@ -100,11 +100,12 @@ def test_f11_outage_is_survived_without_restart_or_loss(
         )
         recovered_s = time.monotonic() - up_at
         # And the scheduler goes on ticking
-        ticks_before = _count(raw, "SELECT count(*) FROM job_history WHERE job_name = 'example-touch'")
+        ticks_before = _count(raw, "SELECT count(*) FROM dramaturg.job_history WHERE job_name = 'example-touch'")
         wait_until(
             lambda: (
                 _count(
-                    raw, "SELECT count(*) FROM job_history WHERE job_name = 'example-touch' AND status = 'succeeded'"
+                    raw,
+                    "SELECT count(*) FROM dramaturg.job_history WHERE job_name = 'example-touch' AND status = 'succeeded'",
                 )
                 > ticks_before
             ),

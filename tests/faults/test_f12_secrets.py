@@ -54,11 +54,11 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     env = dramaturg_env(url, **env_vars)
     with fault_raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO users (chapter, score, telegram_chat_id, phone) VALUES (1, 50, '42', '+15550100') RETURNING id"
+            "INSERT INTO game.users (chapter, score, telegram_chat_id, phone) VALUES (1, 50, '42', '+15550100') RETURNING id"
         )
         (user,) = cur.fetchone()
         cur.execute(
-            """INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at)
+            """INSERT INTO game.scheduled_events (user_id, platform, event_type, content, scheduled_at)
                        VALUES (%(u)s, 'telegram', 'message_delivery', '{"text": "hi"}', now() - interval '1 minute'),
                               (%(u)s, 'voice', 'call_reminder', '{"text": "call"}', now() - interval '1 minute')""",
             {"u": user},
@@ -70,7 +70,7 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
 
         def settled():
             with fault_raw.cursor() as cur:
-                cur.execute("SELECT count(*) FROM scheduled_events WHERE status IN ('failed', 'unknown')")
+                cur.execute("SELECT count(*) FROM game.scheduled_events WHERE status IN ('failed', 'unknown')")
                 return cur.fetchone()[0] == 2
 
         wait_until(settled, timeout=120)
@@ -94,12 +94,12 @@ def test_f12_secrets_never_leak_when_channels_fail(fault_db, fault_raw, tmp_path
     conn = psycopg2.connect(fault_db)
     with conn.cursor() as cur:
         cur.execute(
-            "SELECT coalesce(string_agg(concat_ws('|', error, traceback, args::text, result::text), '\n'), '') FROM job_history"
+            "SELECT coalesce(string_agg(concat_ws('|', error, traceback, args::text, result::text), '\n'), '') FROM dramaturg.job_history"
         )
         history = cur.fetchone()[0]
         cur.execute("SELECT coalesce(string_agg(concat_ws('|', message::text, reason), '\n'), '') FROM dramatiq.queue")
         queue = cur.fetchone()[0]
-        cur.execute("SELECT string_agg(coalesce(error_message, ''), '\n') FROM scheduled_events")
+        cur.execute("SELECT string_agg(coalesce(error_message, ''), '\n') FROM game.scheduled_events")
         events = cur.fetchone()[0]
     conn.close()
     assert "cannot reach the database" in logs and "***" in logs

@@ -20,7 +20,7 @@ def _advisory_locks(raw) -> int:
 
 def _run(raw) -> tuple[str, int] | None:
     with raw.cursor() as cur:
-        cur.execute("SELECT status, attempt FROM job_history WHERE job_name = 'fault-hold'")
+        cur.execute("SELECT status, attempt FROM dramaturg.job_history WHERE job_name = 'fault-hold'")
         return cur.fetchone()
 
 

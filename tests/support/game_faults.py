@@ -86,23 +86,23 @@ def make_events(url: str, n: int, *, players: int = 50) -> None:
     conn = psycopg2.connect(url)
     with conn, conn.cursor() as cur:
         cur.execute(
-            "INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
+            "INSERT INTO game.users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id) "
             "SELECT 1, 50, 'active', %s, %s, 'p' || g FROM generate_series(1, %s) g",
             (T0, T0, players),
         )
         cur.execute(
-            "INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at, created_at, updated_at) "
+            "INSERT INTO game.scheduled_events (user_id, platform, event_type, content, scheduled_at, created_at, updated_at) "
             "SELECT u.id, 'telegram', 'message_delivery', "
             "       jsonb_build_object('chat_id', g::text, 'text', 'event ' || g), %s, %s, %s "
             "FROM generate_series(1, %s) g "
-            "JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM users) u ON u.k = g %% %s",
+            "JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM game.users) u ON u.k = g %% %s",
             (T0, T0, T0, n, players),
         )
     conn.close()
 
 
 def event_states(url: str) -> dict[str, int] | None:
-    rows = try_query(url, "SELECT status, count(*) FROM scheduled_events GROUP BY status")
+    rows = try_query(url, "SELECT status, count(*) FROM game.scheduled_events GROUP BY status")
     return None if rows is None else dict(rows)
 
 
@@ -135,7 +135,7 @@ def wait_settled(url: str, n: int, timeout: float) -> dict[str, int]:
         stuck = try_query(
             url,
             "SELECT q.message_id::text, q.claims, q.lease_expires_at > clock_timestamp(), h.status, h.attempt "
-            "FROM dramatiq.queue q LEFT JOIN job_history h ON h.message_id = q.message_id "
+            "FROM dramatiq.queue q LEFT JOIN dramaturg.job_history h ON h.message_id = q.message_id "
             "WHERE q.state = 'consumed' LIMIT 5",
         )
         raise AssertionError(

@@ -19,7 +19,7 @@ def dramaturg_env(db_url: str, **extra: str) -> dict[str, str]:
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("DRAMATURG_", "DATABASE_URL", "TELEGRAM_", "VOICE_"))
     }
-    env.update(DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.1")
+    env.update(DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.1", DRAMATURG_APPS="all")
     env.update(extra)
     return env
 

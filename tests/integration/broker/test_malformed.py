@@ -31,7 +31,7 @@ def _rejections(raw, ids) -> dict[str, tuple]:
     with raw.cursor() as cur:
         cur.execute(
             "SELECT q.message_id::text, q.state::text, q.reason, h.status, h.attempt, h.error "
-            "FROM dramatiq.queue q LEFT JOIN job_history h USING (message_id) WHERE q.message_id = ANY(%s::uuid[])",
+            "FROM dramatiq.queue q LEFT JOIN dramaturg.job_history h USING (message_id) WHERE q.message_id = ANY(%s::uuid[])",
             (list(ids),),
         )
         return {r[0]: r[1:] for r in cur.fetchall()}
@@ -85,7 +85,9 @@ def test_a_database_type_error_from_the_arguments_fails_at_once_without_retries(
     wait_until(lambda: states(effects) == {"rejected": 1}, timeout=20, message=lambda: str(states(effects)))
     # Then it failed on its first attempt, and was not retried
     with effects.cursor() as cur:
-        cur.execute("SELECT status, attempt, error FROM job_history WHERE message_id = %s", (message.message_id,))
+        cur.execute(
+            "SELECT status, attempt, error FROM dramaturg.job_history WHERE message_id = %s", (message.message_id,)
+        )
         status, attempt, error = cur.fetchone()
     assert (status, attempt) == ("failed", 1) and "invalid input syntax" in error
 
@@ -187,7 +189,7 @@ def test_generated_malformed_envelopes_among_valid_traffic(app, worker, effects,
     # Given valid messages with malformed rows (each broken in 1–3 ways) mixed in
     broker = app.broker
     with effects.cursor() as cur:
-        cur.execute("DELETE FROM dramatiq.queue; DELETE FROM job_history; DELETE FROM broker_effects")
+        cur.execute("DELETE FROM dramatiq.queue; DELETE FROM dramaturg.job_history; DELETE FROM broker_effects")
     valid = [record.message(i) for i in range(40)]
     bad_ids = []
     for i, changes in enumerate(corpus):

@@ -27,7 +27,7 @@ def make_user(raw):
     def make(timezone: str | None = None, current_streak: int = 0, last_activity_date: date | None = None) -> int:
         return one(
             raw,
-            "INSERT INTO challenge_users (timezone, current_streak, last_activity_date) "
+            "INSERT INTO challenges.challenge_users (timezone, current_streak, last_activity_date) "
             "VALUES (%s, %s, %s) RETURNING id",
             (timezone, current_streak, last_activity_date),
         )[0]
@@ -42,15 +42,17 @@ def make_challenge(raw):
     def make(end_date: date, members: dict | None = None, status: str = "active", name: str = "30 days of yoga") -> int:
         cid = one(
             raw,
-            "INSERT INTO challenges (name, status, start_date, end_date) VALUES (%s, %s, %s, %s) RETURNING id",
+            "INSERT INTO challenges.challenges (name, status, start_date, end_date) VALUES (%s, %s, %s, %s) RETURNING id",
             (name, status, date(2026, 1, 1), end_date),
         )[0]
         with raw.cursor() as cur:
             for user, rate in (members or {}).items():
-                cur.execute("INSERT INTO challenge_members (challenge_id, user_id) VALUES (%s, %s)", (cid, user))
+                cur.execute(
+                    "INSERT INTO challenges.challenge_members (challenge_id, user_id) VALUES (%s, %s)", (cid, user)
+                )
                 if rate is not None:
                     cur.execute(
-                        "INSERT INTO challenge_member_stats (challenge_id, user_id, completion_rate) "
+                        "INSERT INTO challenges.challenge_member_stats (challenge_id, user_id, completion_rate) "
                         "VALUES (%s, %s, %s)",
                         (cid, user, rate),
                     )

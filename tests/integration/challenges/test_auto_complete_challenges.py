@@ -10,14 +10,15 @@ from tests.integration.challenges.conftest import one, rows
 
 
 def _status(raw, cid: int) -> str:
-    return one(raw, "SELECT status FROM challenges WHERE id = %s", (cid,))[0]
+    return one(raw, "SELECT status FROM challenges.challenges WHERE id = %s", (cid,))[0]
 
 
 def _notifications(raw) -> list[tuple]:
     return [
         (r["user_id"], r["type"], r["dedupe_key"], r["data"]["challenge_id"])
         for r in rows(
-            raw, "SELECT user_id, type, dedupe_key, data FROM notifications ORDER BY user_id, type, dedupe_key"
+            raw,
+            "SELECT user_id, type, dedupe_key, data FROM challenges.notifications ORDER BY user_id, type, dedupe_key",
         )
     ]
 
@@ -42,7 +43,7 @@ def test_ended_challenges_complete_or_fail_by_average_completion_rate(app, worke
         "active",
         "completed",
     ]
-    assert one(raw, "SELECT closed_at FROM challenges WHERE id = %s", (good,)) == (T0,)
+    assert one(raw, "SELECT closed_at FROM challenges.challenges WHERE id = %s", (good,)) == (T0,)
     # And each member of a closed challenge got exactly one notification about it
     assert _notifications(raw) == sorted(
         [
@@ -87,7 +88,7 @@ def test_a_challenge_reopened_and_closed_again_does_not_notify_twice(app, worker
     cid = make_challenge(date(2026, 3, 4), {a: 95})
     wait_for_run(app, trigger_job(app, "auto-complete-challenges"), timeout=20)
     with raw.cursor() as cur:
-        cur.execute("UPDATE challenges SET status = 'active' WHERE id = %s", (cid,))
+        cur.execute("UPDATE challenges.challenges SET status = 'active' WHERE id = %s", (cid,))
     # When the job closes it again
     row = wait_for_run(
         app,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import actors  # noqa: F401  (declares the jobs)
 from scheduler.schedule import build_schedule
 from scheduler.trigger import trigger_job, wait_for_run
 from shared.settings import load_settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from psycopg2 import sql
 
 from scheduler.trigger import trigger_job, wait_for_run
@@ -16,7 +17,7 @@ DAY = timedelta(days=1)
 def _notify(raw, user: int, created_at, read: bool = False) -> int:
     return one(
         raw,
-        "INSERT INTO notifications (user_id, type, title, created_at, read) "
+        "INSERT INTO challenges.notifications (user_id, type, title, created_at, read) "
         "VALUES (%s, 'info', 'hello', %s, %s) RETURNING id",
         (user, created_at, read),
     )[0]
@@ -25,15 +26,16 @@ def _notify(raw, user: int, created_at, read: bool = False) -> int:
 def _web(raw, created_at, read: bool = False) -> int:
     return one(
         raw,
-        "INSERT INTO web_notifications (user_id, kind, title, created_at, read) "
+        "INSERT INTO tasks.web_notifications (user_id, kind, title, created_at, read) "
         "VALUES (1, 'reminder', 'hello', %s, %s) RETURNING id",
         (created_at, read),
     )[0]
 
 
 def _ids(raw, table: str) -> list[int]:
+    schema, name = table.split(".")
     with raw.cursor() as cur:
-        cur.execute(sql.SQL("SELECT id FROM {} ORDER BY id").format(sql.Identifier(table)))
+        cur.execute(sql.SQL("SELECT id FROM {} ORDER BY id").format(sql.Identifier(schema, name)))
         return [r[0] for r in cur.fetchall()]
 
 
@@ -50,8 +52,8 @@ def test_notifications_older_than_30_days_are_deleted_read_or_unread(app, worker
     row = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
     # Then the older ones are gone; exactly 30 days old is kept (deleted when strictly older)
     assert row["status"] == "succeeded" and row["items_processed"] == 3
-    assert _ids(raw, "notifications") == [boundary, recent]
-    assert _ids(raw, "web_notifications") == [web_boundary]
+    assert _ids(raw, "challenges.notifications") == [boundary, recent]
+    assert _ids(raw, "tasks.web_notifications") == [web_boundary]
 
 
 def test_counts_per_feed_are_recorded_and_a_rerun_deletes_nothing(app, worker, raw, make_user):
@@ -64,10 +66,23 @@ def test_counts_per_feed_are_recorded_and_a_rerun_deletes_nothing(app, worker, r
     first = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
     second = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
     # Then the first run's result has the count per table and the second deletes nothing
-    assert one(raw, "SELECT result FROM job_history WHERE id = %s", (first["id"],))[0] | {"before": None} == {
+    assert one(raw, "SELECT result FROM dramaturg.job_history WHERE id = %s", (first["id"],))[0] | {"before": None} == {
         "items_processed": 3,
         "notifications": 2,
         "web_notifications": 1,
         "before": None,
     }
     assert second["items_processed"] == 0
+
+
+@pytest.mark.parametrize("settings_overrides", [{"DRAMATURG_APPS": "challenges"}])
+def test_without_the_task_app_only_the_challenge_feed_is_pruned(app, worker, raw, make_user):
+    # Given the challenge app enabled alone, and expired rows in both feeds
+    user = make_user()
+    _notify(raw, user, T0 - 45 * DAY)
+    web = _web(raw, T0 - 45 * DAY)
+    # When the job runs
+    row = wait_for_run(app, trigger_job(app, "notification-cleanup"), timeout=20)
+    # Then it succeeds and leaves the task app's feed alone: that app is not enabled here
+    assert row["status"] == "succeeded" and row["items_processed"] == 1
+    assert _ids(raw, "tasks.web_notifications") == [web]

@@ -31,7 +31,8 @@ def connect(app):
 
 def _stats(conn) -> list[dict]:
     return rows(
-        conn, "SELECT challenge_id, member_count, avg_completion_rate FROM challenge_stats ORDER BY challenge_id"
+        conn,
+        "SELECT challenge_id, member_count, avg_completion_rate FROM challenges.challenge_stats ORDER BY challenge_id",
     )
 
 
@@ -50,7 +51,7 @@ def test_a_reader_can_select_while_a_refresh_is_in_progress(raw, make_user, make
     # Given a populated view and new data not yet in it
     first = make_challenge(date(2026, 3, 31), {make_user(): 50})
     with raw.cursor() as cur:
-        cur.execute("REFRESH MATERIALIZED VIEW challenge_stats")
+        cur.execute("REFRESH MATERIALIZED VIEW challenges.challenge_stats")
     make_challenge(date(2026, 4, 30), {make_user(): 100})
     # When the job's refresh runs in a transaction that stays open
     refresher = connect()
@@ -73,7 +74,7 @@ def test_a_plain_refresh_would_block_that_reader(raw, make_user, make_challenge,
     # When a non-concurrent refresh holds its transaction open
     refresher = connect()
     with refresher.cursor() as cur:
-        cur.execute("REFRESH MATERIALIZED VIEW challenge_stats")
+        cur.execute("REFRESH MATERIALIZED VIEW challenges.challenge_stats")
     # Then a reader waits on its lock until its statement timeout cancels it
     reader = connect()
     with reader.cursor() as cur:

@@ -20,7 +20,7 @@ def _reminders(raw) -> list[tuple]:
         (r["user_id"], r["dedupe_key"], r["created_at"])
         for r in rows(
             raw,
-            "SELECT user_id, dedupe_key, created_at FROM notifications WHERE type = 'streak_reminder' "
+            "SELECT user_id, dedupe_key, created_at FROM challenges.notifications WHERE type = 'streak_reminder' "
             "ORDER BY created_at, user_id",
         )
     ]
@@ -93,14 +93,18 @@ def test_a_caught_up_day_reminds_each_user_once_at_their_own_tick(app, worker, r
     }
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO scheduler_state (job_name, last_tick_at) VALUES (%s, %s)", (JOB, T0 - timedelta(days=1))
+            "INSERT INTO dramaturg.scheduler_state (job_name, last_tick_at) VALUES (%s, %s)",
+            (JOB, T0 - timedelta(days=1)),
         )
     # When the scheduler catches up (catch_up all: each of the 96 missed ticks runs for its own instant)
     scheduler = Scheduler(app, {JOB: build_schedule(app.settings, app.registry.jobs)[JOB]})
     assert len(scheduler.tick_once(T0)) == 96
     wait_until(
         lambda: (
-            one(raw, "SELECT count(*) FROM job_history WHERE job_name = %s AND status = 'succeeded'", (JOB,))[0] == 96
+            one(raw, "SELECT count(*) FROM dramaturg.job_history WHERE job_name = %s AND status = 'succeeded'", (JOB,))[
+                0
+            ]
+            == 96
         ),
         timeout=60,
     )

@@ -52,7 +52,7 @@ def make_user(
     """A player whose last interaction was ``idle`` before T0."""
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id, phone) "
+            "INSERT INTO game.users (chapter, score, game_status, last_interaction_at, created_at, telegram_chat_id, phone) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
             (chapter, score, status, T0 - idle, T0 - idle - timedelta(days=1), chat_id, phone),
         )
@@ -71,7 +71,7 @@ def make_event(
     """A scheduled event due ``due`` before T0."""
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO scheduled_events (user_id, platform, event_type, content, scheduled_at, status, created_at, updated_at) "
+            "INSERT INTO game.scheduled_events (user_id, platform, event_type, content, scheduled_at, status, created_at, updated_at) "
             "VALUES (%s, %s, 'message_delivery', %s, %s, %s, %s, %s) RETURNING id",
             (
                 user_id,
@@ -112,7 +112,7 @@ def settle(app, raw, run_id: int, timeout: float = 30) -> dict:
 
     def children():
         counts = dict(
-            rows(raw, "SELECT status, count(*) FROM job_history WHERE parent_id = %s GROUP BY status", run_id)
+            rows(raw, "SELECT status, count(*) FROM dramaturg.job_history WHERE parent_id = %s GROUP BY status", run_id)
         )
         finished = sum(n for s, n in counts.items() if s in ("succeeded", "failed", "skipped"))
         return counts if finished >= expected and finished == sum(counts.values()) else None

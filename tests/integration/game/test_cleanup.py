@@ -17,7 +17,7 @@ def test_stale_pending_events_fail_and_expired_registrations_are_deleted(app, wo
     done = make_event(raw, user, due=timedelta(hours=30), status="delivered")
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO registrations (telegram_chat_id, code, expires_at) VALUES ('1', 'old', %s), ('2', 'new', %s)",
+            "INSERT INTO game.registrations (telegram_chat_id, code, expires_at) VALUES ('1', 'old', %s), ('2', 'new', %s)",
             (T0 - timedelta(minutes=1), T0 + timedelta(hours=1)),
         )
     # When cleanup runs (twice)
@@ -25,10 +25,14 @@ def test_stale_pending_events_fail_and_expired_registrations_are_deleted(app, wo
     second = wait_for_run(app, trigger_job(app, "cleanup"), timeout=20)
     # Then only the stale pending event failed, with error 'stale', and only the expired registration is gone
     assert first["items_processed"] == 2 and second["items_processed"] == 0
-    assert row(raw, "SELECT status, error_message FROM scheduled_events WHERE id = %s", stale) == ("failed", "stale")
-    assert row(raw, "SELECT status FROM scheduled_events WHERE id = %s", recent) == ("pending",)
-    assert row(raw, "SELECT status FROM scheduled_events WHERE id = %s", done) == ("delivered",)
-    assert rows(raw, "SELECT code FROM registrations") == [("new",)]
+    assert row(raw, "SELECT status, error_message FROM game.scheduled_events WHERE id = %s", stale) == (
+        "failed",
+        "stale",
+    )
+    assert row(raw, "SELECT status FROM game.scheduled_events WHERE id = %s", recent) == ("pending",)
+    assert row(raw, "SELECT status FROM game.scheduled_events WHERE id = %s", done) == ("delivered",)
+    assert rows(raw, "SELECT code FROM game.registrations") == [("new",)]
     assert row(
-        raw, "SELECT result FROM job_history WHERE id = (SELECT min(id) FROM job_history WHERE job_name = 'cleanup')"
+        raw,
+        "SELECT result FROM dramaturg.job_history WHERE id = (SELECT min(id) FROM dramaturg.job_history WHERE job_name = 'cleanup')",
     )[0] == {"items_processed": 2, "stale_events": 1, "expired_registrations": 1}

@@ -15,13 +15,13 @@ RATE = {1: Decimal("0.80"), 2: Decimal("0.60"), 3: Decimal("0.40"), 4: Decimal("
 
 
 def _score(raw, user):
-    return row(raw, "SELECT score, game_status FROM users WHERE id = %s", user)
+    return row(raw, "SELECT score, game_status FROM game.users WHERE id = %s", user)
 
 
 def _decays(raw, user):
     return rows(
         raw,
-        "SELECT score_before, score_after, delta, decay_hour FROM score_history "
+        "SELECT score_before, score_after, delta, decay_hour FROM game.score_history "
         "WHERE user_id = %s AND event_type = 'decay' ORDER BY id",
         user,
     )
@@ -69,7 +69,9 @@ def test_score_stops_at_zero_and_the_game_is_over(app, worker, raw):
     _run(app, raw)
     # Then the score is floored at 0, the game is over and both events are recorded
     assert _score(raw, user) == (Decimal("0.00"), "game_over")
-    assert [r[0] for r in rows(raw, "SELECT event_type FROM score_history WHERE user_id = %s ORDER BY id", user)] == [
+    assert [
+        r[0] for r in rows(raw, "SELECT event_type FROM game.score_history WHERE user_id = %s ORDER BY id", user)
+    ] == [
         "decay",
         "decay_game_over",
     ]

@@ -16,7 +16,9 @@ SEND_PATH = f"/bot{BOT_TOKEN}/sendMessage"
 
 def _event(raw, event_id):
     return row(
-        raw, "SELECT status, retry_count, error_message, delivered_at FROM scheduled_events WHERE id = %s", event_id
+        raw,
+        "SELECT status, retry_count, error_message, delivered_at FROM game.scheduled_events WHERE id = %s",
+        event_id,
     )
 
 
@@ -89,7 +91,7 @@ def test_transient_failures_retry_at_1_2_4_minutes_then_fail_with_retry_count_3(
         _status_is(raw, event, "pending", retries)
         eta = _queued_eta(raw)
         assert eta == clock.now() + timedelta(minutes=minutes)
-        assert row(raw, "SELECT scheduled_at FROM scheduled_events WHERE id = %s", event)[0] == eta
+        assert row(raw, "SELECT scheduled_at FROM game.scheduled_events WHERE id = %s", event)[0] == eta
         clock.set(eta)
     # And the fourth failed attempt marks it failed with retry_count 3 and the error
     status, retry_count, error, _ = _status_is(raw, event, "failed")
@@ -169,4 +171,4 @@ def test_events_of_ended_games_are_cancelled_and_events_without_chat_fail(app, w
     assert _event(raw, over)[:3] == ("cancelled", 0, "cancelled: the player's game is over")
     assert _event(raw, no_chat)[0] == "failed" and "chat id" in _event(raw, no_chat)[2]
     assert sink.requests() == []
-    assert rows(raw, "SELECT count(*) FROM scheduled_events WHERE status = 'pending'") == [(0,)]
+    assert rows(raw, "SELECT count(*) FROM game.scheduled_events WHERE status = 'pending'") == [(0,)]

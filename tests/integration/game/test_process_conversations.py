@@ -18,12 +18,12 @@ ALL_STAGES = ["closed", "summarised", "facts_extracted", "stats_updated", "respo
 def _conversation(raw, user, last_message: timedelta) -> str:
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO conversations (user_id, last_message_at, created_at) VALUES (%s, %s, %s) RETURNING id",
+            "INSERT INTO game.conversations (user_id, last_message_at, created_at) VALUES (%s, %s, %s) RETURNING id",
             (user, T0 - last_message, T0 - last_message - timedelta(minutes=10)),
         )
         conv = str(cur.fetchone()[0])
         cur.execute(
-            "INSERT INTO conversation_messages (conversation_id, role, text, created_at) VALUES "
+            "INSERT INTO game.conversation_messages (conversation_id, role, text, created_at) VALUES "
             "(%s, 'user', 'Hi! My name is Ana and I like jazz.', %s), (%s, 'assistant', 'Nice to meet you.', %s)",
             (conv, T0 - last_message - timedelta(minutes=1), conv, T0 - last_message),
         )
@@ -31,11 +31,11 @@ def _conversation(raw, user, last_message: timedelta) -> str:
 
 
 def _conv(raw, conv):
-    return row(raw, "SELECT status, processing_stage, summary, facts FROM conversations WHERE id = %s", conv)
+    return row(raw, "SELECT status, processing_stage, summary, facts FROM game.conversations WHERE id = %s", conv)
 
 
 def _child_result(raw, run_id):
-    return row(raw, "SELECT result FROM job_history WHERE parent_id = %s", run_id)[0]
+    return row(raw, "SELECT result FROM dramaturg.job_history WHERE parent_id = %s", run_id)[0]
 
 
 def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(app, worker, raw, clock):
@@ -53,10 +53,10 @@ def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(app, 
     assert facts["statements"] == ["My name is Ana and I like jazz"] and facts["user_messages"] == 1
     assert _conv(raw, fresh)[:2] == ("active", None)
     # And the player's last interaction moved to the conversation's last message
-    assert row(raw, "SELECT last_interaction_at FROM users WHERE id = %s", user)[0] == T0 - timedelta(minutes=20)
+    assert row(raw, "SELECT last_interaction_at FROM game.users WHERE id = %s", user)[0] == T0 - timedelta(minutes=20)
     # And one follow-up is scheduled 2-5 minutes out, linked to the conversation
     [(content, at, source)] = rows(
-        raw, "SELECT content, scheduled_at, source_conversation_id::text FROM scheduled_events"
+        raw, "SELECT content, scheduled_at, source_conversation_id::text FROM game.scheduled_events"
     )
     assert content["chat_id"] == "321" and source == idle
     assert timedelta(minutes=2) <= at - T0 <= timedelta(minutes=5)
@@ -65,7 +65,7 @@ def test_idle_conversation_runs_every_stage_once_and_schedules_a_follow_up(app, 
     again = run_job(app, raw, "process-conversations")
     # Then only that one is processed: the first is not redone
     assert again["items_processed"] == 1 and _conv(raw, fresh)[0] == "processed"
-    assert rows(raw, "SELECT count(*) FROM scheduled_events WHERE source_conversation_id = %s", idle) == [(1,)]
+    assert rows(raw, "SELECT count(*) FROM game.scheduled_events WHERE source_conversation_id = %s", idle) == [(1,)]
 
 
 class TestWithClaude:
@@ -87,7 +87,8 @@ class TestWithClaude:
         run_id = trigger_job(app, "process-conversations")
         # When the first attempt fails at the summarise stage
         wait_until(
-            lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",), timeout=20
+            lambda: row(raw, "SELECT status FROM dramaturg.job_history WHERE parent_id = %s", run_id) == ("retrying",),
+            timeout=20,
         )
         # Then the close stage is recorded as done
         assert _conv(raw, conv)[:2] == ("idle", "closed")

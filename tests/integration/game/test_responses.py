@@ -19,10 +19,12 @@ def test_chapter_1_waits_2_to_5_minutes_and_chapter_5_is_due_at_once(app, raw):
         first = schedule_response(session, slow, "hello", now=T0, cfg=GameConfig(), rng=random.Random(7))
         second = schedule_response(session, fast, "hi!", now=T0, cfg=GameConfig(), chat_id="99")
     # Then each is a pending telegram event with the chat id and text, due after the chapter's delay
-    at, content, status = row(raw, "SELECT scheduled_at, content, status FROM scheduled_events WHERE id = %s", first)
+    at, content, status = row(
+        raw, "SELECT scheduled_at, content, status FROM game.scheduled_events WHERE id = %s", first
+    )
     assert timedelta(minutes=2) <= at - T0 <= timedelta(minutes=5)
     assert content == {"chat_id": "11", "text": "hello"} and status == "pending"
-    assert row(raw, "SELECT scheduled_at, content FROM scheduled_events WHERE id = %s", second) == (
+    assert row(raw, "SELECT scheduled_at, content FROM game.scheduled_events WHERE id = %s", second) == (
         T0,
         {"chat_id": "99", "text": "hi!"},
     )
@@ -37,5 +39,5 @@ def test_only_pending_events_can_be_cancelled(app, raw):
         results = cancel_event(session, pending, now=T0), cancel_event(session, sending, now=T0)
     # Then only the pending one is
     assert results == (True, False)
-    assert row(raw, "SELECT status FROM scheduled_events WHERE id = %s", pending) == ("cancelled",)
-    assert row(raw, "SELECT status FROM scheduled_events WHERE id = %s", sending) == ("sending",)
+    assert row(raw, "SELECT status FROM game.scheduled_events WHERE id = %s", pending) == ("cancelled",)
+    assert row(raw, "SELECT status FROM game.scheduled_events WHERE id = %s", sending) == ("sending",)

@@ -19,7 +19,7 @@ DAY = date(2026, 3, 5)
 def _history(raw, user, before, after, at):
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO score_history (user_id, score_before, score_after, delta, event_type, created_at) "
+            "INSERT INTO game.score_history (user_id, score_before, score_after, delta, event_type, created_at) "
             "VALUES (%s, %s, %s, %s, 'conversation', %s)",
             (user, before, after, after - before, at),
         )
@@ -28,7 +28,7 @@ def _history(raw, user, before, after, at):
 def _conversation(raw, user, at):
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO conversations (user_id, status, last_message_at, created_at, summary) "
+            "INSERT INTO game.conversations (user_id, status, last_message_at, created_at, summary) "
             "VALUES (%s, 'processed', %s, %s, 'talked about cats')",
             (user, at, at),
         )
@@ -38,7 +38,7 @@ def _summaries(raw):
     return rows(
         raw,
         "SELECT user_id::text, summary_date, score_start, score_end, conversations_count, text, generated_by "
-        "FROM daily_summaries ORDER BY user_id",
+        "FROM game.daily_summaries ORDER BY user_id",
     )
 
 
@@ -96,7 +96,8 @@ class TestWithClaude:
         run_id = trigger_job(app, "summary")
         # When the first attempt fails
         wait_until(
-            lambda: row(raw, "SELECT status FROM job_history WHERE parent_id = %s", run_id) == ("retrying",), timeout=20
+            lambda: row(raw, "SELECT status FROM dramaturg.job_history WHERE parent_id = %s", run_id) == ("retrying",),
+            timeout=20,
         )
         # Then the row is reserved without text
         assert [(s[5], s[6]) for s in _summaries(raw)] == [(None, None)]

@@ -38,7 +38,7 @@ def settings_overrides(sink):
 def test_final_failure_alerts_once_and_counts_what_was_suppressed(app, worker, raw, sink, clock):
     # Given two items whose children fail every attempt
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name, fail_first) VALUES ('a', 99), ('b', 99)")
+        cur.execute("INSERT INTO example.example_items (name, fail_first) VALUES ('a', 99), ('b', 99)")
     # When the job runs and both children fail for good
     assert _finished(app, clock, trigger_job(app, "example-touch")) == {"failed": 2}
     # Then exactly one alert went out for the job, naming it and the error
@@ -48,7 +48,7 @@ def test_final_failure_alerts_once_and_counts_what_was_suppressed(app, worker, r
     # And after the interval the next failure alerts again, counting the suppressed one
     clock.advance(601)
     with raw.cursor() as cur:
-        cur.execute("UPDATE example_items SET status = 'active'")
+        cur.execute("UPDATE example.example_items SET status = 'active'")
     _finished(app, clock, trigger_job(app, "example-touch", at=clock.now()))
     sink.wait_for(2, timeout=10)
     second = sink.requests(path_contains="/hooks/")[1]
@@ -58,7 +58,7 @@ def test_final_failure_alerts_once_and_counts_what_was_suppressed(app, worker, r
 def test_retrying_runs_do_not_alert(app, worker, raw, sink, clock):
     # Given an item that fails its first two attempts, then succeeds
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name, fail_first) VALUES ('a', 2)")
+        cur.execute("INSERT INTO example.example_items (name, fail_first) VALUES ('a', 2)")
     children = _finished(app, clock, trigger_job(app, "example-touch"))
     # Then the child succeeded on attempt 3 and nobody was alerted
     assert children == {"succeeded": 1}

@@ -11,7 +11,7 @@ from tests.support.waiting import wait_until
 def _items(raw, n: int, fail_first: int = 0) -> list[int]:
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO example_items (name, fail_first) SELECT 'item ' || g, %s FROM generate_series(1, %s) g RETURNING id",
+            "INSERT INTO example.example_items (name, fail_first) SELECT 'item ' || g, %s FROM generate_series(1, %s) g RETURNING id",
             (fail_first, n),
         )
         return [r[0] for r in cur.fetchall()]
@@ -22,7 +22,7 @@ def _history(raw, **where):
     with raw.cursor() as cur:
         cur.execute(
             f"SELECT id, job_name, actor_name, trigger, status, attempt, parent_id, items_processed, duration_ms, error "
-            f"FROM job_history WHERE {cond} ORDER BY id",
+            f"FROM dramaturg.job_history WHERE {cond} ORDER BY id",
             where,
         )
         cols = [c.name for c in cur.description]
@@ -44,7 +44,7 @@ def test_manual_trigger_fans_out_children_linked_to_parent(app, worker, raw):
         c["trigger"] == "fanout" and c["items_processed"] == 1 and c["duration_ms"] is not None for c in children
     )
     with raw.cursor() as cur:
-        cur.execute("SELECT id, touches FROM example_items ORDER BY id")
+        cur.execute("SELECT id, touches FROM example.example_items ORDER BY id")
         assert cur.fetchall() == [(i, 1) for i in ids]
 
 
@@ -59,7 +59,7 @@ def test_second_trigger_in_same_period_changes_nothing(app, worker, raw):
     # Then no child is enqueued twice and the item is touched once
     assert row["status"] == "succeeded" and row["items_processed"] == 0
     with raw.cursor() as cur:
-        cur.execute("SELECT touches FROM example_items")
+        cur.execute("SELECT touches FROM example.example_items")
         assert cur.fetchone() == (1,)
 
 
@@ -89,7 +89,7 @@ def test_failing_child_retries_at_1_2_4_minutes_then_marks_item_failed(app, work
     final = wait_until(lambda: [c for c in _history(raw, parent_id=run_id) if c["status"] == "failed"], timeout=20)[0]
     assert final["attempt"] == 4 and "fails attempt 4" in final["error"]
     with raw.cursor() as cur:
-        cur.execute("SELECT status, error FROM example_items WHERE id = %s", (item,))
+        cur.execute("SELECT status, error FROM example.example_items WHERE id = %s", (item,))
         status, error = cur.fetchone()
     assert status == "failed" and "fails attempt 4" in error
     assert etas == [timedelta(minutes=1), timedelta(minutes=3), timedelta(minutes=7)]

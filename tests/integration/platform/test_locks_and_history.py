@@ -82,7 +82,7 @@ def _send_tick(app, message_id: str | None = None) -> str:
 
 def _status(raw, message_id: str) -> tuple[str, str] | None:
     with raw.cursor() as cur:
-        cur.execute("SELECT status, error FROM job_history WHERE message_id = %s", (message_id,))
+        cur.execute("SELECT status, error FROM dramaturg.job_history WHERE message_id = %s", (message_id,))
         return cur.fetchone()
 
 
@@ -118,7 +118,7 @@ def test_a_run_meeting_a_holder_that_is_not_live_retries_and_runs_once_the_holde
     # this message's own earlier attempt (frozen, its message rescued), a run whose lease ran
     # out, or a session that is no run at all
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a')")
     mine = str(uuid.uuid4())
     if holder_is == "the same message, rescued":
         holder = _hold_as_run(app.url, "example-touch", "2026-03-05T10:00", mine)
@@ -145,7 +145,7 @@ def test_a_run_meeting_a_holder_that_is_not_live_retries_and_runs_once_the_holde
         message=lambda: str(_status(raw, mine)),
     )
     with raw.cursor() as cur:
-        cur.execute("SELECT count(*) FROM example_touches WHERE period = '2026-03-05T10:00'")
+        cur.execute("SELECT count(*) FROM example.example_touches WHERE period = '2026-03-05T10:00'")
         assert cur.fetchone()[0] == 1
 
 
@@ -154,7 +154,7 @@ def test_manual_trigger_row_exists_at_once_as_queued(app, raw):
     run_id = trigger_job(app, "example-touch", args={"note": "by hand"})
     # Then the history row is already there, queued, with the manual trigger
     with raw.cursor() as cur:
-        cur.execute("SELECT job_name, status, trigger, enqueued_at FROM job_history WHERE id = %s", (run_id,))
+        cur.execute("SELECT job_name, status, trigger, enqueued_at FROM dramaturg.job_history WHERE id = %s", (run_id,))
         job, status, trigger, enqueued_at = cur.fetchone()
     assert (job, status, trigger) == ("example-touch", "queued", "manual") and enqueued_at is not None
 

@@ -12,7 +12,7 @@ def test_prune_history_deletes_rows_finished_before_the_retention(app, worker, r
     with raw.cursor() as cur:
         # Given runs finished 31 days ago, 29 days ago, and one started long ago but unfinished
         cur.execute(
-            """INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, started_at, finished_at)
+            """INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, trigger, status, started_at, finished_at)
                        VALUES ('old', 'a', gen_random_uuid(), 'cron', 'succeeded', %(s)s, %(old)s),
                               ('recent', 'a', gen_random_uuid(), 'cron', 'succeeded', %(s)s, %(recent)s),
                               ('open', 'a', gen_random_uuid(), 'cron', 'running', %(s)s, NULL)""",
@@ -23,7 +23,7 @@ def test_prune_history_deletes_rows_finished_before_the_retention(app, worker, r
     # Then only the row finished more than 30 days ago is gone
     assert row["status"] == "succeeded" and row["items_processed"] == 1
     with raw.cursor() as cur:
-        cur.execute("SELECT job_name FROM job_history WHERE job_name IN ('old', 'recent', 'open') ORDER BY 1")
+        cur.execute("SELECT job_name FROM dramaturg.job_history WHERE job_name IN ('old', 'recent', 'open') ORDER BY 1")
         assert [r[0] for r in cur.fetchall()] == ["open", "recent"]
 
 

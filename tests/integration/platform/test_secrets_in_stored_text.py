@@ -39,7 +39,7 @@ def _stored(raw) -> str:
     with raw.cursor() as cur:
         cur.execute(
             "SELECT concat_ws('|', (SELECT string_agg(coalesce(reason, ''), '|') FROM dramatiq.queue),"
-            " (SELECT string_agg(concat_ws('|', error, traceback, args::text, result::text), '|') FROM job_history))"
+            " (SELECT string_agg(concat_ws('|', error, traceback, args::text, result::text), '|') FROM dramaturg.job_history))"
         )
         return cur.fetchone()[0] or ""
 
@@ -140,7 +140,7 @@ def test_cli_json_and_tables_redact_rows_an_older_version_stored_raw(app, raw):
     leaked = _generated()
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, error, args) "
+            "INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, trigger, status, error, args) "
             "VALUES ('decay', 'game.decay', gen_random_uuid(), 'manual', 'failed', %s, %s)",
             (
                 f"POST https://u:{leaked}@voice.invalid/x failed",

@@ -16,7 +16,7 @@ from tests.support.waiting import wait_until
 
 def _counts(raw) -> tuple[int, int]:
     with raw.cursor() as cur:
-        cur.execute("SELECT (SELECT count(*) FROM dramatiq.queue), (SELECT count(*) FROM job_history)")
+        cur.execute("SELECT (SELECT count(*) FROM dramatiq.queue), (SELECT count(*) FROM dramaturg.job_history)")
         return cur.fetchone()
 
 
@@ -72,7 +72,7 @@ def test_a_hand_made_tick_for_a_future_period_fails_instead_of_running(app, raw,
     # Given a message for example-touch's cron actor whose tick is a year ahead (sent by hand,
     # or by a producer whose clock is wrong), not marked as a replay
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a')")
     tick = (clock.now() + timedelta(days=365)).isoformat()
     app.registry.job("example-touch").actor.send_with_options(
         kwargs={"tick": tick, "args": {}}, job="example-touch", trigger="cron"
@@ -81,7 +81,7 @@ def test_a_hand_made_tick_for_a_future_period_fails_instead_of_running(app, raw,
     # When the worker takes it
     def outcome():
         with raw.cursor() as cur:
-            cur.execute("SELECT id, status, error FROM job_history WHERE job_name = 'example-touch'")
+            cur.execute("SELECT id, status, error FROM dramaturg.job_history WHERE job_name = 'example-touch'")
             row = cur.fetchone()
         return row if row and row[1] in ("failed", "succeeded") else None
 
@@ -89,6 +89,6 @@ def test_a_hand_made_tick_for_a_future_period_fails_instead_of_running(app, raw,
     # Then the run failed at once (not retried) and touched nothing
     assert status == "failed" and "in the future" in error
     with raw.cursor() as cur:
-        cur.execute("SELECT count(*) FROM example_touches")
+        cur.execute("SELECT count(*) FROM example.example_touches")
         assert cur.fetchone()[0] == 0
     assert wait_for_run(app, run_id, timeout=5)["attempt"] == 1

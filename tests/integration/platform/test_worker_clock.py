@@ -27,7 +27,7 @@ def real_time(raw):
 def test_a_worker_behind_the_producer_runs_its_messages_at_once(app, raw, real_time, tmp_path):
     # Given a worker process on a correct clock, and an item
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a') RETURNING id")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a') RETURNING id")
         (item,) = cur.fetchone()
     worker = DramaturgProcess(["worker", "--threads", "2"], dramaturg_env(app.url), tmp_path, "worker").start()
     try:
@@ -40,7 +40,7 @@ def test_a_worker_behind_the_producer_runs_its_messages_at_once(app, raw, real_t
         # Then the worker runs it at once, not two minutes later
         def touched():
             with raw.cursor() as cur:
-                cur.execute("SELECT touches FROM example_items WHERE id = %s", (item,))
+                cur.execute("SELECT touches FROM example.example_items WHERE id = %s", (item,))
                 return cur.fetchone()[0] == 1
 
         wait_until(touched, timeout=30, message=lambda: "not run yet: " + worker.log()[-2000:])
@@ -60,5 +60,5 @@ def test_a_worker_on_a_simulated_clock_refuses_to_start_on_a_real_time_database(
         result.stderr
     )
     with raw.cursor() as cur:
-        cur.execute("SELECT role, state FROM clock_checks")
+        cur.execute("SELECT role, state FROM dramaturg.clock_checks")
         assert cur.fetchall() == [("worker", "refused")]

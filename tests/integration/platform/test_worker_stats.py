@@ -18,7 +18,7 @@ def settings_overrides():
 def test_worker_logs_processed_failed_retried_and_in_flight(app, worker, raw, caplog):
     caplog.set_level(logging.INFO, logger="dramaturg.stats")
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a'), ('b')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a'), ('b')")
     wait_for_run(app, trigger_job(app, "example-touch"), timeout=20)
     # The parent and its two children were processed; a later stats line says so
     line = wait_until(lambda: [r.getMessage() for r in caplog.records if "processed=3" in r.getMessage()], timeout=10)[

@@ -47,7 +47,7 @@ def _watermark_lead(raw, job: str = "example-touch") -> float | None:
     """Seconds the job's watermark is ahead of the database's clock."""
     with raw.cursor() as cur:
         cur.execute(
-            "SELECT extract(epoch FROM last_tick_at - clock_timestamp()) FROM scheduler_state WHERE job_name = %s",
+            "SELECT extract(epoch FROM last_tick_at - clock_timestamp()) FROM dramaturg.scheduler_state WHERE job_name = %s",
             (job,),
         )
         row = cur.fetchone()
@@ -113,7 +113,7 @@ def test_a_watermark_already_in_the_future_is_reset_not_obeyed(app, raw, real_ti
     # Given a watermark a year ahead, left by an older version or a misconfigured host
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO scheduler_state (job_name, last_tick_at) VALUES ('example-touch', clock_timestamp() + interval '1 year')"
+            "INSERT INTO dramaturg.scheduler_state (job_name, last_tick_at) VALUES ('example-touch', clock_timestamp() + interval '1 year')"
         )
     # When a correct scheduler ticks
     enqueued = _scheduler(app, SystemClock()).tick_once()

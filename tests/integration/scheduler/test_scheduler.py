@@ -107,7 +107,7 @@ def test_disabled_job_is_not_scheduled(app, raw, clock):
 def test_tick_runs_on_the_worker_as_a_cron_run(app, worker, raw, clock):
     # Given one example item and a scheduler that fires example-touch at 10:10
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a')")
     s = _scheduler(app)
     _first_start(s, clock)
     clock.set(datetime(2026, 3, 5, 10, 10, 5, tzinfo=UTC))
@@ -116,7 +116,7 @@ def test_tick_runs_on_the_worker_as_a_cron_run(app, worker, raw, clock):
     # When the worker runs it
     def cron_run():
         with raw.cursor() as cur:
-            cur.execute("SELECT id FROM job_history WHERE job_name = 'example-touch' AND trigger = 'cron'")
+            cur.execute("SELECT id FROM dramaturg.job_history WHERE job_name = 'example-touch' AND trigger = 'cron'")
             return cur.fetchone()
 
     (run_id,) = wait_until(cron_run, timeout=20)
@@ -140,6 +140,6 @@ def test_tick_started_late_is_not_dropped(app, worker, raw, clock, late_minutes)
 
 def _status(raw, job):
     with raw.cursor() as cur:
-        cur.execute("SELECT status FROM job_history WHERE job_name = %s ORDER BY id DESC LIMIT 1", (job,))
+        cur.execute("SELECT status FROM dramaturg.job_history WHERE job_name = %s ORDER BY id DESC LIMIT 1", (job,))
         row = cur.fetchone()
         return row and row[0]

@@ -34,7 +34,7 @@ def rows(raw, query, params=None) -> list[dict]:
 
 def _insert(raw, table: str, values: dict) -> int:
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
-        sql.Identifier(table),
+        sql.Identifier("tasks", table),
         sql.SQL(", ").join(map(sql.Identifier, values)),
         sql.SQL(", ").join(map(sql.Placeholder, values)),
     )

@@ -10,11 +10,11 @@ from tests.integration.tasks.conftest import one, rows
 
 
 def _status(raw, task: int) -> str:
-    return one(raw, "SELECT status FROM tasks WHERE id = %s", (task,))[0]
+    return one(raw, "SELECT status FROM tasks.tasks WHERE id = %s", (task,))[0]
 
 
 def _notices(raw) -> list[dict]:
-    return rows(raw, "SELECT task_id, kind FROM web_notifications ORDER BY id")
+    return rows(raw, "SELECT task_id, kind FROM tasks.web_notifications ORDER BY id")
 
 
 def test_open_tasks_past_due_become_overdue_with_one_notice(app, worker, raw, make_task):
@@ -48,7 +48,7 @@ def test_task_moved_back_into_the_future_returns_to_open(app, worker, raw, clock
     wait_for_run(app, trigger_job(app, "overdue-scan"), timeout=20)
     # When its due date moves to tomorrow and the scan runs
     with raw.cursor() as cur:
-        cur.execute("UPDATE tasks SET due_date = %s WHERE id = %s", (T0 + timedelta(days=1), task))
+        cur.execute("UPDATE tasks.tasks SET due_date = %s WHERE id = %s", (T0 + timedelta(days=1), task))
     clock.advance(timedelta(minutes=15))
     row = wait_for_run(app, trigger_job(app, "overdue-scan"), timeout=20)
     # Then it is open again
@@ -64,7 +64,7 @@ def test_completing_an_overdue_task_is_not_undone_by_the_scan(app, worker, raw, 
     task = make_task(due_date=T0 - timedelta(hours=1))
     wait_for_run(app, trigger_job(app, "overdue-scan"), timeout=20)
     with raw.cursor() as cur:
-        cur.execute("UPDATE tasks SET completed = true, status = 'done' WHERE id = %s", (task,))
+        cur.execute("UPDATE tasks.tasks SET completed = true, status = 'done' WHERE id = %s", (task,))
     # When the scan runs again
     clock.advance(timedelta(minutes=15))
     row = wait_for_run(app, trigger_job(app, "overdue-scan"), timeout=20)

@@ -17,7 +17,7 @@ UTC = UTC
 
 
 def _children(raw, parent: int) -> list[dict]:
-    return rows(raw, "SELECT * FROM tasks WHERE parent_task_id = %s", (parent,))
+    return rows(raw, "SELECT * FROM tasks.tasks WHERE parent_task_id = %s", (parent,))
 
 
 def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(
@@ -60,7 +60,7 @@ def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(
     # And the reminders keep their distance to the new due date, pending again
     reminders = rows(
         raw,
-        "SELECT remind_at, channel, status, sent FROM task_reminders WHERE task_id = %s ORDER BY id",
+        "SELECT remind_at, channel, status, sent FROM tasks.task_reminders WHERE task_id = %s ORDER BY id",
         (child["id"],),
     )
     assert reminders == [
@@ -68,7 +68,7 @@ def test_completed_daily_task_gets_next_instance_with_metadata_and_reminders(
         {"remind_at": child["due_date"] - timedelta(hours=2), "channel": "chat", "status": "pending", "sent": False},
     ]
     # And the parent is marked processed at the run's time
-    assert one(raw, "SELECT last_processed_at FROM tasks WHERE id = %s", (parent,)) == (T0,)
+    assert one(raw, "SELECT last_processed_at FROM tasks.tasks WHERE id = %s", (parent,)) == (T0,)
 
 
 def test_a_processed_task_is_never_regenerated(app, worker, raw, clock, make_task):
@@ -145,7 +145,7 @@ def test_only_completed_recurring_tasks_with_a_due_date_are_processed(app, worke
     # Then none of them gets a next instance
     assert row["items_processed"] == 0
     assert all(_children(raw, i) == [] for i in ids)
-    assert one(raw, "SELECT count(*) FROM tasks WHERE last_processed_at IS NOT NULL") == (0,)
+    assert one(raw, "SELECT count(*) FROM tasks.tasks WHERE last_processed_at IS NOT NULL") == (0,)
 
 
 def test_an_unknown_owner_zone_falls_back_to_utc_instead_of_stopping_the_series(app, worker, raw, make_task):

@@ -12,24 +12,24 @@ from tests.support.waiting import wait_until
 
 
 def _reminder(raw, rid: int) -> dict:
-    return rows(raw, "SELECT status, sent, sent_at, error FROM task_reminders WHERE id = %s", (rid,))[0]
+    return rows(raw, "SELECT status, sent, sent_at, error FROM tasks.task_reminders WHERE id = %s", (rid,))[0]
 
 
 def _deliveries(raw, rid: int) -> list[str]:
     return [
         r["channel"]
         for r in rows(
-            raw, "SELECT channel FROM task_reminder_deliveries WHERE reminder_id = %s ORDER BY channel", (rid,)
+            raw, "SELECT channel FROM tasks.task_reminder_deliveries WHERE reminder_id = %s ORDER BY channel", (rid,)
         )
     ]
 
 
 def _web(raw) -> list[dict]:
-    return rows(raw, "SELECT user_id, task_id, kind, title FROM web_notifications ORDER BY id")
+    return rows(raw, "SELECT user_id, task_id, kind, title FROM tasks.web_notifications ORDER BY id")
 
 
 def _child_attempts(raw, run_id: int) -> list[dict]:
-    return rows(raw, "SELECT status, attempt, error FROM job_history WHERE parent_id = %s", (run_id,))
+    return rows(raw, "SELECT status, attempt, error FROM dramaturg.job_history WHERE parent_id = %s", (run_id,))
 
 
 def test_due_web_reminder_becomes_a_web_notification_and_is_marked_sent(
@@ -130,4 +130,4 @@ def test_rejected_chat_fails_the_reminder_at_once(app, worker, raw, sink, make_t
     row = wait_for_run(app, trigger_job(app, "reminders"), timeout=20)
     # Then the reminder fails without retries
     assert row["children"] == {"failed": 1} and len(sink.requests()) == 1
-    assert one(raw, "SELECT status FROM task_reminders WHERE id = %s", (rid,)) == ("failed",)
+    assert one(raw, "SELECT status FROM tasks.task_reminders WHERE id = %s", (rid,)) == ("failed",)

@@ -26,7 +26,7 @@ def scalar(raw, sql: str, *params):
 def queue_state(raw, run_id: int) -> tuple | None:
     with raw.cursor() as cur:
         cur.execute(
-            "SELECT q.state::text, q.reason FROM dramatiq.queue q JOIN job_history h ON h.message_id = q.message_id "
+            "SELECT q.state::text, q.reason FROM dramatiq.queue q JOIN dramaturg.job_history h ON h.message_id = q.message_id "
             "WHERE h.id = %s",
             (run_id,),
         )

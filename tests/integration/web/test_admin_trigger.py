@@ -22,13 +22,13 @@ def test_trigger_returns_the_history_id_at_once_and_records_who(client, raw):
     assert response.status_code == 201
     run_id = response.json()["id"]
     with raw.cursor() as cur:
-        cur.execute("SELECT job_name, status, trigger, acted_by FROM job_history WHERE id = %s", (run_id,))
+        cur.execute("SELECT job_name, status, trigger, acted_by FROM dramaturg.job_history WHERE id = %s", (run_id,))
         assert cur.fetchone() == ("example-touch", "queued", "manual", "local")
 
 
 def test_trigger_with_wait_answers_with_the_outcome_and_children(client, worker, raw):
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a'), ('b')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a'), ('b')")
     response = client("POST", "/api/admin/jobs/example-touch/trigger", json={"wait": True, "timeout": 30})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -39,13 +39,13 @@ def test_trigger_with_wait_answers_with_the_outcome_and_children(client, worker,
 def test_unknown_job_is_400_with_a_did_you_mean(client, raw):
     response = client("POST", "/api/admin/jobs/example-tuch/trigger")
     assert response.status_code == 400 and "Did you mean 'example-touch'" in response.json()["detail"]
-    assert scalar(raw, "SELECT count(*) FROM job_history") == 0
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
 
 
 def test_a_malformed_instant_is_422_naming_the_field_and_nothing_is_enqueued(client, raw):
     response = client("POST", "/api/admin/jobs/example-touch/trigger", json={"at": "not-a-time"})
     assert response.status_code == 422 and response.json()["fields"][0]["field"] == "at"
-    assert scalar(raw, "SELECT count(*) FROM job_history") == 0
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
 
 
 def test_deliver_run_reports_delivered_failed_and_skipped_counts(client, worker, raw, sink):

@@ -74,7 +74,7 @@ def test_only_an_admin_key_triggers_cron_jobs(client, make_key, raw):
     acme = make_key(org="acme")
     assert client("POST", "/api/admin/jobs/example-touch/trigger", key=acme).status_code == 403
     assert client("POST", "/api/jobs", key=acme, json={"type": "example-touch"}).status_code == 403
-    assert scalar(raw, "SELECT count(*) FROM job_history") == 0
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
 
 
 def test_an_org_key_probing_a_thousand_other_ids_gets_only_404s(client, make_key):
@@ -98,7 +98,7 @@ def test_tokens_never_appear_in_responses_or_history(client, make_key, raw):
     body = client("GET", f"/api/jobs/{job_id}", key=token).text
     assert token not in body
     with raw.cursor() as cur:
-        cur.execute("SELECT row_to_json(h)::text FROM job_history h")
+        cur.execute("SELECT row_to_json(h)::text FROM dramaturg.job_history h")
         history = json.dumps(cur.fetchall())
         cur.execute("SELECT row_to_json(k)::text FROM dramaturg.api_keys k")
         keys = json.dumps(cur.fetchall())

@@ -155,7 +155,7 @@ def test_metrics_report_how_late_the_last_cron_run_started(client, raw):
     # Given decay's last cron run, for the 10:00 tick, started 4.5 s after it
     with raw.cursor() as cur:
         cur.execute(
-            "INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, args, started_at) "
+            "INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, trigger, status, args, started_at) "
             "VALUES ('decay', 'game.decay', gen_random_uuid(), 'cron', 'running', %s, %s)",
             (json.dumps({"kwargs": {"tick": T0.isoformat(), "args": {}}}), T0 + timedelta(seconds=4.5)),
         )

@@ -32,7 +32,7 @@ def test_submitted_job_is_pending_at_once_then_completed_with_its_result(client,
 def test_submission_is_acknowledged_while_every_worker_thread_is_busy(client, worker, gate, raw):
     # Given every worker thread (4) held by a blocking job
     blockers = [client("POST", "/api/jobs", json={"type": "webtest.block"}).json()["id"] for _ in range(4)]
-    wait_until(lambda: scalar(raw, "SELECT count(*) FROM job_history WHERE status = 'running'") == 4)
+    wait_until(lambda: scalar(raw, "SELECT count(*) FROM dramaturg.job_history WHERE status = 'running'") == 4)
     # When another job is submitted
     created = client("POST", "/api/jobs", json={"type": "webtest.echo", "payload": {"n": 1}})
     # Then it is accepted and waits as PENDING
@@ -55,7 +55,7 @@ def test_unknown_type_is_400_with_a_did_you_mean_and_nothing_is_enqueued(client,
     assert response.json()["error"] == "unknown_type"
     assert "Did you mean 'webtest.echo'" in response.json()["detail"]
     assert scalar(raw, "SELECT count(*) FROM dramatiq.queue") == 0
-    assert scalar(raw, "SELECT count(*) FROM job_history") == 0
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
 
 
 def test_invalid_payload_is_422_naming_the_field_and_nothing_is_enqueued(client, raw):
@@ -71,7 +71,7 @@ def test_invalid_payload_is_422_naming_the_field_and_nothing_is_enqueued(client,
     assert [f["field"] for f in plain.json()["fields"]] == ["y", "x"]
     assert no_type.json()["fields"][0]["field"] == "type"
     assert scalar(raw, "SELECT count(*) FROM dramatiq.queue") == 0
-    assert scalar(raw, "SELECT count(*) FROM job_history") == 0
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
 
 
 def test_a_repeated_idempotency_key_returns_the_first_job(client, raw):
@@ -133,7 +133,7 @@ def test_failed_job_shows_its_error_traceback_and_attempts(client, worker):
 def test_each_attempt_keeps_its_own_error(client, worker, raw, clock):
     # Given an example item whose first two attempts fail (retries 1, 2 s apart on the test clock)
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name, fail_first) VALUES ('flaky', 2) RETURNING id")
+        cur.execute("INSERT INTO example.example_items (name, fail_first) VALUES ('flaky', 2) RETURNING id")
         item = cur.fetchone()[0]
     job_id = client("POST", "/api/jobs", json={"type": "example.touch.item", "payload": {"item_id": item}}).json()["id"]
     # When time passes until it succeeds
@@ -181,7 +181,7 @@ def test_cancelling_a_running_or_finished_job_is_a_conflict(client, worker, gate
 def test_a_job_cancelled_while_prefetched_by_a_worker_never_runs(client, worker, gate, raw):
     # Given every worker thread busy and one more job claimed (prefetched) by the worker
     blockers = [client("POST", "/api/jobs", json={"type": "webtest.block"}).json()["id"] for _ in range(4)]
-    wait_until(lambda: scalar(raw, "SELECT count(*) FROM job_history WHERE status = 'running'") == 4)
+    wait_until(lambda: scalar(raw, "SELECT count(*) FROM dramaturg.job_history WHERE status = 'running'") == 4)
     job_id = client("POST", "/api/jobs", json={"type": "webtest.echo", "payload": {"n": 5}}).json()["id"]
     wait_until(lambda: queue_state(raw, job_id)[0] == "consumed", message="the echo job was never prefetched")
     # When it is cancelled, then the workers are freed

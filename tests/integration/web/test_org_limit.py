@@ -28,7 +28,7 @@ def _existing_active(raw, org: str, n: int) -> None:
     with raw.cursor() as cur:
         for _ in range(n):
             cur.execute(
-                "INSERT INTO job_history (job_name, actor_name, message_id, trigger, status, org_id, enqueued_at) "
+                "INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, trigger, status, org_id, enqueued_at) "
                 "VALUES ('webtest.echo', 'webtest.echo', %s, 'api', 'queued', %s, %s)",
                 (str(uuid.uuid4()), org, T0),
             )
@@ -53,7 +53,7 @@ def test_twenty_concurrent_posts_at_45_leave_exactly_50(client, raw):
     refused = [a for a in answers if a.status_code == 429]
     assert {a.json()["error"] for a in refused} == {"too_many_jobs"}
     assert {a.headers["Retry-After"] for a in refused} == {"7"}
-    assert scalar(raw, "SELECT count(*) FROM job_history WHERE org_id = 'acme' AND status = 'queued'") == 50
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history WHERE org_id = 'acme' AND status = 'queued'") == 50
     assert scalar(raw, "SELECT count(*) FROM dramatiq.queue") == 5
     # And another organization is unaffected
     assert _post(client, "globex").status_code == 201
@@ -63,7 +63,9 @@ def test_finished_jobs_free_their_slot(client, raw):
     _existing_active(raw, "acme", 50)
     assert _post(client, "acme").status_code == 429
     with raw.cursor() as cur:
-        cur.execute("UPDATE job_history SET status = 'succeeded' WHERE id = (SELECT min(id) FROM job_history)")
+        cur.execute(
+            "UPDATE dramaturg.job_history SET status = 'succeeded' WHERE id = (SELECT min(id) FROM dramaturg.job_history)"
+        )
     assert _post(client, "acme").status_code == 201
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-import actors  # noqa: F401  (declares the jobs)
 from scheduler.schedule import build_schedule
 from shared.errors import ConfigError
 from shared.settings import load_settings
