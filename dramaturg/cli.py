@@ -28,7 +28,7 @@ logger = logging.getLogger("dramaturg")
 
 
 def _app(args, *, load_actors: bool = True):
-    from shared.app import build_app
+    from shared.runtime import build_app
     from shared.logging_setup import configure_logging
     from shared.settings import load_settings
 

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 
+import psycopg2
 import pytest
 
 from tests.support.waiting import wait_until
@@ -15,7 +16,8 @@ from tests.support.waiting import wait_until
 
 def _env(db_url: str, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAMATURG_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.05", **extra)
+    env.update(DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.05", DRAMATURG_APPS="all")
+    env.update(extra)
     return env
 
 
@@ -72,14 +74,14 @@ def test_trigger_prints_the_history_id_at_once(db_url, raw):
     out = json.loads(result.stdout)
     assert out["job"] == "example-touch" and out["status"] == "queued"
     with raw.cursor() as cur:
-        cur.execute("SELECT status, trigger FROM job_history WHERE id = %s", (out["run_id"],))
+        cur.execute("SELECT status, trigger FROM dramaturg.job_history WHERE id = %s", (out["run_id"],))
         assert cur.fetchone() == ("queued", "manual")
 
 
 def test_trigger_wait_reports_the_outcome_from_a_worker_process(db_url, raw, worker_process):
     # Given two items and a worker process
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name) VALUES ('a'), ('b')")
+        cur.execute("INSERT INTO example.example_items (name) VALUES ('a'), ('b')")
     # When the job is triggered and waited for
     result = dramaturg(db_url, "trigger", "example-touch", "--wait", "--json", "--timeout", "60")
     # Then the outcome is printed and the exit code says it succeeded
@@ -100,13 +102,13 @@ def test_trigger_wait_reports_the_outcome_from_a_worker_process(db_url, raw, wor
 def test_failed_run_exits_1(db_url, raw, worker_process):
     # Given an item whose child always fails, and a worker retrying after 10, 20, 40 ms
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO example_items (name, fail_first) VALUES ('x', 99)")
+        cur.execute("INSERT INTO example.example_items (name, fail_first) VALUES ('x', 99)")
     result = dramaturg(db_url, "trigger", "example-touch", "--wait", "--timeout", "60")
     # Then the child failed for good after 4 attempts and the command exits 1
     assert result.returncode == 1, result.stdout + result.stderr
     assert "children=failed:1" in result.stdout
     with raw.cursor() as cur:
-        cur.execute("SELECT attempt, status FROM job_history WHERE trigger = 'fanout'")
+        cur.execute("SELECT attempt, status FROM dramaturg.job_history WHERE trigger = 'fanout'")
         assert cur.fetchall() == [(4, "failed")]
 
 
@@ -128,6 +130,37 @@ def test_migrate_is_idempotent(empty_db_url):
         result = dramaturg(empty_db_url, "migrate")
         assert result.returncode == 0, result.stderr
     assert "latest migration" in result.stdout
+
+
+def test_migrate_creates_the_platform_and_the_configured_apps_only(empty_db_url):
+    # Given an app's database with its own users table
+    conn = psycopg2.connect(empty_db_url)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("CREATE TABLE users (id serial PRIMARY KEY)")
+    # When dramaturg migrates it with the task app enabled
+    result = dramaturg(empty_db_url, "migrate", DRAMATURG_APPS="tasks")
+    # Then it succeeds, says which apps are on, and creates the platform's and that app's schemas only
+    assert result.returncode == 0, result.stderr
+    assert "apps: tasks" in result.stdout
+    with conn.cursor() as cur:
+        cur.execute("SELECT nspname FROM pg_namespace WHERE nspname IN ('dramatiq', 'dramaturg', 'game', 'tasks')")
+        assert {r[0] for r in cur.fetchall()} == {"dramatiq", "dramaturg", "tasks"}
+    conn.close()
+
+
+def test_without_apps_only_the_platforms_jobs_are_scheduled_and_a_domain_job_is_refused(db_url, raw):
+    # Given DRAMATURG_APPS unset: the platform alone
+    result = dramaturg(db_url, "schedule", "--json", DRAMATURG_APPS="")
+    assert result.returncode == 0, result.stderr
+    assert {row["job"] for row in json.loads(result.stdout)} == {"prune-history", "prune-queue"}
+    # When a seed domain's job is triggered
+    result = dramaturg(db_url, "trigger", "decay", DRAMATURG_APPS="")
+    # Then it is refused with the app to enable, and nothing is enqueued
+    assert result.returncode == 2
+    assert "job 'decay' belongs to the app 'game', which is not enabled" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _queue_count(raw) == 0
 
 
 def test_worker_exits_cleanly_on_sigterm(db_url, raw, worker_process):
@@ -160,7 +193,8 @@ def test_dramaturg_now_runs_the_command_at_that_instant_and_warns(db_url, raw):
     assert "DRAMATURG_NOW/DRAMATURG_CLOCK_RATE is set" in result.stderr and "frozen at 2026-01-01" in result.stderr
     with raw.cursor() as cur:
         cur.execute(
-            "SELECT enqueued_at::text, period FROM job_history WHERE id = %s", (json.loads(result.stdout)["run_id"],)
+            "SELECT enqueued_at::text, period FROM dramaturg.job_history WHERE id = %s",
+            (json.loads(result.stdout)["run_id"],),
         )
         assert cur.fetchone() == ("2026-01-01 00:00:30+00", "2026-01-01T00:00")
 
@@ -215,3 +249,34 @@ def test_commands_on_an_unmigrated_database_say_to_migrate(empty_db_url):
     result = dramaturg(empty_db_url, "status")
     assert result.returncode == 1 and "run `dramaturg migrate` first" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_up_against_a_database_url_runs_the_configured_apps_and_says_which(empty_db_url, tmp_path):
+    # Given `dramaturg up` against a DATABASE_URL with the task app configured, in its own process group
+    log_path = tmp_path / "up.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dramaturg", "up"],
+            env=_env(empty_db_url, DRAMATURG_APPS="tasks", DRAMATURG_DATA_DIR=str(tmp_path)),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        # When it is up
+        # Then its start-up line names the apps that are on
+        wait_until(lambda: "dramaturg is up" in log_path.read_text(), timeout=60, message=log_path.read_text)
+        assert "apps: tasks)" in log_path.read_text()
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            proc.wait(timeout=45)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
+    # And it migrated the platform and that app only
+    conn = psycopg2.connect(empty_db_url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT nspname FROM pg_namespace WHERE nspname IN ('dramaturg', 'game', 'tasks', 'example')")
+        assert {r[0] for r in cur.fetchall()} == {"dramaturg", "tasks"}
+    conn.close()

@@ -31,7 +31,9 @@ def _scheduler(app, clock, **env) -> Scheduler:
         **env,
     }
     settings = load_settings(values)
-    return Scheduler(dataclasses.replace(app, clock=clock, settings=settings), build_schedule(settings))
+    return Scheduler(
+        dataclasses.replace(app, clock=clock, settings=settings), build_schedule(settings, app.registry.jobs)
+    )
 
 
 def _ticks(raw, job: str = "example-touch") -> list[str]:
