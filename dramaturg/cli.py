@@ -28,8 +28,8 @@ logger = logging.getLogger("dramaturg")
 
 
 def _app(args, *, load_actors: bool = True):
-    from shared.runtime import build_app
     from shared.logging_setup import configure_logging
+    from shared.runtime import build_app
     from shared.settings import load_settings
 
     settings = load_settings()
