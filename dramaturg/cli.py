@@ -71,6 +71,11 @@ def cmd_worker(args) -> int:
 
     check_at_start(app, "worker")  # a worker on a wrong clock would run business at the wrong time
     queues = set(args.queues.split(",")) if args.queues else None
+    from shared.budget import check_fits, kept_connections
+
+    # Fail fast, with the figures, rather than fill the server's slots and lock out psql and the CLI.
+    consumed = len(queues or app.broker.queues)
+    check_fits(app.engine, kept_connections(app.settings, consumed), f"this worker ({consumed} queues)")
     worker = dramatiq.Worker(
         app.broker,
         queues=queues,

@@ -23,7 +23,7 @@ from scheduler.ticks import due_ticks, tick_text
 from shared import clock_guard
 from shared.app import App
 from shared.clock import real_seconds
-from shared.errors import DatabaseUnavailable
+from shared.errors import DatabaseUnavailable, first_line
 from shared.jobs import tick_id
 from shared.locks import period_key
 from shared.sql import queries
@@ -148,14 +148,14 @@ class Scheduler:
                 self.tick_once()
                 backoff = 0.5
             except (DatabaseUnavailable, psycopg2.OperationalError, psycopg2.InterfaceError, OSError) as exc:
-                logger.error("scheduler cannot reach the database (%s); retrying in %.1fs", _first_line(exc), backoff)
+                logger.error("scheduler cannot reach the database (%s); retrying in %.1fs", first_line(exc), backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
                 continue
             except Exception as exc:
                 if _is_connection_error(exc):
                     logger.error(
-                        "scheduler cannot reach the database (%s); retrying in %.1fs", _first_line(exc), backoff
+                        "scheduler cannot reach the database (%s); retrying in %.1fs", first_line(exc), backoff
                     )
                     self.stop_event.wait(backoff)
                     backoff = min(backoff * 2, 30.0)
@@ -170,11 +170,6 @@ class Scheduler:
 
     def stop(self) -> None:
         self.stop_event.set()
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _is_connection_error(exc: BaseException) -> bool:

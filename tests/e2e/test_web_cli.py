@@ -18,7 +18,10 @@ from tests.support.waiting import wait_until
 
 def _env(db_url: str, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DRAMATURG_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.05", DRAMATURG_HEARTBEAT_SECONDS="0.5", **extra)
+    env.update(
+        DATABASE_URL=db_url, DRAMATURG_POLL_SECONDS="0.05", DRAMATURG_HEARTBEAT_SECONDS="0.5", DRAMATURG_APPS="all"
+    )
+    env.update(extra)
     return env
 
 
