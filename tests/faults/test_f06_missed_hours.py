@@ -3,7 +3,7 @@ from its persisted watermark, when it comes back."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from tests.faults.conftest import figures
@@ -12,11 +12,13 @@ from tests.support.registry import declared_jobs
 from tests.support.waiting import wait_until
 
 RATE = 600  # one scheduled hour every six real seconds
-START = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # six real seconds for the processes to come up
+START = datetime(2026, 3, 5, 10, 0, tzinfo=UTC)  # plus six real seconds before the first decay tick
 
 
 def test_f6_scheduler_down_three_hours_applies_each_missed_hour_once(fault_db, fault_raw, fault_env, tmp_path):
-    anchor = datetime.now(UTC)
+    # The timeline reaches START only after 30 real seconds: room for the processes to come up
+    # on a loaded machine (before it, the shared clock runs through earlier minutes with nothing due).
+    anchor = datetime.now(UTC) + timedelta(seconds=30)
 
     def sim_now() -> datetime:
         return START + (datetime.now(UTC) - anchor) * RATE
