@@ -129,8 +129,9 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
     assert children_done == {"done": children}
     assert ledger["rows"] == ledger["players"] == children
     assert ledger["wrong_scores"] == 0 and ledger["delta"] == ledger["expected_delta"]
-    # And the kills really interrupted work: messages were delivered again after a worker died
-    assert redeliveries > 0
+    # And the kills really landed on work in progress (how many messages were then delivered
+    # again is a figure: under load the last incarnations may find them already rescued)
+    assert kills_during_work > 0
 
 
 def _frozen_at_t0():
