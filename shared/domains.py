@@ -39,7 +39,6 @@ class Domain:
     """One seed domain; its name is also its alembic branch label and its Postgres schema."""
 
     name: str
-    description: str
 
     @property
     def module(self) -> str:
@@ -61,15 +60,9 @@ class Domain:
         return ROOT / "actors" / self.name / "migrations"
 
 
-DOMAINS: dict[str, Domain] = {
-    d.name: d
-    for d in (
-        Domain("challenges", "challenges: auto-complete, stats refresh, streak reminders, notification cleanup"),
-        Domain("example", "the example job that shows the platform end to end"),
-        Domain("game", "the chat game: decay, delivery, cleanup, daily recaps, conversation post-processing"),
-        Domain("tasks", "tasks: recurring instances, reminders, overdue scan"),
-    )
-}
+#: challenges (auto-complete, stats, streak reminders), example (the example job), game (the chat
+#: game: decay, delivery, recaps…), tasks (recurring instances, reminders, overdue scan).
+DOMAINS: dict[str, Domain] = {d.name: d for d in map(Domain, ("challenges", "example", "game", "tasks"))}
 
 
 def parse_apps(value: str | Iterable[str] | None) -> tuple[str, ...]:

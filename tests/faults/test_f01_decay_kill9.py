@@ -73,7 +73,7 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
 ):
     # Given players who each owe a known number of decay hours at T0
     _make_players(fault_db, children)
-    app = build_app(load_settings({"DATABASE_URL": fault_db}), clock=_frozen_at_t0())
+    app = build_app(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_APPS": "all"}), clock=_frozen_at_t0())
     # Two threads, as on a small dyno: the fan-out takes long enough for the kills to land on work.
     env = fault_env(DRAMATURG_LEASE_SECONDS="5", DRAMATURG_WORKER_THREADS="2", **timeline_env())
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker")

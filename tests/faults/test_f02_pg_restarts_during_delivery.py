@@ -40,7 +40,9 @@ def test_f2_every_send_ends_explicit_and_at_most_once_across_three_postgres_rest
     from shared.runtime import build_app
     from shared.settings import load_settings
 
-    build_app(load_settings({"DATABASE_URL": fault_db}), load_actors=True).engine.dispose()  # declares the job table
+    build_app(
+        load_settings({"DATABASE_URL": fault_db, "DRAMATURG_APPS": "all"}), load_actors=True
+    ).engine.dispose()  # declares the job table
     # Given due Telegram events and a Telegram that answers in 50–500 ms
     make_events(fault_db, events)
     with LatencySink(0.05, 0.5) as sink:

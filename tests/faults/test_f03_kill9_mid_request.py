@@ -36,7 +36,9 @@ SIZES = [
 def test_f3_kill9_mid_request_never_sends_an_event_twice_and_leaves_it_delivered_or_unknown(
     fault_db, fault_env, tmp_path, kills, events, latency
 ):
-    build_app(load_settings({"DATABASE_URL": fault_db})).engine.dispose()  # declares the job table
+    build_app(
+        load_settings({"DATABASE_URL": fault_db, "DRAMATURG_APPS": "all"})
+    ).engine.dispose()  # declares the job table
     # Given due events and a Telegram that takes about a second or two to answer
     make_events(fault_db, events)
     with LatencySink(*latency) as sink:

@@ -21,7 +21,11 @@ RATE = 6  # one scheduled minute every ten real seconds
     "backlog,minutes", [pytest.param(20_000, 4, id="20k"), pytest.param(100_000, 8, id="100k", marks=pytest.mark.slow)]
 )
 def test_f5_ticks_start_on_time_behind_a_backlog(fault_db, fault_raw, fault_env, tmp_path, backlog, minutes):
-    app = build_app(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}))
+    app = build_app(
+        load_settings(
+            {"DATABASE_URL": fault_db, "DRAMATURG_APPS": "all", "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}
+        )
+    )
     from tests.faults.actors import record_actor
 
     # Given a backlog of slow-ish domain messages (20 ms each) larger than the window can drain

@@ -16,7 +16,7 @@ from tests.support.waiting import wait_until
 
 
 def test_f9_bad_messages_rejected_and_valid_ones_all_processed(fault_db, fault_raw, fault_env, tmp_path):
-    app = build_app(load_settings({"DATABASE_URL": fault_db}))
+    app = build_app(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_APPS": "all"}))
     from actors.example.touch import touch_item
 
     with fault_raw.cursor() as cur:

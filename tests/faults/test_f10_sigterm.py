@@ -28,7 +28,11 @@ def _unfinished(raw) -> int:
 
 
 def test_f10_sigterm_mid_run_finishes_in_flight_and_strands_nothing(fault_db, fault_raw, fault_env, tmp_path):
-    app = build_app(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}))
+    app = build_app(
+        load_settings(
+            {"DATABASE_URL": fault_db, "DRAMATURG_APPS": "all", "DRAMATURG_ACTOR_MODULES": "tests.faults.actors"}
+        )
+    )
     from tests.faults.actors import record_actor
 
     # Given 1,000 messages that each take 20 ms, and a worker with 8 threads working through them
