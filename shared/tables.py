@@ -77,7 +77,7 @@ job_history = sa.Table(
     # --- the job API (migration 0009) ---
     sa.Column("org_id", sa.Text),  # the organization whose API key submitted it
     sa.Column("idempotency_key", sa.Text),  # unique per organization
-    sa.Column("retry_of", sa.BigInteger, sa.ForeignKey("job_history.id", ondelete="SET NULL")),
+    sa.Column("retry_of", sa.BigInteger, sa.ForeignKey("dramaturg.job_history.id", ondelete="SET NULL")),
     sa.Column("acted_by", sa.Text),  # who submitted, cancelled, retried or triggered it
     sa.Column("attempt_log", pg.JSONB),  # earlier attempts' outcomes: [{attempt, status, error, ...}]
     sa.CheckConstraint(f"status in {RUN_STATUSES}", name="job_history_status_check"),

@@ -121,4 +121,3 @@ def downgrade() -> None:
     op.drop_index("processes_beat_idx", "processes", schema="dramaturg")
     op.drop_table("processes", schema="dramaturg")
     op.drop_table("api_keys", schema="dramaturg")
-    op.execute("DROP SCHEMA IF EXISTS dramaturg")

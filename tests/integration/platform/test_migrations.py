@@ -65,6 +65,10 @@ def test_migrate_without_apps_creates_the_platform_alone(empty_db_url):
         "dramaturg.job_history",
         "dramaturg.scheduler_state",
         "dramaturg.alert_state",
+        "dramaturg.api_keys",
+        "dramaturg.processes",
+        "dramaturg.clock_simulation",
+        "dramaturg.clock_checks",
     }
 
 
