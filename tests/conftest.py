@@ -15,12 +15,17 @@ from pathlib import Path
 
 import psycopg2
 import pytest
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 from shared.clock import FrozenClock
 from tests.support.waiting import wait_until  # noqa: F401  (re-exported for tests)
 
 ROOT = Path(__file__).resolve().parent.parent
+# Property tests assert behaviour, not speed: no per-example deadline on a loaded machine.
+hypothesis_settings.register_profile("dramaturg", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+hypothesis_settings.load_profile("dramaturg")
 #: The instant every test starts at (a Thursday); tests move a FrozenClock from here.
 T0 = datetime(2026, 3, 5, 10, 0, 0, tzinfo=UTC)
 

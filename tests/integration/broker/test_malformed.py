@@ -182,7 +182,8 @@ breakage = st.one_of(
     max_examples=4,
     deadline=None,
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
+    # Each example runs a real worker over real rows: slow by design, and the corpus filters often.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 @given(corpus=st.lists(st.lists(breakage, min_size=1, max_size=3), min_size=10, max_size=25))
 def test_generated_malformed_envelopes_among_valid_traffic(app, worker, effects, corpus):
