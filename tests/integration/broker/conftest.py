@@ -36,15 +36,20 @@ record_retried = dramatiq.actor(
 )
 
 
-def other_broker(app) -> PostgresBroker:
+def other_broker(app, lease_seconds: float | None = None) -> PostgresBroker:
     """Another worker's broker (its own worker_id) on the same database, knowing the same actors.
 
     It never starts a heartbeat unless the test calls ``heartbeat_once``: a
     consumer built on it with :func:`consumer_of` behaves like a worker that
-    claims rows and then dies.
+    claims rows and then dies. ``lease_seconds`` gives its claims a lease of
+    their own, so a test can let a dead worker's lease run out while the live
+    worker's stays far from expiry on a loaded machine.
     """
+    settings = app.settings
+    if lease_seconds is not None:
+        settings = settings.model_copy(update={"lease_seconds": lease_seconds})
     other = PostgresBroker(middleware=[])
-    other.bind(engine=app.engine, clock=app.clock, settings=app.settings)
+    other.bind(engine=app.engine, clock=app.clock, settings=settings)
     for actor in (noop, record):
         dramatiq.actor(actor.fn, actor_name=actor.actor_name, queue_name=QUEUE, broker=other)
     return other

@@ -1,26 +1,22 @@
 """Leases: a dead worker's rows come back once its lease expires, and its late ack is refused.
 
-Leases here are 1 s, so expiry is waited for in real time (leases measure
-whether a process is alive, not business time).
+The dead worker's leases here are 1 s, so expiry is waited for in real time
+(leases measure whether a process is alive, not business time). The live
+worker keeps the default lease: with a 1 s lease of its own, a heartbeat
+delayed by a busy machine would rightly hand its rows to someone else and
+the test would count that redelivery as a double run.
 """
 
 from __future__ import annotations
-
-import pytest
 
 from tests.integration.broker.conftest import QUEUE, consumer_of, effect_counts, noop, other_broker, record, states
 from tests.support.waiting import wait_until
 
 
-@pytest.fixture
-def settings_overrides():
-    return {"DRAMATURG_LEASE_SECONDS": "1"}
-
-
 def test_killed_workers_rows_run_exactly_once_after_their_lease_expires(app, effects, request):
     # Given a worker that claimed 30 messages and then died (it never renews its 1 s lease)
     app.broker.enqueue_many([record.message(i) for i in range(30)])
-    dead = consumer_of(other_broker(app), prefetch=30)
+    dead = consumer_of(other_broker(app, lease_seconds=1), prefetch=30)
     dead._cycle(True, 30)
     assert len(dead.held) == 30
     # When a live worker runs alongside
@@ -37,7 +33,7 @@ def test_killed_workers_rows_run_exactly_once_after_their_lease_expires(app, eff
 def test_ack_from_a_worker_whose_lease_was_rescued_is_refused(app, raw):
     # Given broker A claimed a message and let its 1 s lease run out
     (mid,) = app.broker.enqueue_many([noop.message(1)])
-    a, b = other_broker(app), other_broker(app)
+    a, b = other_broker(app, lease_seconds=1), other_broker(app)
     consumer_a, consumer_b = consumer_of(a), consumer_of(b)
     consumer_a._cycle(True, 1)
     (message_a,) = consumer_a.buffer
