@@ -28,8 +28,11 @@ from pathlib import Path
 PLATFORM_BRANCH = "platform"
 #: The schemas the platform owns.
 PLATFORM_SCHEMAS = ("dramatiq", "dramaturg")
+#: Where ``actors`` is importable from: top level in a checkout, ``dramaturg.actors`` once
+#: installed from the wheel (setup.py), so module names are derived, never spelled out.
+ACTORS_PACKAGE = __name__.removesuffix("shared.domains") + "actors"
 #: Actor modules every App loads, whatever domains are enabled.
-PLATFORM_ACTOR_MODULES = ("actors.maintenance",)
+PLATFORM_ACTOR_MODULES = (f"{ACTORS_PACKAGE}.maintenance",)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,12 +46,12 @@ class Domain:
     @property
     def module(self) -> str:
         """The package that declares its actors."""
-        return f"actors.{self.name}"
+        return f"{ACTORS_PACKAGE}.{self.name}"
 
     @property
     def tables_module(self) -> str:
         """The module that puts its tables on ``shared.tables.metadata``."""
-        return f"actors.{self.name}.tables"
+        return f"{ACTORS_PACKAGE}.{self.name}.tables"
 
     @property
     def schema(self) -> str:
