@@ -125,16 +125,18 @@ def test_a_watermark_already_in_the_future_is_reset_not_obeyed(app, raw, real_ti
 
 
 def test_skewed_redundant_schedulers_enqueue_every_tick_once_while_the_fast_one_restarts(app, raw):
-    # Given a shared simulated timeline in the database (a minute every 0.25 s) and three
+    # Given a shared simulated timeline in the database (a minute every 0.5 s) and three
     # schedulers whose clocks are 3 minutes behind, right, and 3 minutes ahead of it,
-    # a per-minute job that drops ticks later than 60 s, and a tolerance of 5 minutes
-    rate = 240.0
+    # a per-minute job that drops ticks later than 150 s (less than the skew), and a
+    # tolerance of 5 minutes. The timeline runs on wall time: a round of ticks may come
+    # 150 / 120 = 1.25 s late on a loaded machine before the policy rightly drops a tick.
+    rate = 120.0
     start = datetime(2026, 3, 5, 10, 0, 30, tzinfo=UTC)
     anchor = datetime.now(UTC)
     mark_simulated(raw, start=start, anchor=anchor, rate=rate, note="skewed schedulers")
     env = {
         "DRAMATURG_JOB_EXAMPLE_TOUCH_CATCH_UP": "none",
-        "DRAMATURG_JOB_EXAMPLE_TOUCH_MAX_LATENESS": "60",
+        "DRAMATURG_JOB_EXAMPLE_TOUCH_MAX_LATENESS": "150",
         "DRAMATURG_MAX_CLOCK_SKEW": "300",
     }
     slow, steady, fast = (
