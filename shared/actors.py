@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import dramatiq
@@ -41,6 +41,8 @@ from shared.queues import CRON
 
 FANOUT_BATCH = 5000
 CRON_PRIORITY = -10
+#: The payload model of an item actor.
+P = TypeVar("P", bound=BaseModel)
 
 
 @dataclass
@@ -274,17 +276,17 @@ def item_actor(
     actor_name: str,
     *,
     queue: str,
-    payload: type[BaseModel],
+    payload: type[P],
     on_exhausted: Callable[[Session, dict[str, Any], str, datetime], None] | None = None,
     config: type[BaseSettings] | None = None,
     **options: Any,
-) -> Callable[[Callable[[ItemContext, BaseModel], Any]], dramatiq.Actor[..., Any]]:
+) -> Callable[[Callable[[ItemContext, P], Any]], dramatiq.Actor[..., Any]]:
     """Declare a child actor taking a pydantic ``payload`` (ids and plain JSON).
 
     ``config`` names the domain's settings class (``ctx.config``), as for :func:`cron_job`.
     """
 
-    def decorate(fn: Callable[[ItemContext, BaseModel], Any]) -> dramatiq.Actor[..., Any]:
+    def decorate(fn: Callable[[ItemContext, P], Any]) -> dramatiq.Actor[..., Any]:
         def run(**kwargs: Any) -> None:
             app = AppContext.current()
             try:

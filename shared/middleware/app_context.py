@@ -27,7 +27,7 @@ _current: contextvars.ContextVar[App | None] = contextvars.ContextVar("dramaturg
 class AppContext(Middleware):
     def __init__(self) -> None:
         self.app: App | None = None
-        self._tokens: dict[str, contextvars.Token[Any]] = {}
+        self._tokens: dict[str, contextvars.Token[App | None]] = {}
 
     def bind(self, app: App) -> None:
         """Called once by ``build_app``: the App every message of this broker runs in."""
