@@ -16,18 +16,23 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from shared.db import pg_connection
 from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, LegacyDatabase, UnknownJob
 from shared.redact import redact
 
 if TYPE_CHECKING:
+    import threading
+    from collections.abc import Callable
+
+    from scheduler.schedule import ScheduledJob
     from shared.app import App
 
 logger = logging.getLogger("dramaturg")
 
 
-def _app(args, *, load_actors: bool = True):
+def _app(args: argparse.Namespace, *, load_actors: bool = True) -> App:
     from shared.logging_setup import configure_logging
     from shared.runtime import build_app
     from shared.settings import load_settings
@@ -37,20 +42,20 @@ def _app(args, *, load_actors: bool = True):
     return build_app(settings, load_actors=load_actors)
 
 
-def _schedule(app):
+def _schedule(app: App) -> dict[str, ScheduledJob]:
     from scheduler.schedule import build_schedule
 
     return build_schedule(app.settings, app.registry.jobs)
 
 
-def _wait_for_db(app) -> None:
+def _wait_for_db(app: App) -> None:
     from shared.db import check_connection, retry_until_available
 
     retry_until_available(lambda: check_connection(app.engine), what="waiting for the database")
 
 
 # --- commands --------------------------------------------------------------------------
-def cmd_migrate(args) -> int:
+def cmd_migrate(args: argparse.Namespace) -> int:
     from shared.domains import describe
     from shared.migrate import upgrade
 
@@ -61,7 +66,7 @@ def cmd_migrate(args) -> int:
     return 0
 
 
-def cmd_worker(args) -> int:
+def cmd_worker(args: argparse.Namespace) -> int:
     import dramatiq
 
     app = _app(args)
@@ -101,7 +106,7 @@ def cmd_worker(args) -> int:
     return 0
 
 
-def cmd_scheduler(args) -> int:
+def cmd_scheduler(args: argparse.Namespace) -> int:
     from scheduler.runner import Scheduler
 
     app = _app(args)
@@ -111,7 +116,11 @@ def cmd_scheduler(args) -> int:
     stop = _stop_on_signals()
     import threading
 
-    threading.Thread(target=lambda: (stop.wait(), scheduler.stop()), daemon=True).start()
+    def stop_when_signalled() -> None:
+        stop.wait()
+        scheduler.stop()
+
+    threading.Thread(target=stop_when_signalled, daemon=True).start()
     from dramaturg.process_health import attach_scheduler
 
     beat = attach_scheduler(app, scheduler)
@@ -120,7 +129,7 @@ def cmd_scheduler(args) -> int:
     return 0
 
 
-def cmd_up(args) -> int:
+def cmd_up(args: argparse.Namespace) -> int:
     """Migrate, then run workers, the scheduler and the web dyno as child processes until Ctrl-C.
 
     The quick start and the demo show everything: on the embedded default (no
@@ -142,7 +151,9 @@ def cmd_up(args) -> int:
         demo = Demo.prepare(app)
         env.update(demo.env)
     # The demo sends children's logs to files so the terminal shows deliveries, not tick logs.
-    out = (lambda name: {"stdout": demo.child_output(name), "stderr": subprocess.STDOUT}) if demo else (lambda name: {})
+    out: Callable[[str], dict[str, Any]] = (
+        (lambda name: {"stdout": demo.child_output(name), "stderr": subprocess.STDOUT}) if demo else (lambda name: {})
+    )
     exe = [sys.executable, "-m", "dramaturg"]
     procs = [subprocess.Popen(exe + ["worker"], env=env, **out("worker")) for _ in range(app.settings.worker_processes)]
     if demo:
@@ -207,7 +218,7 @@ def _migrate_for_up(app: App) -> None:
         upgrade(app.url, app.settings.apps)
 
 
-def cmd_trigger(args) -> int:
+def cmd_trigger(args: argparse.Namespace) -> int:
     from scheduler.trigger import trigger_job, wait_for_run
     from shared.errors import TriggerRefused
 
@@ -252,15 +263,13 @@ def cmd_trigger(args) -> int:
     return 1 if failed else 0
 
 
-def cmd_history(args) -> int:
+def cmd_history(args: argparse.Namespace) -> int:
     from shared import history
 
     app = _app(args)
     since = _parse_since(args.since, app.clock.now()) if args.since else None
     with app.engine.connect() as conn:
-        rows = history.list_runs(
-            conn.connection.dbapi_connection, job=args.job, status=args.status, since=since, limit=args.limit
-        )
+        rows = history.list_runs(pg_connection(conn), job=args.job, status=args.status, since=since, limit=args.limit)
     if args.json:
         _print_json(rows, indent=2)
         return 0
@@ -270,7 +279,7 @@ def cmd_history(args) -> int:
     return 0
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from dramaturg.cli_views import status_view
     from shared import clock_guard, history
     from shared.clock import is_simulated
@@ -281,7 +290,7 @@ def cmd_status(args) -> int:
     # Next runs and the 24 h window by the database's clock: this host's may be wrong.
     now = clock_guard.reference_now(app).reference_at
     with app.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         with raw.cursor() as cur:
             cur.execute(queries("queue")["queue_depths"], {"now": now if is_simulated(app.clock) else None})
             depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
@@ -310,7 +319,7 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_schedule(args) -> int:
+def cmd_schedule(args: argparse.Namespace) -> int:
     app = _app(args)
     now = app.clock.now()
     rows = [
@@ -335,7 +344,7 @@ def cmd_schedule(args) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _stop_on_signals():
+def _stop_on_signals() -> threading.Event:
     import threading
 
     stop = threading.Event()
@@ -344,7 +353,7 @@ def _stop_on_signals():
     return stop
 
 
-def _parse_kv(pairs: list[str] | None) -> dict:
+def _parse_kv(pairs: list[str] | None) -> dict[str, Any]:
     out = {}
     for pair in pairs or []:
         key, sep, value = pair.partition("=")
@@ -380,7 +389,7 @@ def _error(exc: BaseException) -> None:
     print(redact(f"error: {exc}", _secrets()), file=sys.stderr)
 
 
-def _print_json(data, **kwargs) -> None:
+def _print_json(data: object, **kwargs: Any) -> None:
     """--json output: every string in it through the one redaction."""
     from shared.redact import redact_data
 
@@ -393,7 +402,7 @@ def _masked(url: str) -> str:
     return mask_url(url)
 
 
-def _out(args, data: dict, text: str) -> None:
+def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     if args.json:
         _print_json(data)
     else:
@@ -442,7 +451,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "up": cmd_up,
     "worker": cmd_worker,
     "scheduler": cmd_scheduler,
@@ -454,8 +463,8 @@ COMMANDS = {
 }
 
 
-def _web_command(name: str):
-    def run(args) -> int:
+def _web_command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
         from dramaturg.web.commands import COMMANDS as WEB_COMMANDS
 
         return WEB_COMMANDS[name](args, _app(args))

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -24,11 +28,11 @@ def _status(status: str | None) -> Text:
     return Text(status or "—", style=STATUS_STYLE.get(status or "", ""))
 
 
-def _when(value) -> str:
+def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "—"
 
 
-def history_table(rows: list[dict]) -> None:
+def history_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="job history (newest first)")
     for col in ("id", "job", "actor", "trigger", "status", "try", "started", "ms", "items", "parent", "error"):
         table.add_column(col, overflow="fold")
@@ -49,7 +53,9 @@ def history_table(rows: list[dict]) -> None:
     console.print(table)
 
 
-def status_view(now, depths: list[dict], jobs: list[dict], clocks: list[dict] = ()) -> None:
+def status_view(
+    now: datetime, depths: list[dict[str, Any]], jobs: list[dict[str, Any]], clocks: Sequence[dict[str, Any]] = ()
+) -> None:
     q = Table(title=f"queues at {_when(now)} UTC")
     for col in ("queue", "state", "messages", "of which delayed"):
         q.add_column(col)
@@ -97,7 +103,7 @@ def status_view(now, depths: list[dict], jobs: list[dict], clocks: list[dict] = 
         )
 
 
-def schedule_table(rows: list[dict]) -> None:
+def schedule_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="schedule")
     for col in ("job", "schedule", "timezone", "enabled", "catch-up", "next run (UTC)", "what it does"):
         table.add_column(col, overflow="fold")

@@ -15,20 +15,30 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from dramatiq import Middleware, Worker
 
 from shared.heartbeats import ProcessHeartbeat
 from shared.middleware.run_metrics import RunMetrics
 from shared.middleware.stats import WorkerStats
 
+if TYPE_CHECKING:
+    from scheduler.runner import Scheduler
+    from shared.app import App
+    from shared.postgres_broker import PostgresBroker
+
 logger = logging.getLogger("dramaturg.health")
+M = TypeVar("M", bound=Middleware)
 
 
-def _middleware(broker, kind):
+def _middleware(broker: PostgresBroker, kind: type[M]) -> M | None:
     return next((m for m in broker.middleware if isinstance(m, kind)), None)
 
 
-def worker_threads(worker) -> tuple[int, int]:
+def worker_threads(worker: Worker) -> tuple[int, int]:
     """(alive, expected) over the worker's worker threads and consumer threads."""
     threads = list(worker.workers) + list(worker.consumers.values())
     return sum(1 for t in threads if t.is_alive()), len(threads)
@@ -37,11 +47,13 @@ def worker_threads(worker) -> tuple[int, int]:
 class WorkerHealth:
     """A worker process's heartbeat and, with a port, its /health server."""
 
-    def __init__(self, app, worker, *, health_port: int | None = None, health_host: str = "0.0.0.0") -> None:
+    def __init__(
+        self, app: App, worker: Worker, *, health_port: int | None = None, health_host: str = "0.0.0.0"
+    ) -> None:
         broker = app.broker
         metrics, stats = _middleware(broker, RunMetrics), _middleware(broker, WorkerStats)
 
-        def counters() -> dict:
+        def counters() -> dict[str, Any]:
             out = metrics.snapshot() if metrics else {}
             out["rescued"] = getattr(broker, "rescued_total", 0)
             if stats is not None:
@@ -62,7 +74,7 @@ class WorkerHealth:
             threading.Thread(target=self.server.serve_forever, name="dramaturg-health", daemon=True).start()
             logger.info("worker health at http://%s:%d/health", health_host, self.server.server_address[1])
 
-    def status(self) -> tuple[int, dict]:
+    def status(self) -> tuple[int, dict[str, Any]]:
         alive, total = worker_threads(self.worker)
         beating = self.heartbeat.healthy()
         ok = beating and total > 0 and alive == total
@@ -82,11 +94,13 @@ class WorkerHealth:
         self.heartbeat.stop()
 
 
-def attach_worker(app, worker, *, health_port: int | None = None, health_host: str = "0.0.0.0") -> WorkerHealth:
+def attach_worker(
+    app: App, worker: Worker, *, health_port: int | None = None, health_host: str = "0.0.0.0"
+) -> WorkerHealth:
     return WorkerHealth(app, worker, health_port=health_port, health_host=health_host)
 
 
-def attach_scheduler(app, scheduler) -> ProcessHeartbeat:
+def attach_scheduler(app: App, scheduler: Scheduler) -> ProcessHeartbeat:
     return ProcessHeartbeat(
         app.engine,
         kind="scheduler",
@@ -95,9 +109,9 @@ def attach_scheduler(app, scheduler) -> ProcessHeartbeat:
     ).start()
 
 
-def _health_server(host: str, port: int, status) -> ThreadingHTTPServer:
+def _health_server(host: str, port: int, status: Callable[[], tuple[int, dict[str, Any]]]) -> ThreadingHTTPServer:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self):
+        def do_GET(self) -> None:
             if self.path.split("?")[0] != "/health":
                 self.send_error(404)
                 return
@@ -109,7 +123,7 @@ def _health_server(host: str, port: int, status) -> ThreadingHTTPServer:
             self.end_headers()
             self.wfile.write(data)
 
-        def log_message(self, format, *args):  # probes every few seconds: keep them out of the log
+        def log_message(self, format: str, *args: Any) -> None:  # probes every few seconds: keep them out of the log
             pass
 
     server = ThreadingHTTPServer((host, port), Handler)

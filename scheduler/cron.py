@@ -54,7 +54,7 @@ _MONTHS = {
 }
 _DOWS = {n: i for i, n in enumerate(["sun", "mon", "tue", "wed", "thu", "fri", "sat"])}
 # (name used in error messages, min, max, symbolic names)
-_FIELDS = (
+_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
     ("minute", 0, 59, {}),
     ("hour", 0, 23, {}),
     ("day-of-month", 1, 31, {}),
@@ -65,7 +65,7 @@ _FIELDS = (
 _MONTH_DAYS = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 
 
-def _value(text: str, part: str, name: str, lo: int, hi: int, names: dict) -> int:
+def _value(text: str, part: str, name: str, lo: int, hi: int, names: dict[str, int]) -> int:
     if text.lower() in names:
         return names[text.lower()]
     if not (text.isascii() and text.isdigit()):  # rejects '', signs, unknown names
@@ -76,7 +76,7 @@ def _value(text: str, part: str, name: str, lo: int, hi: int, names: dict) -> in
     return value
 
 
-def _parse_field(text: str, name: str, lo: int, hi: int, names: dict) -> frozenset[int]:
+def _parse_field(text: str, name: str, lo: int, hi: int, names: dict[str, int]) -> frozenset[int]:
     values: set[int] = set()
     for part in text.split(","):
         base, slash, step_text = part.partition("/")
@@ -229,7 +229,9 @@ class CronExpr:
 
 
 def _offsets(wall: datetime, tz: ZoneInfo) -> tuple[timedelta, timedelta]:
-    return wall.replace(tzinfo=tz).utcoffset(), wall.replace(tzinfo=tz, fold=1).utcoffset()
+    first, second = wall.replace(tzinfo=tz).utcoffset(), wall.replace(tzinfo=tz, fold=1).utcoffset()
+    assert first is not None and second is not None  # a ZoneInfo always gives an offset
+    return first, second
 
 
 def _resolve(wall: datetime, tz: ZoneInfo) -> datetime:

@@ -14,8 +14,10 @@ import logging
 import threading
 import time
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 import psycopg2
+from dramatiq.message import Message
 from sqlalchemy import exc as sa_exc
 
 from scheduler.schedule import ScheduledJob
@@ -23,6 +25,7 @@ from scheduler.ticks import due_ticks, tick_text
 from shared import clock_guard
 from shared.app import App
 from shared.clock import real_seconds
+from shared.db import pg_connection
 from shared.errors import DatabaseUnavailable, first_line
 from shared.jobs import tick_id
 from shared.locks import period_key
@@ -59,7 +62,7 @@ class Scheduler:
         broker = self.app.broker
         enqueued: list[tuple[str, str]] = []
         with self.app.engine.begin() as conn:
-            raw = conn.connection.dbapi_connection
+            raw = pg_connection(conn)
             with raw.cursor() as cur:
                 # A scheduler frozen inside this transaction (SIGSTOP, a hung host) must not
                 # hold the scheduler lock, and so every other scheduler's round, forever.
@@ -73,7 +76,7 @@ class Scheduler:
             now = reading.reference_at
             with raw.cursor() as cur:
                 cur.execute(SQL["scheduler_lock_try"])
-                if not cur.fetchone()[0]:
+                if not cast(tuple[bool], cur.fetchone())[0]:
                     return []
                 cur.execute(SQL["watermark_get_all"])
                 marks = dict(cur.fetchall())
@@ -101,7 +104,7 @@ class Scheduler:
             logger.info("enqueued tick %s of %s", tick, name)
         return enqueued
 
-    def _refuse(self, reading) -> None:
+    def _refuse(self, reading: clock_guard.ClockReading) -> None:
         # Loud, but not a line per wake-up: when it starts, then once a minute.
         first = self._refusing_since is None
         if first:
@@ -112,22 +115,23 @@ class Scheduler:
                 "!!! scheduler refuses to tick: %s. No tick is enqueued until this is fixed. !!!", reading.problem
             )
 
-    def _accept(self, reading) -> None:
+    def _accept(self, reading: clock_guard.ClockReading) -> None:
         if self._refusing_since is not None:
             logger.warning("scheduler clock agrees with the database again (skew %+.1fs): ticking", reading.skew)
             self._refusing_since = None
         self.offset = reading.reference_at - reading.clock_at
 
-    def _message(self, job: ScheduledJob, tick: datetime):
+    def _message(self, job: ScheduledJob, tick: datetime) -> Message[Any]:
         text = tick_text(tick)
         period = period_key(tick.astimezone(job.zone), job.spec.period)
-        return job.spec.actor.message_with_options(
+        message: Message[Any] = job.spec.actor.message_with_options(
             kwargs={"tick": text, "args": {}},
             job=job.name,
             trigger="cron",
             tick=text,
             period=period,
         ).copy(message_id=tick_id(job.name, text))
+        return message
 
     def next_wakeup(self, now: datetime) -> datetime:
         jobs = self.enabled()

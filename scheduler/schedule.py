@@ -68,7 +68,7 @@ def build_schedule(settings: Settings, jobs: Mapping[str, JobSpec]) -> dict[str,
     return table
 
 
-def _cron(value, var: str) -> CronExpr:
+def _cron(value: object, var: str) -> CronExpr:
     try:
         return as_cron(value)
     except ValueError as exc:

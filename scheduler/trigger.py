@@ -10,11 +10,13 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.schedule import build_schedule
 from shared import clock_guard, history
 from shared.app import App
+from shared.db import pg_connection
 from shared.errors import TriggerRefused
 from shared.jobs import JobSpec
 from shared.locks import period_key
@@ -28,7 +30,7 @@ def trigger_job(
     app: App,
     name: str,
     *,
-    args: dict | None = None,
+    args: dict[str, Any] | None = None,
     at: datetime | None = None,
     trigger: str = "manual",
     acted_by: str | None = None,
@@ -71,7 +73,7 @@ def trigger_job(
         **options,
     ).copy(message_id=str(uuid.uuid4()))
     with app.engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         run_id = history.insert_queued(
             raw,
             job=name,
@@ -84,6 +86,7 @@ def trigger_job(
             acted_by=acted_by,
         )
         broker.enqueue_many([message], conn=conn)
+    assert run_id is not None  # the message id is new, so the insert cannot conflict
     return run_id
 
 
@@ -113,7 +116,7 @@ def _effective_enabled(app: App, spec: JobSpec) -> bool:
     return entry.enabled if entry else spec.enabled
 
 
-def wait_for_run(app: App, run_id: int, *, timeout: float, include_children: bool = True) -> dict:
+def wait_for_run(app: App, run_id: int, *, timeout: float, include_children: bool = True) -> dict[str, Any]:
     """Poll job_history until run ``run_id`` (and, by default, its children) finished.
 
     Returns the run's row, with ``children`` counts by status when it fanned out.
@@ -124,7 +127,7 @@ def wait_for_run(app: App, run_id: int, *, timeout: float, include_children: boo
     deadline = time.monotonic() + timeout
     while True:
         with app.engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
+            raw = pg_connection(conn)
             row = history.get(raw, run_id)
             children = history.children_counts(raw, run_id) if row and include_children else {}
             raw.rollback()

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import dramatiq
@@ -28,6 +28,7 @@ from dramatiq.middleware import CurrentMessage, SkipMessage
 from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
 
 from shared import locks
 from shared.app import App
@@ -40,6 +41,8 @@ from shared.queues import CRON
 
 FANOUT_BATCH = 5000
 CRON_PRIORITY = -10
+#: The payload model of an item actor.
+P = TypeVar("P", bound=BaseModel)
 
 
 @dataclass
@@ -58,7 +61,7 @@ class JobContext:
     trigger: str
     children: int = 0  # new children enqueued by fan_out; job_history.result records it
 
-    def pages(self, query, params: dict[str, Any], *, page_size: int) -> Iterator[Any]:
+    def pages(self, query: Executable, params: dict[str, Any], *, page_size: int) -> Iterator[Any]:
         """The first column of a keyset-paged ``query``, page by page, so a large table
         never sits in memory at once. The query takes ``%(after)s`` (the last key of the
         previous page, as text; NULL at first) and ``%(page)s`` (the page size)."""
@@ -70,7 +73,9 @@ class JobContext:
                 return
             after = str(page[-1])
 
-    def child_message(self, child: dramatiq.Actor, entity: str, payload: dict, *, key_period: str | None = None):
+    def child_message(
+        self, child: dramatiq.Actor[..., Any], entity: str, payload: dict[str, Any], *, key_period: str | None = None
+    ) -> dramatiq.Message[Any]:
         """The message of one child: linked to this run, with the id (job, entity, period) as its idempotency key.
 
         ``key_period`` replaces the period in the key when an entity must be handled
@@ -82,8 +87,8 @@ class JobContext:
 
     def fan_out(
         self,
-        child: dramatiq.Actor,
-        items: Iterable[tuple[str, dict]],
+        child: dramatiq.Actor[..., Any],
+        items: Iterable[tuple[str, dict[str, Any]]],
         *,
         batch: int = FANOUT_BATCH,
         key_period: str | None = None,
@@ -94,7 +99,7 @@ class JobContext:
         same period enqueues nothing twice. Returns how many were new.
         """
         new = 0
-        chunk: list = []
+        chunk: list[Any] = []
         for entity, payload in items:
             chunk.append(self.child_message(child, str(entity), payload, key_period=key_period))
             if len(chunk) >= batch:
@@ -119,7 +124,7 @@ class ItemContext:
     run_id: int | None
 
 
-def _record(out, children: int = 0) -> None:
+def _record(out: object, children: int = 0) -> None:
     info = current_run()
     if info is None:
         return
@@ -134,7 +139,7 @@ def _record(out, children: int = 0) -> None:
         info.result = {**(info.result or {}), "children_enqueued": children}
 
 
-def _refuse_future_tick(job: str, tick: datetime, rt) -> None:
+def _refuse_future_tick(job: str, tick: datetime, rt: App) -> None:
     # A tick for a period that has not happened (a hand-made message, a producer with a
     # clock far ahead) would apply that period early and move the job's own watermarks
     # past it; the scheduler never sends one, and a deliberate replay says so.
@@ -152,7 +157,7 @@ def _message_id() -> str | None:
     return message.message_id if message is not None else None
 
 
-def _message_options() -> dict:
+def _message_options() -> dict[str, Any]:
     message = CurrentMessage.get_current_message()
     return message.options if message is not None else {}
 
@@ -167,14 +172,14 @@ def cron_job(
     catch_up: str = "all",
     max_lateness: float = 90.0,
     period: str = "minute",
-    lock: str = "skip",
+    lock: Literal["skip", "wait", "none"] = "skip",
     timezone: str | None = None,
     enabled: bool = True,
     args_model: type[BaseModel] | None = None,
     config: type[BaseSettings] | None = None,
     replay_horizon: float = 7 * 24 * 3600.0,
     **options: Any,
-) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor]:
+) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor[..., Any]]:
     """Declare a cron job. ``schedule`` is a cron string or periodiq's ``cron(...)``.
 
     ``config`` names the domain's settings class: the App validates it once at
@@ -186,8 +191,8 @@ def cron_job(
     ``replay_horizon``: seconds back a trigger's ``at`` may reach without an explicit replay.
     """
 
-    def decorate(fn: Callable[[JobContext], Any]) -> dramatiq.Actor:
-        def run(tick: str | None = None, args: dict | None = None) -> None:
+    def decorate(fn: Callable[[JobContext], Any]) -> dramatiq.Actor[..., Any]:
+        def run(tick: str | None = None, args: dict[str, Any] | None = None) -> None:
             app = AppContext.current()
             spec_tz = ZoneInfo(timezone or app.settings.timezone)
             now = datetime.fromisoformat(tick) if tick else app.clock.now()
@@ -271,17 +276,17 @@ def item_actor(
     actor_name: str,
     *,
     queue: str,
-    payload: type[BaseModel],
-    on_exhausted: Callable[[Session, dict, str, datetime], None] | None = None,
+    payload: type[P],
+    on_exhausted: Callable[[Session, dict[str, Any], str, datetime], None] | None = None,
     config: type[BaseSettings] | None = None,
     **options: Any,
-) -> Callable[[Callable[[ItemContext, BaseModel], Any]], dramatiq.Actor]:
+) -> Callable[[Callable[[ItemContext, P], Any]], dramatiq.Actor[..., Any]]:
     """Declare a child actor taking a pydantic ``payload`` (ids and plain JSON).
 
     ``config`` names the domain's settings class (``ctx.config``), as for :func:`cron_job`.
     """
 
-    def decorate(fn: Callable[[ItemContext, BaseModel], Any]) -> dramatiq.Actor:
+    def decorate(fn: Callable[[ItemContext, P], Any]) -> dramatiq.Actor[..., Any]:
         def run(**kwargs: Any) -> None:
             app = AppContext.current()
             try:

@@ -13,7 +13,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
+from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import RealDictCursor
 
 from shared.errors import ConfigError
@@ -43,7 +45,9 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create(raw, *, scope: str, org_id: str | None, now: datetime, name: str | None = None) -> tuple[str, ApiKey]:
+def create(
+    raw: PgConnection, *, scope: str, org_id: str | None, now: datetime, name: str | None = None
+) -> tuple[str, ApiKey]:
     """Create a key in the caller's transaction; returns ``(token, key)`` — the token is not stored.
 
     Raises:
@@ -60,11 +64,11 @@ def create(raw, *, scope: str, org_id: str | None, now: datetime, name: str | No
             SQL["api_key_insert"],
             dict(prefix=prefix, sha=token_hash(token), scope=scope, org_id=org_id, name=name, now=now),
         )
-        (key_id,) = cur.fetchone()
+        (key_id,) = cast(tuple[int], cur.fetchone())
     return token, ApiKey(key_id, prefix, scope, org_id, name)
 
 
-def lookup(raw, token: str) -> ApiKey | None:
+def lookup(raw: PgConnection, token: str) -> ApiKey | None:
     """The active key whose token this is, or None."""
     if not token.startswith(TOKEN_START):
         return None
@@ -76,14 +80,14 @@ def lookup(raw, token: str) -> ApiKey | None:
     return ApiKey(row["id"], row["prefix"], row["scope"], row["org_id"], row["name"])
 
 
-def any_active(raw) -> bool:
+def any_active(raw: PgConnection) -> bool:
     """Whether any key is configured; without one the web dyno only listens on loopback."""
     with raw.cursor() as cur:
         cur.execute(SQL["api_key_any_active"])
-        return bool(cur.fetchone()[0])
+        return bool(cast(tuple[bool], cur.fetchone())[0])
 
 
-def revoke(raw, ref: str, *, now: datetime) -> dict | None:
+def revoke(raw: PgConnection, ref: str, *, now: datetime) -> dict[str, Any] | None:
     """Revoke the active key with this prefix (``dk_ab12cd34`` or ``ab12cd34``) or id; None if there is none."""
     ref = ref.strip()
     if ref.startswith(TOKEN_START):
@@ -94,7 +98,7 @@ def revoke(raw, ref: str, *, now: datetime) -> dict | None:
     return dict(row) if row else None
 
 
-def list_keys(raw) -> list[dict]:
+def list_keys(raw: PgConnection) -> list[dict[str, Any]]:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["api_key_list"])
         return [dict(r) for r in cur.fetchall()]

@@ -9,7 +9,8 @@ outcome must then change nothing.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable
+from typing import Any, NamedTuple
 
 from dramatiq.broker import MessageProxy
 from dramatiq.message import Message
@@ -30,18 +31,18 @@ class ClaimedMessage(MessageProxy):
     attempt it belongs to, never looked up by message id.
     """
 
-    def __init__(self, message: Message, claim: Claim) -> None:
-        super().__init__(message)
+    def __init__(self, message: Message[Any], claim: Claim) -> None:
+        MessageProxy.__init__(self, message)  # named: mypy then knows the untyped call is dramatiq's
         self.claim = claim
 
 
-def claim_of(message) -> Claim | None:
+def claim_of(message: object) -> Claim | None:
     """The claim a message came from, or None for a message this worker did not claim."""
     claim = getattr(message, "claim", None)
     return claim if isinstance(claim, Claim) else None
 
 
-def split(claims) -> dict[str, list]:
+def split(claims: Iterable[Claim]) -> dict[str, list[Any]]:
     """``ids`` and ``claims`` arrays for the fenced statements of ``shared/sql/queue.sql``."""
     claims = list(claims)
     return {"ids": [c.message_id for c in claims], "claims": [c.number for c in claims]}

@@ -21,7 +21,10 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +87,7 @@ class FrozenClock:
             return self._at
 
 
-def clock_from_settings(settings) -> Clock:
+def clock_from_settings(settings: Settings) -> Clock:
     """Build the clock that ``DRAMATURG_NOW`` / ``DRAMATURG_CLOCK_FROZEN`` / ``DRAMATURG_CLOCK_RATE`` ask for."""
     if settings.now is None and settings.clock_rate == 1:
         return SystemClock()

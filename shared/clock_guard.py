@@ -28,12 +28,18 @@ import os
 import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
+from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import RealDictCursor
 
 from shared.clock import Clock, is_simulated
+from shared.db import pg_connection
 from shared.errors import ClockSkew
 from shared.sql import queries
+
+if TYPE_CHECKING:
+    from shared.app import App
 
 logger = logging.getLogger(__name__)
 SQL = queries("clock")
@@ -82,7 +88,7 @@ class ClockReading:
         return self.reference_at + timedelta(seconds=self.tolerance)
 
 
-def read(raw, clock: Clock, tolerance: float, *, at: datetime | None = None) -> ClockReading:
+def read(raw: PgConnection, clock: Clock, tolerance: float, *, at: datetime | None = None) -> ClockReading:
     """Compare ``clock`` (or the instant ``at`` it is asked about) with the database's clock.
 
     Parameters:
@@ -92,7 +98,7 @@ def read(raw, clock: Clock, tolerance: float, *, at: datetime | None = None) -> 
     clock_at = (at or clock.now()).astimezone(UTC)
     with raw.cursor() as cur:
         cur.execute(SQL["clock_read"])
-        db_at, db_simulated, timeline_at = cur.fetchone()
+        db_at, db_simulated, timeline_at = cast(tuple[datetime, bool, datetime | None], cur.fetchone())
     clock_simulated = at is not None or is_simulated(clock)
     if not db_simulated:
         reference = db_at
@@ -103,10 +109,10 @@ def read(raw, clock: Clock, tolerance: float, *, at: datetime | None = None) -> 
     return ClockReading(clock_at, db_at, reference, clock_simulated, bool(db_simulated), tolerance)
 
 
-def reference_now(app) -> ClockReading:
+def reference_now(app: App) -> ClockReading:
     """A reading for ``app``'s clock, on a connection of its own (committed)."""
     with app.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         reading = read(raw, app.clock, app.settings.max_clock_skew)
         raw.rollback()
     return reading
@@ -116,7 +122,7 @@ def process_name(role: str) -> str:
     return f"{role}@{socket.gethostname()}:{os.getpid()}"
 
 
-def record(raw, process: str, role: str, reading: ClockReading) -> None:
+def record(raw: PgConnection, process: str, role: str, reading: ClockReading) -> None:
     """Store ``reading`` as ``process``'s last clock check (in the caller's transaction)."""
     with raw.cursor() as cur:
         cur.execute(
@@ -134,21 +140,21 @@ def record(raw, process: str, role: str, reading: ClockReading) -> None:
         cur.execute(SQL["clock_check_prune"])
 
 
-def recent(raw, within: float = RECENT_SECONDS) -> list[dict]:
+def recent(raw: PgConnection, within: float = RECENT_SECONDS) -> list[dict[str, Any]]:
     """The clock checks of processes seen in the last ``within`` seconds, for ``dramaturg status``."""
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["clock_checks_recent"], {"within": within})
         return [dict(r) for r in cur.fetchall()]
 
 
-def check_at_start(app, role: str) -> ClockReading:
+def check_at_start(app: App, role: str) -> ClockReading:
     """Refuse to start a process (a worker) whose clock cannot be trusted; record the check either way.
 
     Raises:
         ClockSkew: naming the skew and the setting.
     """
     with app.engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         reading = read(raw, app.clock, app.settings.max_clock_skew)
         record(raw, process_name(role), role, reading)
     if not reading.trusted:
@@ -157,7 +163,7 @@ def check_at_start(app, role: str) -> ClockReading:
 
 
 def mark_simulated(
-    raw,
+    raw: PgConnection,
     *,
     start: datetime | None = None,
     anchor: datetime | None = None,
@@ -176,7 +182,7 @@ def mark_simulated(
         cur.execute(SQL["clock_simulation_mark"], dict(start=start, anchor=anchor, rate=rate, note=note))
 
 
-def clear_simulated(raw) -> None:
+def clear_simulated(raw: PgConnection) -> None:
     """The database runs on real time again."""
     with raw.cursor() as cur:
         cur.execute(SQL["clock_simulation_clear"])

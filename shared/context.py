@@ -18,7 +18,7 @@ _run: contextvars.ContextVar[RunInfo | None] = contextvars.ContextVar("dramaturg
 class RunInfo:
     """One actor run as the middleware and the logs see it."""
 
-    run_id: int | None
+    run_id: int
     job_name: str
     actor_name: str
     message_id: str
@@ -32,9 +32,9 @@ def current_run() -> RunInfo | None:
     return _run.get()
 
 
-def set_run(info: RunInfo | None) -> contextvars.Token:
+def set_run(info: RunInfo | None) -> contextvars.Token[RunInfo | None]:
     return _run.set(info)
 
 
-def reset_run(token: contextvars.Token) -> None:
+def reset_run(token: contextvars.Token[RunInfo | None]) -> None:
     _run.reset(token)

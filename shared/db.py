@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar, cast
 
 import psycopg2
 import sqlalchemy as sa
+from psycopg2.extensions import connection as PgConnection
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.embedded import embedded_url
 from shared.errors import DatabaseUnavailable, first_line
 from shared.redact import redact, secrets_in_url
 
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+def pg_connection(conn: Connection) -> PgConnection:
+    """The psycopg2 connection under a SQLAlchemy Connection (SQLAlchemy types it as any DB-API one)."""
+    return cast(PgConnection, conn.connection.dbapi_connection)
 
 
 def mask_url(url: str) -> str:
@@ -78,7 +87,7 @@ PAYLOAD_DB_ERRORS = (psycopg2.DataError, sa_exc.DataError)
 
 
 @contextmanager
-def translate_errors(url: str):
+def translate_errors(url: str) -> Iterator[None]:
     """Turn driver connection failures into ``DatabaseUnavailable`` with the password masked."""
     try:
         yield
@@ -141,7 +150,7 @@ def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float =
             delay = min(delay * 2, max_backoff)
 
 
-def database_url(settings) -> str:
+def database_url(settings: Settings) -> str:
     """``DATABASE_URL``, or the embedded server's URL when it is unset (started on first use)."""
     if settings.database_url:
         return settings.database_url

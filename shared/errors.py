@@ -7,6 +7,8 @@ into these at the boundary so callers never depend on a driver's types.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DramaturgError(Exception):
     """dramaturg failed."""
@@ -79,7 +81,7 @@ def first_line(exc: BaseException) -> str:
 class PayloadRejected(PayloadError):
     """The payload does not match the job's model; nothing was enqueued."""
 
-    def __init__(self, message: str | None = None, *, errors: list[dict] | None = None) -> None:
+    def __init__(self, message: str | None = None, *, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         #: One ``{"field": "a.b", "message": "..."}`` per problem.
         self.errors = errors or []

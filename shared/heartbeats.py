@@ -19,9 +19,13 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from typing import Any
 
+from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import Json, RealDictCursor
+from sqlalchemy.engine import Engine
 
+from shared.db import pg_connection
 from shared.sql import queries
 
 logger = logging.getLogger(__name__)
@@ -32,7 +36,7 @@ FRESH_INTERVALS = 3
 PRUNE_AFTER_S = 86_400
 
 
-def process_label(row: dict) -> str:
+def process_label(row: dict[str, Any]) -> str:
     """A process's name in /metrics: kind, host, pid and the start's id (a pid can be reused)."""
     return f"{row['kind']}-{row['host']}-{row['pid']}-{str(row['id'])[:8]}"
 
@@ -54,12 +58,12 @@ class ProcessHeartbeat:
 
     def __init__(
         self,
-        engine,
+        engine: Engine,
         *,
         kind: str,
         interval: float,
         threads: Callable[[], tuple[int, int]] = lambda: (1, 1),
-        stats: Callable[[], dict | None] = lambda: None,
+        stats: Callable[[], dict[str, Any] | None] = lambda: None,
     ) -> None:
         if kind not in KINDS:
             raise ValueError(f"process kind must be one of {KINDS}")
@@ -79,7 +83,7 @@ class ProcessHeartbeat:
     def beat_once(self) -> None:
         alive, total = self.threads()
         with self.engine.connect() as conn:
-            raw = conn.connection.dbapi_connection
+            raw = pg_connection(conn)
             with raw.cursor() as cur:
                 cur.execute(
                     SQL["heartbeat_upsert"],
@@ -130,7 +134,7 @@ class ProcessHeartbeat:
         if delete:
             try:
                 with self.engine.connect() as conn:
-                    raw = conn.connection.dbapi_connection
+                    raw = pg_connection(conn)
                     with raw.cursor() as cur:
                         cur.execute(SQL["heartbeat_delete"], {"id": str(self.id)})
                     raw.commit()
@@ -138,7 +142,7 @@ class ProcessHeartbeat:
                 logger.warning("could not remove the process heartbeat row: %s", exc)
 
 
-def recent(raw, *, window: float) -> list[dict]:
+def recent(raw: PgConnection, *, window: float) -> list[dict[str, Any]]:
     """Processes whose heartbeat is at most ``window`` seconds old, by kind then start time."""
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["processes_recent"], {"window": window})

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
+from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import Json, RealDictCursor
 
 from shared.sql import queries
@@ -12,15 +13,16 @@ from shared.sql import queries
 SQL = queries("history")
 
 
-def _one(raw, name: str, params: dict[str, Any]):
+def _one(raw: PgConnection, name: str, params: dict[str, Any]) -> int | None:
+    """The id the statement returns (None: it returned no row)."""
     with raw.cursor() as cur:
         cur.execute(SQL[name], params)
         row = cur.fetchone()
-    return row[0] if row else None
+    return cast(int, row[0]) if row else None
 
 
 def insert_queued(
-    raw,
+    raw: PgConnection,
     *,
     job: str,
     actor: str,
@@ -28,7 +30,7 @@ def insert_queued(
     trigger: str,
     now: datetime,
     period: str | None = None,
-    args: dict | None = None,
+    args: dict[str, Any] | None = None,
     parent_id: int | None = None,
     acted_by: str | None = None,
 ) -> int | None:
@@ -50,21 +52,21 @@ def insert_queued(
     )
 
 
-def start(raw, **fields) -> int | None:
+def start(raw: PgConnection, **fields: Any) -> int | None:
     """Mark a run running (creating its row if needed); None when the run was cancelled."""
     fields["args"] = Json(fields.get("args") or {})
     return _one(raw, "history_start", fields)
 
 
 def finish(
-    raw,
+    raw: PgConnection,
     *,
     id: int,
     status: str,
     now: datetime,
     duration_ms: int | None,
     items: int | None,
-    result: dict | None,
+    result: dict[str, Any] | None,
     error: str | None,
     traceback: str | None,
 ) -> None:
@@ -84,13 +86,13 @@ def finish(
         )
 
 
-def skip(raw, **fields) -> int:
+def skip(raw: PgConnection, **fields: Any) -> int | None:
     fields["args"] = Json(fields.get("args") or {})
     fields.setdefault("duration_ms", None)
     return _one(raw, "history_skip", fields)
 
 
-def reject_many(raw, runs: list[dict[str, Any]], *, now: datetime) -> None:
+def reject_many(raw: PgConnection, runs: list[dict[str, Any]], *, now: datetime) -> None:
     """Record messages rejected at claim as failed runs (one statement for the batch).
 
     Each of ``runs`` has ``job``, ``actor``, ``message_id``, ``trigger``, ``attempt``,
@@ -115,7 +117,7 @@ def reject_many(raw, runs: list[dict[str, Any]], *, now: datetime) -> None:
         )
 
 
-def get(raw, run_id: int) -> dict | None:
+def get(raw: PgConnection, run_id: int) -> dict[str, Any] | None:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["history_get"], {"id": run_id})
         row = cur.fetchone()
@@ -123,38 +125,38 @@ def get(raw, run_id: int) -> dict | None:
 
 
 def list_runs(
-    raw,
+    raw: PgConnection,
     *,
     job: str | None = None,
     status: str | None = None,
     since: datetime | None = None,
     limit: int = 50,
     top_level: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["history_list"], dict(job=job, status=status, since=since, limit=limit, top_level=top_level))
         return [dict(r) for r in cur.fetchall()]
 
 
-def last_runs(raw) -> dict[str, dict]:
+def last_runs(raw: PgConnection) -> dict[str, dict[str, Any]]:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["history_last_runs"])
         return {r["job_name"]: dict(r) for r in cur.fetchall()}
 
 
-def failures_since(raw, since: datetime) -> dict[str, int]:
+def failures_since(raw: PgConnection, since: datetime) -> dict[str, int]:
     with raw.cursor() as cur:
         cur.execute(SQL["history_failures_since"], {"since": since})
         return dict(cur.fetchall())
 
 
-def prune(raw, *, now: datetime, retention_days: float) -> int:
+def prune(raw: PgConnection, *, now: datetime, retention_days: float) -> int:
     with raw.cursor() as cur:
         cur.execute(SQL["history_prune"], {"before": now - timedelta(days=retention_days)})
         return cur.rowcount
 
 
-def children_counts(raw, run_id: int) -> dict[str, int]:
+def children_counts(raw: PgConnection, run_id: int) -> dict[str, int]:
     """Children of a fan-out run, counted by status."""
     with raw.cursor() as cur:
         cur.execute(SQL["history_children_counts"], {"id": run_id})

@@ -19,6 +19,7 @@ import threading
 from collections.abc import Callable
 
 import psycopg2
+from psycopg2.extensions import connection as PgConnection
 
 from shared.errors import first_line
 
@@ -46,7 +47,7 @@ class Listener:
         self._dsn = dsn
         self._connect_timeout = connect_timeout
         self._lock = threading.Lock()  # the connection: LISTEN from a registering thread, poll from ours
-        self._conn = None
+        self._conn: PgConnection | None = None
         self._events: dict[str, threading.Event] = {}  # channel → set when notified since the last wait
         self._listening: set[str] = set()  # channels LISTENed on the current connection
         self._thread: threading.Thread | None = None
@@ -107,6 +108,8 @@ class Listener:
                     continue
                 backoff = 0.5
                 conn = self._conn
+                if conn is None:  # closed (close() dropped it) right after the reconnect
+                    continue
             try:
                 readable, _, _ = select.select([conn], [], [], 1.0)
                 if readable:
@@ -138,7 +141,7 @@ class Listener:
         return True
 
     # --- helpers (caller holds the lock) ------------------------------------------------
-    def _connection(self):
+    def _connection(self) -> PgConnection:
         if self._conn is None:
             conn = psycopg2.connect(
                 self._dsn(), connect_timeout=self._connect_timeout, application_name="dramaturg-listen"
@@ -148,7 +151,7 @@ class Listener:
             self._listening = set()
         return self._conn
 
-    def _drain(self, conn) -> None:
+    def _drain(self, conn: PgConnection) -> None:
         while conn.notifies:
             event = self._events.get(conn.notifies.pop(0).channel)
             if event is not None:

@@ -21,6 +21,9 @@ from shared.errors import ChannelRejected, ChannelTransient
 from shared.redact import redact
 
 if TYPE_CHECKING:
+    from shared.settings import Settings
+
+if TYPE_CHECKING:
     import anthropic
 
 logger = logging.getLogger(__name__)
@@ -38,11 +41,11 @@ def sdk_installed() -> bool:
     return True
 
 
-def available(settings) -> bool:
+def available(settings: Settings) -> bool:
     return bool(settings.anthropic_api_key) and sdk_installed()
 
 
-def complete(settings, *, system: str, prompt: str, max_tokens: int = 400) -> str | None:
+def complete(settings: Settings, *, system: str, prompt: str, max_tokens: int = 400) -> str | None:
     """The model's answer to ``prompt``, or None without an API key or without the SDK.
 
     Raises:
@@ -74,7 +77,7 @@ def complete(settings, *, system: str, prompt: str, max_tokens: int = 400) -> st
         raise ChannelRejected(message) from None
     finally:
         client.close()
-    text = "".join(block.text for block in reply.content if getattr(block, "type", "") == "text").strip()
+    text = "".join(block.text for block in reply.content if isinstance(block, anthropic.types.TextBlock)).strip()
     if not text:
         raise ChannelTransient("Anthropic API: empty answer")
     return text

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from shared.sql import sa_text
@@ -106,7 +107,7 @@ def acquire_for_run(session: Session, job: str, period: str, mode: Mode, *, mess
     return Verdict("retry", f"held by {what} (backend pid {pid}), which is not a live run")
 
 
-def _holder(session: Session, key: int):
+def _holder(session: Session, key: int) -> sa.Row[int, str | None, str | None, bool] | None:
     unsigned = key & 0xFFFFFFFFFFFFFFFF
     params = {"hi": unsigned >> 32, "lo": unsigned & 0xFFFFFFFF}
     return session.execute(sa_text("locks", "lock_holder"), params).first()

@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import TYPE_CHECKING, TextIO
 
 from shared.context import current_run
 from shared.redact import RedactingFilter
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s [pid=%(process)d%(run)s] %(message)s"
 
@@ -26,7 +30,7 @@ class RunFields(logging.Filter):
         return True
 
 
-def log_handler(settings, stream=None) -> logging.Handler:
+def log_handler(settings: Settings, stream: TextIO | None = None) -> logging.Handler:
     """The handler every process logs through: run fields, then the one redaction."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(logging.Formatter(FORMAT))
@@ -35,7 +39,7 @@ def log_handler(settings, stream=None) -> logging.Handler:
     return handler
 
 
-def configure_logging(settings, level: int = logging.INFO) -> None:
+def configure_logging(settings: Settings, level: int = logging.INFO) -> None:
     handler = log_handler(settings)
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -29,10 +29,13 @@ still here.
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+
+from psycopg2.extensions import cursor as PgCursor
 
 from shared.claims import Claim, split
 from shared.sql import queries
@@ -59,7 +62,7 @@ class Outcomes:
         """The claims these outcomes end (a release ended its claim when it was reported)."""
         return self.acks + [claim for claim, _, _ in self.rejects]
 
-    def write(self, cur, owner) -> None:
+    def write(self, cur: PgCursor, owner: uuid.UUID) -> None:
         """One statement per kind, each fenced on (message id, claims) and ``owner``.
 
         A row no longer held by that claim — re-queued by a retry, claimed

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
+from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import RealDictCursor
 
 from shared.sql import queries
@@ -11,13 +13,13 @@ from shared.sql import queries
 SQL = queries("overview")
 
 
-def _all(raw, name: str, params: dict) -> list[dict]:
+def _all(raw: PgConnection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL[name], params)
         return [dict(r) for r in cur.fetchall()]
 
 
-def queue_depths(raw, now: datetime, *, finished_since: datetime | None = None) -> list[dict]:
+def queue_depths(raw: PgConnection, now: datetime, *, finished_since: datetime | None = None) -> list[dict[str, Any]]:
     """One row per queue: queued (due), delayed, consumed, oldest_due, and done / rejected since ``finished_since``."""
     rows = {r["queue_name"]: r for r in _all(raw, "queue_active_depths", {"now": now})}
     for row in rows.values():
@@ -34,13 +36,13 @@ def queue_depths(raw, now: datetime, *, finished_since: datetime | None = None) 
     return [rows[q] for q in sorted(rows)]
 
 
-def oldest_queued_age(depths: list[dict], now: datetime) -> float | None:
+def oldest_queued_age(depths: list[dict[str, Any]], now: datetime) -> float | None:
     """Seconds the longest-waiting due message has waited, over every queue (None: nothing due)."""
     oldest = [r["oldest_due"] for r in depths if r.get("oldest_due") is not None]
     return max(0.0, (now - min(oldest)).total_seconds()) if oldest else None
 
 
-def throughput(raw, *, until: datetime, span: timedelta, bucket: timedelta) -> list[dict]:
+def throughput(raw: PgConnection, *, until: datetime, span: timedelta, bucket: timedelta) -> list[dict[str, Any]]:
     """Finished runs (succeeded, failed, other) per ``bucket`` over ``span`` up to ``until``, gaps filled with 0.
 
     Buckets are aligned on multiples of ``bucket``; the last one is the bucket ``until`` falls in.
@@ -61,24 +63,24 @@ def throughput(raw, *, until: datetime, span: timedelta, bucket: timedelta) -> l
     return out
 
 
-def failures(raw, *, since: datetime, org: str | None = None, limit: int = 200) -> list[dict]:
+def failures(raw: PgConnection, *, since: datetime, org: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
     return _all(raw, "runs_failed_since", {"since": since, "org": org, "limit": limit})
 
 
-def failure_counts(raw, *, since: datetime, org: str | None = None) -> dict[str, int]:
+def failure_counts(raw: PgConnection, *, since: datetime, org: str | None = None) -> dict[str, int]:
     return {r["job_name"]: r["n"] for r in _all(raw, "runs_failed_counts", {"since": since, "org": org})}
 
 
-def last_runs(raw, jobs: list[str]) -> dict[str, dict | None]:
+def last_runs(raw: PgConnection, jobs: list[str]) -> dict[str, dict[str, Any] | None]:
     """Each job's last top-level run (None when it never ran)."""
-    out: dict[str, dict | None] = {}
+    out: dict[str, dict[str, Any] | None] = {}
     for job in jobs:
         rows = _all(raw, "run_last_of_job", {"job": job})
         out[job] = rows[0] if rows else None
     return out
 
 
-def cron_lateness(raw, jobs: list[str]) -> dict[str, float]:
+def cron_lateness(raw: PgConnection, jobs: list[str]) -> dict[str, float]:
     """Seconds each job's last cron run started after its tick instant (jobs without one are left out)."""
     out = {}
     for job in jobs:

@@ -25,17 +25,21 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
 
 import dramatiq
-from dramatiq.broker import Broker
+from dramatiq.broker import Broker, MessageProxy
 from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError
+from psycopg2.extensions import connection as PgConnection
+from psycopg2.extensions import cursor as PgCursor
+from sqlalchemy.engine import Engine
 
 from shared.claims import Claim, claim_of, split
-from shared.clock import clock_from_settings, is_simulated
+from shared.clock import Clock, clock_from_settings, is_simulated
 from shared.db import OUTAGE_ERRORS, database_url, make_engine, mask_url
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener
@@ -45,7 +49,12 @@ from shared.redact import redact
 from shared.settings import load_settings
 from shared.sql import queries
 
+if TYPE_CHECKING:
+    from shared.settings import Settings
+
 logger = logging.getLogger(__name__)
+#: A message, or the proxy Dramatiq's worker hands to middleware (it forwards every attribute).
+AnyMessage = Message[Any] | MessageProxy
 SQL = queries("queue")
 
 _bind_lock = threading.Lock()
@@ -53,16 +62,18 @@ _bind_lock = threading.Lock()
 COPY_THRESHOLD = 64
 
 #: The caller's DB-API connection while inside ``broker.transaction(...)``.
-_joined_connection: contextvars.ContextVar = contextvars.ContextVar("dramaturg_joined_connection", default=None)
+_joined_connection: contextvars.ContextVar[PgConnection | None] = contextvars.ContextVar(
+    "dramaturg_joined_connection", default=None
+)
 
 
-def raw_connection_of(conn) -> object:
+def raw_connection_of(conn: Any) -> PgConnection:
     """The psycopg2 connection under a SQLAlchemy Session/Connection (or a psycopg2 connection itself)."""
     if hasattr(conn, "connection") and hasattr(conn, "execute") and hasattr(conn, "get_bind"):
         conn = conn.connection()  # Session → Connection (begins the session's transaction)
     if hasattr(conn, "connection") and hasattr(conn.connection, "dbapi_connection"):
-        return conn.connection.dbapi_connection  # SQLAlchemy Connection
-    return conn
+        return cast(PgConnection, conn.connection.dbapi_connection)  # SQLAlchemy Connection
+    return cast(PgConnection, conn)
 
 
 class PostgresBroker(Broker):
@@ -72,11 +83,13 @@ class PostgresBroker(Broker):
     bind to it when declared) and be pointed at a database by the entry point.
     """
 
-    def __init__(self, *, middleware=None) -> None:
-        super().__init__(middleware=middleware)
-        self.engine = None
-        self.clock = None
-        self.settings = None
+    #: Set by :meth:`bind` (or from the environment on first use); absent until then.
+    engine: Engine
+    clock: Clock
+    settings: Settings
+
+    def __init__(self, *, middleware: list[Middleware] | None = None) -> None:
+        Broker.__init__(self, middleware=middleware)  # named: mypy then knows the untyped call is dramatiq's
         self.worker_id = uuid.uuid4()
         #: Every claim this process holds and every outcome not yet written (consumers report and
         #: write there; the heartbeat renews its claims and writes what a closed consumer left).
@@ -89,7 +102,7 @@ class PostgresBroker(Broker):
         self._stop = threading.Event()
 
     # --- configuration ---------------------------------------------------------------
-    def bind(self, *, engine, clock, settings) -> None:
+    def bind(self, *, engine: Engine, clock: Clock, settings: Settings) -> None:
         """Point the broker at a database, a clock and the settings (no I/O).
 
         Claims held for another database mean nothing on this one: the ledger starts empty.
@@ -106,12 +119,12 @@ class PostgresBroker(Broker):
         return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def _require_bound(self) -> None:
-        if self.engine is None:
+        if not hasattr(self, "engine"):
             # An app that only imports actors and calls .send(): bind from the
             # environment (DATABASE_URL …) on first use, once, and say so. Sending
             # needs only a database and a clock; workers get a whole App.
             with _bind_lock:
-                if self.engine is None:
+                if not hasattr(self, "engine"):
                     logger.info("binding the broker from the environment on first use")
                     settings = load_settings()
                     engine = make_engine(
@@ -131,7 +144,7 @@ class PostgresBroker(Broker):
             self.queues[queue_name] = True
             self.emit_after("declare_queue", queue_name)
 
-    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000):
+    def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> PostgresConsumer:
 
         self._require_bound()
         self._ensure_heartbeat()
@@ -139,7 +152,7 @@ class PostgresBroker(Broker):
 
     # --- enqueue ---------------------------------------------------------------------
     @contextmanager
-    def transaction(self, conn):
+    def transaction(self, conn: Any) -> Iterator[None]:
         """Inside this block, ``actor.send()`` writes through ``conn`` (a SQLAlchemy
         Session or Connection, or a psycopg2 connection): the messages commit or
         roll back with the caller's transaction."""
@@ -149,7 +162,7 @@ class PostgresBroker(Broker):
         finally:
             _joined_connection.reset(token)
 
-    def enqueue(self, message: Message, *, delay: int | None = None) -> Message:
+    def enqueue(self, message: AnyMessage, *, delay: int | None = None) -> AnyMessage:
         """Enqueue one message; an id that already exists is a no-op.
 
         A message this worker is processing (the Retries middleware re-enqueues
@@ -176,7 +189,9 @@ class PostgresBroker(Broker):
         self._enqueue_many([message], None, now, eta, delay)
         return message
 
-    def enqueue_many(self, messages: Sequence[Message], *, conn=None, eta: datetime | None = None) -> list[str]:
+    def enqueue_many(
+        self, messages: Sequence[AnyMessage], *, conn: Any = None, eta: datetime | None = None
+    ) -> list[str]:
         """Insert many messages in one statement and one NOTIFY per queue.
 
         Parameters:
@@ -206,7 +221,9 @@ class PostgresBroker(Broker):
         """The eta (or claim instant) meaning "now": None — the database's clock — unless the clock is simulated."""
         return now if is_simulated(self.clock) else None
 
-    def _enqueue_many(self, messages: Sequence[Message], conn, now: datetime, eta: datetime | None, delay) -> list[str]:
+    def _enqueue_many(
+        self, messages: Sequence[AnyMessage], conn: Any, now: datetime, eta: datetime | None, delay: int | None
+    ) -> list[str]:
         self._emit_enqueue("before", messages, delay)
         joined = raw_connection_of(conn) if conn is not None else _joined_connection.get()
         if joined is not None:
@@ -222,7 +239,7 @@ class PostgresBroker(Broker):
         self._emit_enqueue("after", messages, delay)
         return new
 
-    def _emit_enqueue(self, when: str, messages: Sequence[Message], delay: int | None) -> None:
+    def _emit_enqueue(self, when: str, messages: Sequence[AnyMessage], delay: int | None) -> None:
         """``emit_before``/``emit_after("enqueue", …)`` for each message, calling only the
         middleware that override the hook (a 100,000-message fan-out would otherwise
         make a million no-op calls)."""
@@ -242,7 +259,9 @@ class PostgresBroker(Broker):
                 except Exception:
                     logger.critical("Unexpected failure in %s of %r.", hook, middleware, exc_info=True)
 
-    def _insert(self, raw, messages: Sequence[Message], now: datetime, eta: datetime | None) -> list[str]:
+    def _insert(
+        self, raw: PgConnection, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None
+    ) -> list[str]:
         with raw.cursor() as cur:
             if len(messages) >= COPY_THRESHOLD:
                 self._stage(cur, messages)
@@ -265,7 +284,7 @@ class PostgresBroker(Broker):
                 cur.execute(SQL["queue_notify"], {"queue": queue})
         return [str(mid) for mid, _ in rows]
 
-    def _stage(self, cur, messages: Sequence[Message]) -> None:
+    def _stage(self, cur: PgCursor, messages: Sequence[AnyMessage]) -> None:
         """COPY the batch into this session's staging table (text format)."""
         lines = []
         for m in messages:
@@ -279,11 +298,11 @@ class PostgresBroker(Broker):
         cur.execute(SQL["queue_stage_create"])
         cur.copy_expert(SQL["queue_stage_copy"], io.StringIO("".join(lines)))
 
-    def _priority(self, message: Message) -> int:
+    def _priority(self, message: AnyMessage) -> int:
         actor = self.actors.get(message.actor_name)
         return max(-32768, min(32767, actor.priority if actor else 0))
 
-    def _retry(self, message: Message, claim: Claim, eta: datetime) -> None:
+    def _retry(self, message: AnyMessage, claim: Claim, eta: datetime | None) -> None:
         with self.pooled() as raw, raw.cursor() as cur:
             cur.execute(
                 SQL["queue_retry"],
@@ -299,7 +318,7 @@ class PostgresBroker(Broker):
 
     # --- connections -----------------------------------------------------------------
     @contextmanager
-    def pooled(self):
+    def pooled(self) -> Iterator[PgConnection]:
         """A pooled psycopg2 connection; a wait past the pool timeout raises DatabaseUnavailable."""
         try:
             fairy = self.engine.raw_connection()
@@ -307,11 +326,12 @@ class PostgresBroker(Broker):
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
             detail = redact(first_line(exc), self.settings.secrets if self.settings else ())
             raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None
+        raw = cast(PgConnection, fairy.dbapi_connection)
         try:
-            yield fairy.dbapi_connection
+            yield raw
         except BaseException:
             try:
-                fairy.dbapi_connection.rollback()
+                raw.rollback()
             except Exception:
                 fairy.invalidate()
             raise
@@ -360,14 +380,14 @@ class PostgresBroker(Broker):
         self._stop.set()
         if self.listener is not None:
             self.listener.close()
-        super().close()
+        Broker.close(self)  # named: mypy then knows the untyped call is dramatiq's
 
     # --- tests and tools ---------------------------------------------------------------
     def pending(self, queues: Sequence[str] | None = None) -> int:
         """Messages queued or in flight (including delayed ones) in ``queues`` (default: all declared)."""
         with self.pooled() as raw, raw.cursor() as cur:
             cur.execute(SQL["queue_pending_count"], {"queues": list(queues or self.queues)})
-            (n,) = cur.fetchone()
+            (n,) = cast(tuple[int], cur.fetchone())
             raw.rollback()
         return n
 
@@ -383,10 +403,10 @@ class PostgresBroker(Broker):
                 raise dramatiq.QueueJoinTimeout(queue_name)
             time.sleep(0.02)  # polling the table is the condition; this is its interval
 
-    def get_declared_queues(self):
+    def get_declared_queues(self) -> set[str]:
         return set(self.queues)
 
-    def get_declared_delay_queues(self):
+    def get_declared_delay_queues(self) -> set[str]:
         return set()
 
     def flush(self, queue_name: str) -> None:

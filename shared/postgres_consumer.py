@@ -17,29 +17,38 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections import deque
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import psycopg2
 import psycopg2.extras
 from dramatiq.broker import Consumer
 from dramatiq.errors import ConnectionError as DramatiqConnectionError
+from psycopg2.extensions import connection as PgConnection
+from psycopg2.extensions import cursor as PgCursor
 
 from shared import history
 from shared.claims import Claim, ClaimedMessage, claim_of
 from shared.db import OUTAGE_ERRORS
 from shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
 from shared.errors import DatabaseUnavailable, first_line
-from shared.listener import enqueue_channel
+from shared.listener import Listener, enqueue_channel
 from shared.outcomes import Outcomes
 from shared.redact import redact
 from shared.sql import queries
+
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")
 
 
 class PostgresConsumer(Consumer):
-    def __init__(self, *, broker, queue_name: str, prefetch: int, timeout: int) -> None:
+    def __init__(self, *, broker: PostgresBroker, queue_name: str, prefetch: int, timeout: int) -> None:
         self.broker = broker
         self.ledger = broker.outcomes  # held claims and reported outcomes, shared by the process
         self.queue_name = queue_name
@@ -48,7 +57,7 @@ class PostgresConsumer(Consumer):
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
         self.reader = EnvelopeReader(broker.actors)
         self.channel = enqueue_channel(queue_name)
-        self.conn = None  # claims and outcomes
+        self.conn: PgConnection | None = None  # claims and outcomes
 
     @property
     def held(self) -> list[Claim]:
@@ -56,13 +65,13 @@ class PostgresConsumer(Consumer):
         return self.ledger.held(self.queue_name)
 
     # --- iteration ---------------------------------------------------------------------
-    def __iter__(self):
+    def __iter__(self) -> PostgresConsumer:
         return self
 
-    def __next__(self):
+    def __next__(self) -> ClaimedMessage | None:
         try:
             # LISTEN (the process's one listener) before the first claim, so no enqueue slips between them
-            self.broker.listener.register(self.channel)
+            self._listener().register(self.channel)
             self._cycle(refill=not self.buffer)
             if self.buffer:
                 return self.buffer.popleft()
@@ -120,11 +129,12 @@ class PostgresConsumer(Consumer):
             self.ledger.hold(self.queue_name, [m.claim for m in accepted])
             self.buffer.extend(accepted)
 
-    def _read(self, rows) -> tuple[list[ClaimedMessage], list[tuple[Claim, str, str]]]:
+    def _read(self, rows: list[tuple[Any, ...]]) -> tuple[list[ClaimedMessage], list[tuple[Claim, str, str]]]:
         """Validate each claimed row's envelope: (runnable messages, (claim, reason, body) of the rest)."""
         # UPDATE ... RETURNING does not keep the CTE's order: restore FIFO here.
         rows.sort(key=lambda r: (r[3], r[4]))
-        accepted, rejected = [], []
+        accepted: list[ClaimedMessage] = []
+        rejected: list[tuple[Claim, str, str]] = []
         for message_id, body, n, _priority, _eta in rows:
             claim = Claim(str(message_id), n)
             try:
@@ -137,7 +147,9 @@ class PostgresConsumer(Consumer):
             accepted.append(ClaimedMessage(message, claim))
         return accepted, rejected
 
-    def _reject_at_claim(self, conn, cur, owner, rejected: list[tuple[Claim, str, str]], now) -> None:
+    def _reject_at_claim(
+        self, conn: PgConnection, cur: PgCursor, owner: uuid.UUID, rejected: list[tuple[Claim, str, str]], now: datetime
+    ) -> None:
         secrets = self.broker.settings.secrets
         runs = []
         for claim, reason, body in rejected:
@@ -147,24 +159,25 @@ class PostgresConsumer(Consumer):
         Outcomes(rejects=[(claim, run["error"], None) for (claim, _, _), run in zip(rejected, runs)]).write(cur, owner)
         history.reject_many(conn, runs, now=now)
 
-    def _connection(self):
+    def _connection(self) -> PgConnection:
         """This consumer's own connection for claims and outcomes (no pool checkout per cycle)."""
         if self.conn is None:
             try:
-                self.conn = psycopg2.connect(
+                conn = psycopg2.connect(
                     self.broker.dsn(),
                     connect_timeout=max(2, int(self.broker.settings.db_connect_timeout)),
                     application_name="dramaturg-consumer",
                 )
             except psycopg2.OperationalError as exc:
                 raise DatabaseUnavailable(f"consumer cannot connect: {first_line(exc)}") from None
-            psycopg2.extras.register_uuid(conn_or_curs=self.conn)  # the worker id is a UUID
-            with self.conn.cursor() as cur:
+            self.conn = conn
+            psycopg2.extras.register_uuid(conn_or_curs=conn)  # the worker id is a UUID
+            with conn.cursor() as cur:
                 # A claim or ack lost in a database crash only means the message is
                 # delivered again (at least once, as always): no need to wait for
                 # the WAL flush on every cycle.
                 cur.execute("SET synchronous_commit = off")
-            self.conn.commit()
+            conn.commit()
         return self.conn
 
     def _drop_connection(self) -> None:
@@ -180,12 +193,12 @@ class PostgresConsumer(Consumer):
         return (redact(reason, self.broker.settings.secrets) or "")[:2000]
 
     # --- outcomes (called from worker threads) -------------------------------------------
-    def ack(self, message) -> None:
+    def ack(self, message: ClaimedMessage) -> None:
         # Dramatiq acks a failed message too once Retries re-queued it; the ledger
         # turns that ack into a release if the re-queue could not be written.
         self.ledger.ack(message.claim)
 
-    def nack(self, message) -> None:
+    def nack(self, message: ClaimedMessage) -> None:
         reason = self._redact(message.options.get("reject_reason") or _reason_from(message))
         self.ledger.reject(message.claim, reason, message.encode().decode())
 
@@ -193,7 +206,7 @@ class PostgresConsumer(Consumer):
         """Write every reported outcome now (no claim)."""
         self._cycle(refill=False)
 
-    def requeue(self, messages) -> None:
+    def requeue(self, messages: Iterable[ClaimedMessage]) -> None:
         """Give back messages claimed but not started (worker shutdown or consumer restart)."""
         claims = [c for c in map(claim_of, messages) if c is not None] + [m.claim for m in self.buffer]
         self.buffer.clear()
@@ -210,7 +223,12 @@ class PostgresConsumer(Consumer):
     # --- waiting -------------------------------------------------------------------------
     def _wait_for_notify(self) -> None:
         """Sleep until an enqueue on this queue is notified, at most ``poll_seconds``."""
-        self.broker.listener.wait(self.channel, min(self.timeout, self.broker.settings.poll_seconds))
+        self._listener().wait(self.channel, min(self.timeout, self.broker.settings.poll_seconds))
+
+    def _listener(self) -> Listener:
+        listener = self.broker.listener
+        assert listener is not None, "the broker makes its listener when bound, before any consumer"
+        return listener
 
     def close(self) -> None:
         try:
@@ -222,7 +240,7 @@ class PostgresConsumer(Consumer):
         self._drop_connection()
 
 
-def _reason_from(message) -> str:
+def _reason_from(message: ClaimedMessage) -> str:
     exc = getattr(message, "_exception", None)
     if exc is None:
         return "failed"

@@ -21,7 +21,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, overload
 from urllib.parse import quote, quote_plus, unquote
 
 MASK = "***"
@@ -53,6 +53,12 @@ _INPUT_VALUE = re.compile(r"(?P<name>\binput_value=)(?P<value>'(?:[^'\\]|\\.)*'|
 _BEARER = re.compile(r"(?P<prefix>\b(?:bearer|basic)\s+)(?P<value>[A-Za-z0-9._~+/=\-]{8,})", re.IGNORECASE)
 
 
+@overload
+def redact(text: str, secrets: Iterable[str | None] = ()) -> str: ...
+@overload
+def redact(text: None, secrets: Iterable[str | None] = ()) -> None: ...
+@overload
+def redact(text: str | None, secrets: Iterable[str | None] = ()) -> str | None: ...
 def redact(text: str | None, secrets: Iterable[str | None] = ()) -> str | None:
     """``text`` with every known secret value and every secret-shaped part replaced by ``***``.
 

@@ -14,18 +14,26 @@ from __future__ import annotations
 import difflib
 import inspect
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 from zoneinfo import ZoneInfo
 
+from dramatiq.message import Message
+from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import Json, RealDictCursor
 from pydantic import BaseModel, ValidationError
 
+from shared.db import pg_connection
 from shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
 from shared.jobs import JobSpec, Registry
 from shared.locks import period_key
 from shared.sql import queries
+
+if TYPE_CHECKING:
+    from shared.app import App
+    from shared.postgres_broker import PostgresBroker
 
 SQL = queries("run_actions")
 CANCELLABLE = ("queued", "retrying")
@@ -51,7 +59,7 @@ class Limits:
     retry_after: float = 10.0
 
 
-def resolve_type(broker, registry: Registry, name: str) -> Target:
+def resolve_type(broker: PostgresBroker, registry: Registry, name: str) -> Target:
     """The job or actor called ``name``.
 
     Raises:
@@ -73,7 +81,7 @@ def resolve_type(broker, registry: Registry, name: str) -> Target:
     return Target("actor", actor.actor_name, actor)
 
 
-def validate_payload(target: Target, payload: dict) -> dict:
+def validate_payload(target: Target, payload: dict[str, Any]) -> dict[str, Any]:
     """The message kwargs for ``payload``.
 
     Raises:
@@ -90,7 +98,7 @@ def validate_payload(target: Target, payload: dict) -> dict:
     return dict(payload)
 
 
-def _signature_errors(fn, payload: dict) -> list[dict]:
+def _signature_errors(fn: Callable[..., Any], payload: dict[str, Any]) -> list[dict[str, Any]]:
     """A plain actor has no model: check the payload against its keyword parameters."""
     params = inspect.signature(fn).parameters
     kinds = {p.kind for p in params.values()}
@@ -107,7 +115,7 @@ def _signature_errors(fn, payload: dict) -> list[dict]:
     return errors
 
 
-def _validated(model: type[BaseModel], payload: dict) -> dict:
+def _validated(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
     try:
         return model.model_validate(payload).model_dump(mode="json")
     except ValidationError as exc:
@@ -117,9 +125,9 @@ def _validated(model: type[BaseModel], payload: dict) -> dict:
 
 
 def submit(
-    app,
+    app: App,
     target: Target,
-    kwargs: dict,
+    kwargs: dict[str, Any],
     *,
     org_id: str | None,
     acted_by: str,
@@ -142,7 +150,7 @@ def submit(
         message_id=str(uuid.uuid4())
     )
     with app.engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         if org_id is not None or idempotency_key is not None:
             _execute(raw, "org_jobs_lock", {"org": org_id})
         if idempotency_key is not None:
@@ -155,7 +163,7 @@ def submit(
     return run_id, True
 
 
-def cancel(app, run_id: int, *, org: str | None, acted_by: str) -> dict:
+def cancel(app: App, run_id: int, *, org: str | None, acted_by: str) -> dict[str, Any]:
     """Cancel a queued or delayed run: its message can never run afterwards.
 
     Raises:
@@ -163,7 +171,7 @@ def cancel(app, run_id: int, *, org: str | None, acted_by: str) -> dict:
         RunConflict: the run is running or finished.
     """
     with app.engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         run = _lock(raw, run_id, org)
         if run["status"] not in CANCELLABLE:
             raise RunConflict(f"run {run_id} is {run['status']}: only a queued or delayed run can be cancelled")
@@ -173,7 +181,7 @@ def cancel(app, run_id: int, *, org: str | None, acted_by: str) -> dict:
 
 
 def retry(
-    app,
+    app: App,
     run_id: int,
     *,
     org: str | None,
@@ -190,7 +198,7 @@ def retry(
     """
     broker = app.broker
     with app.engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         run = _lock(raw, run_id, org)
         if run["status"] not in RETRYABLE:
             raise RunConflict(f"run {run_id} is {run['status']}: only a failed or cancelled run can be retried")
@@ -217,7 +225,7 @@ def retry(
 
 
 # --- helpers --------------------------------------------------------------------------
-def _check_limit(raw, org_id: str | None, limits: Limits) -> None:
+def _check_limit(raw: PgConnection, org_id: str | None, limits: Limits) -> None:
     if org_id is None or not limits.org_max_active:
         return
     active = _scalar(raw, "org_jobs_active_count", {"org": org_id})
@@ -228,27 +236,41 @@ def _check_limit(raw, org_id: str | None, limits: Limits) -> None:
         )
 
 
-def _insert(raw, message, job, trigger, period, now, org_id, key, retry_of, acted_by) -> int:
-    return _scalar(
-        raw,
-        "run_insert_queued",
-        dict(
-            job=job,
-            actor=message.actor_name,
-            message_id=message.message_id,
-            trigger=trigger,
-            period=period,
-            args=Json({"args": list(message.args), "kwargs": dict(message.kwargs)}),
-            now=now,
-            org=org_id,
-            key=key,
-            retry_of=retry_of,
-            acted_by=acted_by,
+def _insert(
+    raw: PgConnection,
+    message: Message[Any],
+    job: str,
+    trigger: str,
+    period: str | None,
+    now: datetime,
+    org_id: str | None,
+    key: str | None,
+    retry_of: int | None,
+    acted_by: str | None,
+) -> int:
+    return cast(
+        int,
+        _scalar(
+            raw,
+            "run_insert_queued",
+            dict(
+                job=job,
+                actor=message.actor_name,
+                message_id=message.message_id,
+                trigger=trigger,
+                period=period,
+                args=Json({"args": list(message.args), "kwargs": dict(message.kwargs)}),
+                now=now,
+                org=org_id,
+                key=key,
+                retry_of=retry_of,
+                acted_by=acted_by,
+            ),
         ),
     )
 
 
-def _lock(raw, run_id: int, org: str | None) -> dict:
+def _lock(raw: PgConnection, run_id: int, org: str | None) -> dict[str, Any]:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL["run_lock"], {"id": run_id, "org": org})
         row = cur.fetchone()
@@ -257,12 +279,13 @@ def _lock(raw, run_id: int, org: str | None) -> dict:
     return dict(row)
 
 
-def _execute(raw, name: str, params: dict) -> None:
+def _execute(raw: PgConnection, name: str, params: dict[str, Any]) -> None:
     with raw.cursor() as cur:
         cur.execute(SQL[name], params)
 
 
-def _scalar(raw, name: str, params: dict):
+def _scalar(raw: PgConnection, name: str, params: dict[str, Any]) -> Any:
+    """The first column of the statement's row (None: no row), as the driver gives it."""
     with raw.cursor() as cur:
         cur.execute(SQL[name], params)
         row = cur.fetchone()

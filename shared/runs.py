@@ -9,7 +9,9 @@ not found.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
+from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import RealDictCursor
 
 from shared.sql import queries
@@ -20,14 +22,14 @@ FAILING_LIMIT = 20
 MAX_PAGE = 500
 
 
-def _all(raw, name: str, params: dict) -> list[dict]:
+def _all(raw: PgConnection, name: str, params: dict[str, Any]) -> list[dict[str, Any]]:
     with raw.cursor(cursor_factory=RealDictCursor) as cur:
         cur.execute(SQL[name], params)
         return [dict(r) for r in cur.fetchall()]
 
 
 def list_runs(
-    raw,
+    raw: PgConnection,
     *,
     org: str | None = None,
     status: str | None = None,
@@ -36,7 +38,7 @@ def list_runs(
     before: int | None = None,
     limit: int = 50,
     top_level: bool = False,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Runs newest first; ``before`` is the last id of the previous page."""
     params = dict(
         org=org,
@@ -50,7 +52,7 @@ def list_runs(
     return _all(raw, "run_list", params)
 
 
-def get_run(raw, run_id: int, *, org: str | None = None) -> dict | None:
+def get_run(raw: PgConnection, run_id: int, *, org: str | None = None) -> dict[str, Any] | None:
     """One run with everything the detail views show, or None (also for another organization's run)."""
     rows = _all(raw, "run_get", {"id": run_id, "org": org})
     if not rows:
@@ -63,7 +65,7 @@ def get_run(raw, run_id: int, *, org: str | None = None) -> dict | None:
     return run
 
 
-def attempts(run: dict) -> list[dict]:
+def attempts(run: dict[str, Any]) -> list[dict[str, Any]]:
     """Each attempt with its outcome: the logged earlier ones, then the current one."""
     logged = list(run.get("attempt_log") or [])
     current = run["attempt"]
@@ -81,7 +83,7 @@ def attempts(run: dict) -> list[dict]:
     return logged
 
 
-def children(raw, run_id: int) -> dict | None:
+def children(raw: PgConnection, run_id: int) -> dict[str, Any] | None:
     """A fan-out run's children: counts by status, the failing ones, their results summed; None without any."""
     counts: dict[str, int] = {}
     totals: dict[str, int | float] = {}
@@ -103,6 +105,6 @@ def children(raw, run_id: int) -> dict | None:
     }
 
 
-def _brief(raw, run_id: int) -> dict | None:
+def _brief(raw: PgConnection, run_id: int) -> dict[str, Any] | None:
     rows = _all(raw, "run_brief", {"id": run_id})
     return rows[0] if rows else None

@@ -83,7 +83,7 @@ class Settings(BaseSettings):
     alert_webhook_url: AnyHttpUrl | None = Field(None, alias="ALERT_WEBHOOK_URL")
     alert_min_interval: float = Field(600.0, alias="DRAMATURG_ALERT_MIN_INTERVAL", ge=0)
     telegram_bot_token: str | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
-    telegram_api_base: AnyHttpUrl = Field("https://api.telegram.org", alias="TELEGRAM_API_BASE")
+    telegram_api_base: AnyHttpUrl = Field(AnyHttpUrl("https://api.telegram.org"), alias="TELEGRAM_API_BASE")
     voice_api_base: AnyHttpUrl | None = Field(None, alias="VOICE_API_BASE")
     voice_api_key: str | None = Field(None, alias="VOICE_API_KEY")
     chat_webhook_url: AnyHttpUrl | None = Field(None, alias="CHAT_WEBHOOK_URL")
@@ -185,7 +185,7 @@ def validate_env(model: type[M], environ: Mapping[str, str], what: str, **extra:
         problems = []
         for err in exc.errors():
             field = err["loc"][0] if err["loc"] else "?"
-            info = model.model_fields.get(field)
+            info = model.model_fields.get(str(field))
             problems.append(f"{(info.alias if info else None) or field}: {err['msg']}")
         raise ConfigError(f"invalid {what}: " + "; ".join(sorted(set(problems)))) from None
 

@@ -16,6 +16,9 @@ catch-up never closes twice nor notifies twice.
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, cast
+
+from sqlalchemy.engine import CursorResult
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
@@ -33,7 +36,7 @@ SQL = SqlFile(__package__, "auto_complete")
     description="complete or fail challenges that have ended",
     config=ChallengesConfig,
 )
-def auto_complete_challenges(ctx: JobContext) -> dict:
+def auto_complete_challenges(ctx: JobContext) -> dict[str, Any]:
     run_date = date.fromisoformat(ctx.period)
     closed = (
         ctx.session.execute(
@@ -49,8 +52,11 @@ def auto_complete_challenges(ctx: JobContext) -> dict:
     )
     notified = 0
     if closed:
-        notified = ctx.session.execute(
-            sa_text(SQL, "challenge_notifications_insert"), {"ids": [c["id"] for c in closed], "now": ctx.now}
+        notified = cast(
+            CursorResult[Any],
+            ctx.session.execute(
+                sa_text(SQL, "challenge_notifications_insert"), {"ids": [c["id"] for c in closed], "now": ctx.now}
+            ),
         ).rowcount
     completed = sorted(c["id"] for c in closed if c["status"] == "completed")
     failed = sorted(c["id"] for c in closed if c["status"] == "failed")

@@ -13,6 +13,9 @@ next run. Idempotency key: none needed, a second run finds nothing to delete.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy.engine import CursorResult
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
@@ -30,12 +33,16 @@ SQL = SqlFile(__package__, "notification_cleanup")
     description="delete notifications older than the retention",
     config=ChallengesConfig,
 )
-def notification_cleanup(ctx: JobContext) -> dict:
+def notification_cleanup(ctx: JobContext) -> dict[str, Any]:
     before = ctx.now - timedelta(days=ctx.config.notification_retention_days)
-    notifications = ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before}).rowcount
+    notifications = cast(
+        CursorResult[Any], ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before})
+    ).rowcount
     # The task app's feed exists only where that app is enabled (its own schema, its own migrations).
     web = (
-        ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before}).rowcount
+        cast(
+            CursorResult[Any], ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before})
+        ).rowcount
         if "tasks" in ctx.app.settings.apps
         else 0
     )

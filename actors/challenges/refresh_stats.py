@@ -11,6 +11,8 @@ replaces the whole view; the (job, hour) lock keeps two refreshes from racing.
 
 from __future__ import annotations
 
+from typing import cast
+
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import SqlFile, sa_text
@@ -29,4 +31,4 @@ SQL = SqlFile(__package__, "refresh_stats")
 )
 def refresh_stats(ctx: JobContext) -> int:
     ctx.session.execute(sa_text(SQL, "challenge_stats_refresh"))
-    return ctx.session.execute(sa_text(SQL, "challenge_stats_count")).scalar()
+    return cast(int, ctx.session.execute(sa_text(SQL, "challenge_stats_count")).scalar())

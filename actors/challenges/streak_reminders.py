@@ -15,6 +15,9 @@ re-run, an overlapping manual trigger or a catch-up never reminds twice.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy.engine import CursorResult
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
@@ -32,15 +35,18 @@ SQL = SqlFile(__package__, "streak_reminders")
     description="remind users at 08:00 local time of a streak at risk",
     config=ChallengesConfig,
 )
-def streak_reminders(ctx: JobContext) -> dict:
+def streak_reminders(ctx: JobContext) -> dict[str, Any]:
     config = ctx.config
     since = ctx.now - timedelta(minutes=config.streak_window_minutes)
-    sent = ctx.session.execute(
-        sa_text(SQL, "streak_reminders_insert"),
-        {
-            "now": ctx.now,
-            "since": since,
-            "remind_time": config.streak_reminder_time,
-        },
+    sent = cast(
+        CursorResult[Any],
+        ctx.session.execute(
+            sa_text(SQL, "streak_reminders_insert"),
+            {
+                "now": ctx.now,
+                "since": since,
+                "remind_time": config.streak_reminder_time,
+            },
+        ),
     ).rowcount
     return {"items_processed": sent, "window_start": since.isoformat(), "window_end": ctx.now.isoformat()}

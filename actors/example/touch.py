@@ -13,8 +13,13 @@ first N attempts, which is how the platform's retries are exercised.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, cast
+
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
 
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import EXAMPLE
@@ -27,7 +32,7 @@ class TouchItem(BaseModel):
     item_id: int
 
 
-def mark_failed(session, payload: dict, error: str, now) -> None:
+def mark_failed(session: Session, payload: dict[str, Any], error: str, now: datetime) -> None:
     session.execute(sa_text(SQL, "example_item_fail"), {"id": payload["item_id"], "error": error})
 
 
@@ -36,11 +41,16 @@ def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
     row = ctx.session.execute(sa_text(SQL, "example_item_lock"), {"id": payload.item_id}).one_or_none()
     if row is None:
         return 0  # the item was deleted since the fan-out: nothing to do
-    attempt = CurrentMessage.get_current_message().options.get("retries", 0) + 1
+    message = CurrentMessage.get_current_message()
+    assert message is not None  # set by the CurrentMessage middleware while an actor runs
+    attempt = message.options.get("retries", 0) + 1
     if attempt <= row.fail_first:
         raise RuntimeError(f"example item {payload.item_id} fails attempt {attempt} of its first {row.fail_first}")
-    marked = ctx.session.execute(
-        sa_text(SQL, "example_touch_mark"), {"id": payload.item_id, "period": ctx.period, "now": ctx.now}
+    marked = cast(
+        CursorResult[Any],
+        ctx.session.execute(
+            sa_text(SQL, "example_touch_mark"), {"id": payload.item_id, "period": ctx.period, "now": ctx.now}
+        ),
     ).rowcount
     if marked:
         ctx.session.execute(sa_text(SQL, "example_item_touch"), {"id": payload.item_id, "now": ctx.now})

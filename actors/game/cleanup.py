@@ -10,6 +10,9 @@ sum of both counts; the result keeps them apart.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy.engine import CursorResult
 
 from actors.game.config import GameConfig
 from shared.actors import JobContext, cron_job
@@ -27,8 +30,12 @@ SQL = SqlFile(__package__, "cleanup")
     description="fail stale pending events and delete expired registrations",
     config=GameConfig,
 )
-def cleanup(ctx: JobContext) -> dict:
+def cleanup(ctx: JobContext) -> dict[str, Any]:
     cutoff = ctx.now - timedelta(hours=ctx.config.stale_hours)
-    stale = ctx.session.execute(sa_text(SQL, "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff}).rowcount
-    expired = ctx.session.execute(sa_text(SQL, "cleanup_expired_registrations"), {"now": ctx.now}).rowcount
+    stale = cast(
+        CursorResult[Any], ctx.session.execute(sa_text(SQL, "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff})
+    ).rowcount
+    expired = cast(
+        CursorResult[Any], ctx.session.execute(sa_text(SQL, "cleanup_expired_registrations"), {"now": ctx.now})
+    ).rowcount
     return {"items_processed": stale + expired, "stale_events": stale, "expired_registrations": expired}

@@ -36,14 +36,14 @@ class GameConfig(BaseSettings):
 
     @field_validator("grace_hours", "decay_rates", "delay_min_minutes", "delay_max_minutes", mode="before")
     @classmethod
-    def _split(cls, value):
+    def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(float(v) for v in value.split(","))
         return value
 
     @field_validator("grace_hours", "decay_rates", "delay_min_minutes", "delay_max_minutes")
     @classmethod
-    def _non_negative(cls, value):
+    def _non_negative(cls, value: tuple[float, ...]) -> tuple[float, ...]:
         if any(v < 0 for v in value):
             raise ValueError("values must be >= 0")
         return value

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from pydantic import BaseModel
@@ -37,7 +38,7 @@ class DecayUser(BaseModel):
 
 
 @item_actor("game.decay.item", queue=GAME, payload=DecayUser, config=GameConfig)
-def decay_user(ctx: ItemContext, payload: DecayUser) -> dict:
+def decay_user(ctx: ItemContext, payload: DecayUser) -> dict[str, Any]:
     cfg = ctx.config
     params = {"user_id": payload.user_id}
     user = ctx.session.execute(sa_text(SQL, "decay_user_lock"), params).one_or_none()

@@ -19,8 +19,10 @@ The transitions themselves live in actors/game/outbox.py.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel
 
@@ -44,11 +46,12 @@ class DeliverEvent(BaseModel):
 def _retry_plan(ctx: ItemContext) -> tuple[bool, float]:
     """(is this the last attempt, seconds until the platform's next attempt), by the Retries rule itself."""
     message = CurrentMessage.get_current_message()
+    assert message is not None  # set by the CurrentMessage middleware while an actor runs
     plan = retry_plan_of(ctx.app.broker, message)
     return plan.last, plan.delay_ms / 1000
 
 
-def _send(ctx: ItemContext, event, recipient: str, text: str) -> None:
+def _send(ctx: ItemContext, event: sa.Row[Any], recipient: str, text: str) -> None:
     s = ctx.app.settings
     if event.platform == "voice":
         if not s.voice_api_base:
@@ -66,7 +69,7 @@ def _send(ctx: ItemContext, event, recipient: str, text: str) -> None:
             telegram.close()
 
 
-def _counts(outcome: str, **extra) -> dict:
+def _counts(outcome: str, **extra: Any) -> dict[str, Any]:
     """The child's result: delivered / failed / skipped (cancelled and unknown count as skipped sends)."""
     counts = {"delivered": 0, "failed": 0, "skipped": 0}
     counts["delivered" if outcome == "delivered" else "failed" if outcome == "failed" else "skipped"] = 1
@@ -76,10 +79,11 @@ def _counts(outcome: str, **extra) -> dict:
 @item_actor(
     "game.deliver.item", queue=GAME, payload=DeliverEvent, on_exhausted=outbox.mark_exhausted, config=GameConfig
 )
-def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
+def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict[str, Any]:
     outcome, event, recipient, text = outbox.claim(ctx.app.sessions, payload.event_id, ctx.now)
     if outcome != "send":
         return _counts(outcome)
+    assert event is not None and recipient is not None and text is not None  # claim() gives all three to send
     eid, now = payload.event_id, ctx.now
     try:
         _send(ctx, event, recipient, text)
@@ -125,7 +129,7 @@ def deliver_event(ctx: ItemContext, payload: DeliverEvent) -> dict:
     description="send due scheduled events (Telegram, voice), at most 50 per tick",
     config=GameConfig,
 )
-def deliver(ctx: JobContext) -> dict:
+def deliver(ctx: JobContext) -> dict[str, Any]:
     ids = (
         ctx.session.execute(sa_text(SQL, "deliver_claim_due"), {"now": ctx.now, "limit": ctx.config.deliver_batch})
         .scalars()

@@ -8,8 +8,11 @@ writer changes nothing. Idempotency key: the event id and its state.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.app import App
@@ -20,7 +23,7 @@ from shared.sql import SqlFile, sa_text
 Q = SqlFile(__package__, "outbox")
 
 
-def write(app: App, name: str, **params) -> None:
+def write(app: App, name: str, **params: Any) -> None:
     """One state write in its own committed transaction (the child's session would roll back on raise).
 
     It waits out a database restart: after the HTTP call the outcome is known, and
@@ -37,12 +40,12 @@ def write(app: App, name: str, **params) -> None:
     retry_through_outage(commit, what=f"recording {name} for event {params.get('id')}")
 
 
-def mark_exhausted(session, payload: dict, error: str, now) -> None:
+def mark_exhausted(session: Session, payload: dict[str, Any], error: str, now: datetime) -> None:
     """on_exhausted hook: the message failed for good; settle an event it left pending or sending."""
     session.execute(sa_text(Q, "deliver_event_exhausted"), {"id": payload["event_id"], "error": error, "now": now})
 
 
-def recipient(event) -> tuple[str | None, str | None]:
+def recipient(event: sa.Row[Any]) -> tuple[str | None, str | None]:
     """(chat id or phone, text): the event's content first, else the player's own; ``response_text`` too."""
     content = event.content or {}
     text = content.get("text") or content.get("response_text")
@@ -51,7 +54,9 @@ def recipient(event) -> tuple[str | None, str | None]:
     return content.get("chat_id") or event.telegram_chat_id, text
 
 
-def claim(sessions: sessionmaker[Session], event_id: UUID, now) -> tuple[str, object, str | None, str | None]:
+def claim(
+    sessions: sessionmaker[Session], event_id: UUID, now: datetime
+) -> tuple[str, sa.Row[Any] | None, str | None, str | None]:
     """Lock the event and decide; 'send' means it is now committed as 'sending'."""
     with sessions.begin() as session:
         event = session.execute(sa_text(Q, "deliver_event_lock"), {"id": event_id}).one_or_none()

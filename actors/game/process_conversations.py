@@ -17,10 +17,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from actors.game.config import GameConfig
 from actors.game.responses import schedule_response
@@ -39,11 +43,11 @@ class ConversationItem(BaseModel):
     conversation_id: UUID
 
 
-def _messages(session, conv) -> list:
-    return session.execute(sa_text(Q, "conversation_messages"), {"id": conv.id}).all()
+def _messages(session: Session, conv: sa.Row[Any]) -> list[sa.Row[Any]]:
+    return list(session.execute(sa_text(Q, "conversation_messages"), {"id": conv.id}).all())
 
 
-def _summarise(ctx, session, conv) -> None:
+def _summarise(ctx: ItemContext, session: Session, conv: sa.Row[Any]) -> None:
     messages = _messages(session, conv)
     transcript = "\n".join(f"{m.role}: {m.text}" for m in messages)
     text = llm.complete(ctx.app.settings, system=SYSTEM, prompt=transcript or "(no messages)", max_tokens=200)
@@ -53,24 +57,24 @@ def _summarise(ctx, session, conv) -> None:
     session.execute(sa_text(Q, "conversation_summary_set"), {"id": conv.id, "summary": text})
 
 
-def extract_facts(messages: list[tuple[str, str]]) -> dict:
+def extract_facts(messages: list[tuple[str, str]]) -> dict[str, Any]:
     """Facts the player stated about themselves (simple patterns), plus counts."""
     user_lines = [text for role, text in messages if role == "user"]
     facts = [m.group(0).strip() for line in user_lines for m in _FACT.finditer(line)]
     return {"messages": len(messages), "user_messages": len(user_lines), "statements": facts[:20]}
 
 
-def _facts(ctx, session, conv) -> None:
+def _facts(ctx: ItemContext, session: Session, conv: sa.Row[Any]) -> None:
     facts = extract_facts([(m.role, m.text) for m in _messages(session, conv)])
     session.execute(sa_text(Q, "conversation_facts_set"), {"id": conv.id, "facts": json.dumps(facts)})
 
 
-def _stats(ctx, session, conv) -> None:
+def _stats(ctx: ItemContext, session: Session, conv: sa.Row[Any]) -> None:
     if conv.last_message_at is not None:
         session.execute(sa_text(Q, "conversation_user_touch"), {"user_id": conv.user_id, "at": conv.last_message_at})
 
 
-def _follow_up(ctx, session, conv) -> None:
+def _follow_up(ctx: ItemContext, session: Session, conv: sa.Row[Any]) -> None:
     status = session.execute(sa_text(Q, "conversation_user_status"), {"user_id": conv.user_id}).scalar()
     if status in ("active", "boss_fight"):  # no follow-up once the game has ended
         text = "Still thinking about what you told me earlier... you're not getting rid of me that easily."
@@ -87,8 +91,9 @@ _WORK = {
 
 
 @item_actor("game.conversation.item", queue=GAME, payload=ConversationItem, config=GameConfig)
-def process_conversation(ctx: ItemContext, payload: ConversationItem) -> dict:
-    done, found_done = [], []
+def process_conversation(ctx: ItemContext, payload: ConversationItem) -> dict[str, Any]:
+    done: list[str] = []
+    found_done: list[str] = []
     for index, stage in enumerate(STAGES):
         with ctx.app.sessions.begin() as session:
             conv = session.execute(sa_text(Q, "conversation_lock"), {"id": payload.conversation_id}).one_or_none()
@@ -105,7 +110,7 @@ def process_conversation(ctx: ItemContext, payload: ConversationItem) -> dict:
     return {"items_processed": 1 if done else 0, "stages_done": done, "stages_already_done": found_done}
 
 
-def _idle(ctx: JobContext):
+def _idle(ctx: JobContext) -> Iterator[Any]:
     before = ctx.now - timedelta(minutes=ctx.config.idle_minutes)
     return ctx.pages(sa_text(Q, "conversations_idle"), {"idle_before": before}, page_size=ctx.config.fanout_page)
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timedelta
+from typing import Any, cast
 from uuid import UUID
 
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
 from actors.game.config import GameConfig
@@ -53,18 +55,24 @@ def schedule_response(
     if user is None:
         raise PayloadError(f"user {user_id} does not exist")
     content = {"chat_id": chat_id if chat_id is not None else user.telegram_chat_id, "text": text}
-    return session.execute(
-        sa_text(SQL, "response_insert"),
-        {
-            "user_id": user_id,
-            "content": json.dumps(content),
-            "scheduled_at": now + response_delay(user.chapter, cfg, rng),
-            "source_conversation_id": source_conversation_id,
-            "now": now,
-        },
-    ).scalar_one()
+    return cast(
+        UUID,
+        session.execute(
+            sa_text(SQL, "response_insert"),
+            {
+                "user_id": user_id,
+                "content": json.dumps(content),
+                "scheduled_at": now + response_delay(user.chapter, cfg, rng),
+                "source_conversation_id": source_conversation_id,
+                "now": now,
+            },
+        ).scalar_one(),
+    )
 
 
 def cancel_event(session: Session, event_id: UUID | str, *, now: datetime) -> bool:
     """Cancel a pending event; False when it is already sending, sent, failed or gone."""
-    return session.execute(sa_text(SQL, "event_cancel"), {"id": event_id, "now": now}).rowcount == 1
+    return (
+        cast(CursorResult[Any], session.execute(sa_text(SQL, "event_cancel"), {"id": event_id, "now": now})).rowcount
+        == 1
+    )

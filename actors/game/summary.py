@@ -14,9 +14,13 @@ Model errors (unreachable, 429, 5xx) are ChannelTransient and retry at 1, 2, 4 m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
 from uuid import UUID
 
+import sqlalchemy as sa
 from pydantic import BaseModel
 
 from actors.game.config import GameConfig
@@ -37,14 +41,14 @@ class SummaryUser(BaseModel):
     day: date
 
 
-def template_recap(day: date, conversations: int, score_start, score_end) -> str:
+def template_recap(day: date, conversations: int, score_start: Decimal, score_end: Decimal) -> str:
     """The deterministic recap used when no model is configured."""
     trend = "went up" if score_end > score_start else "went down" if score_end < score_start else "held steady"
     talks = "no conversations" if conversations == 0 else f"{conversations} conversation{'s' * (conversations != 1)}"
     return f"Recap for {day.isoformat()}: {talks} with me. Your score {trend} ({score_start} → {score_end})."
 
 
-def _prompt(day: date, stats, summaries: list[str]) -> str:
+def _prompt(day: date, stats: sa.Row[Any], summaries: list[str]) -> str:
     lines = [
         f"Date: {day.isoformat()}",
         f"Chapter: {stats.chapter}",
@@ -56,7 +60,7 @@ def _prompt(day: date, stats, summaries: list[str]) -> str:
 
 
 @item_actor("game.summary.item", queue=GAME, payload=SummaryUser, config=GameConfig)
-def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
+def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict[str, Any]:
     start = datetime.combine(payload.day, time.min, tzinfo=UTC)
     span = {"user_id": payload.user_id, "day": payload.day, "day_start": start, "day_end": start + timedelta(days=1)}
     with ctx.app.sessions.begin() as session:
@@ -85,7 +89,7 @@ def summarise_user(ctx: ItemContext, payload: SummaryUser) -> dict:
     return {"items_processed": 1, "generated_by": generated_by}
 
 
-def _due(ctx: JobContext, day: date):
+def _due(ctx: JobContext, day: date) -> Iterator[Any]:
     return ctx.pages(sa_text(Q, "summary_users_due"), {"day": day}, page_size=ctx.config.fanout_page)
 
 

@@ -12,6 +12,8 @@ Idempotency keys live here as constraints: ``score_history_decay_hour_uq``
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
@@ -19,10 +21,10 @@ from shared.tables import metadata
 
 SCHEMA = "game"
 
-_uuid_pk = dict(primary_key=True, server_default=sa.text("gen_random_uuid()"))
+_uuid_pk: dict[str, Any] = dict(primary_key=True, server_default=sa.text("gen_random_uuid()"))
 
 
-def _ts(name: str, **kw) -> sa.Column:
+def _ts(name: str, **kw: Any) -> sa.Column[Any]:
     return sa.Column(name, sa.DateTime(timezone=True), **kw)
 
 

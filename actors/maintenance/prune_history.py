@@ -7,6 +7,7 @@ Idempotent by nature: a second run finds nothing left to delete.
 
 from shared import history
 from shared.actors import JobContext, cron_job
+from shared.db import pg_connection
 
 
 @cron_job(
@@ -18,5 +19,5 @@ from shared.actors import JobContext, cron_job
     description="delete job_history rows older than the retention",
 )
 def prune_history(ctx: JobContext) -> int:
-    raw = ctx.session.connection().connection.dbapi_connection
+    raw = pg_connection(ctx.session.connection())
     return history.prune(raw, now=ctx.now, retention_days=ctx.app.settings.history_retention_days)

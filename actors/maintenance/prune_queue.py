@@ -5,6 +5,9 @@ Queued and in-flight rows are never touched.
 """
 
 from datetime import timedelta
+from typing import Any, cast
+
+from sqlalchemy.engine import CursorResult
 
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
@@ -20,4 +23,4 @@ from shared.sql import sa_text
 )
 def prune_queue(ctx: JobContext) -> int:
     before = ctx.now - timedelta(days=ctx.app.settings.queue_retention_days)
-    return ctx.session.execute(sa_text("queue", "queue_prune"), {"before": before}).rowcount
+    return cast(CursorResult[Any], ctx.session.execute(sa_text("queue", "queue_prune"), {"before": before})).rowcount

@@ -13,6 +13,10 @@ task ever. ``items_processed`` is the number of tasks whose status changed.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
+from sqlalchemy.engine import CursorResult
+
 from actors.tasks.config import TasksConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import SqlFile, sa_text
@@ -30,21 +34,24 @@ IDS_LOGGED = 100
     description="mark tasks past due as overdue (and due-again ones open)",
     config=TasksConfig,
 )
-def overdue_scan(ctx: JobContext) -> dict:
+def overdue_scan(ctx: JobContext) -> dict[str, Any]:
     overdue = ctx.session.execute(sa_text(SQL, "tasks_mark_overdue"), {"now": ctx.now}).mappings().all()
     reopened = ctx.session.execute(sa_text(SQL, "tasks_reopen"), {"now": ctx.now}).scalars().all()
     notified = 0
     if ctx.config.overdue_notify:
         for task in overdue:
-            notified += ctx.session.execute(
-                sa_text(SQL, "overdue_notification_insert"),
-                {
-                    "user_id": task["owner_id"],
-                    "task_id": task["id"],
-                    "title": f"Overdue: {task['title']}",
-                    "body": f"{task['title']} was due {task['due_date'].isoformat()}",
-                    "now": ctx.now,
-                },
+            notified += cast(
+                CursorResult[Any],
+                ctx.session.execute(
+                    sa_text(SQL, "overdue_notification_insert"),
+                    {
+                        "user_id": task["owner_id"],
+                        "task_id": task["id"],
+                        "title": f"Overdue: {task['title']}",
+                        "body": f"{task['title']} was due {task['due_date'].isoformat()}",
+                        "now": ctx.now,
+                    },
+                ),
             ).rowcount
     # The affected ids go to job_history for diagnosis, capped so a mass change stays a small row.
     return {

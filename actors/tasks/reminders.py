@@ -19,7 +19,12 @@ reminder becomes ``failed`` with the error and is no longer picked up.
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from pydantic import BaseModel
+from sqlalchemy import RowMapping
+from sqlalchemy.orm import Session
 
 from actors.tasks.config import TasksConfig
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
@@ -36,16 +41,16 @@ class DeliverReminder(BaseModel):
     reminder_id: int
 
 
-def mark_failed(session, payload: dict, error: str, now) -> None:
+def mark_failed(session: Session, payload: dict[str, Any], error: str, now: datetime) -> None:
     session.execute(sa_text(SQL, "reminder_mark_failed"), {"id": payload["reminder_id"], "error": error})
 
 
-def _text(row) -> str:
+def _text(row: RowMapping) -> str:
     due = row["due_date"].isoformat() if row["due_date"] else "no due date"
     return f"Reminder: {row['title']} (due {due})"
 
 
-def _send_web(ctx: ItemContext, row) -> None:
+def _send_web(ctx: ItemContext, row: RowMapping) -> None:
     marked = ctx.session.execute(
         sa_text(SQL, "delivery_mark"), {"id": row["id"], "channel": "web", "now": ctx.now}
     ).scalar()
@@ -62,7 +67,7 @@ def _send_web(ctx: ItemContext, row) -> None:
         )
 
 
-def _send_chat(ctx: ItemContext, row) -> None:
+def _send_chat(ctx: ItemContext, row: RowMapping) -> None:
     if ctx.session.execute(sa_text(SQL, "delivery_exists"), {"id": row["id"], "channel": "chat"}).scalar():
         return
     if ctx.app.settings.chat_webhook_url is None:

@@ -19,6 +19,7 @@ import logging
 import os
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 
@@ -27,6 +28,10 @@ from dramaturg.demo.telegram_sink import TelegramSink
 from dramaturg.demo.watch import Narrator
 from shared.clock import OffsetClock
 from shared.clock_guard import clear_simulated, mark_simulated
+from shared.db import pg_connection
+
+if TYPE_CHECKING:
+    from shared.app import App
 
 logger = logging.getLogger("dramaturg.demo")
 DEFAULT_RATE = 60.0
@@ -36,7 +41,7 @@ DEMO_TOKEN = "123456:demo-token"
 class Demo:
     def __init__(
         self,
-        app,
+        app: App,
         start: datetime,
         rate: float,
         env: dict[str, str],
@@ -48,7 +53,7 @@ class Demo:
         self.sink, self.narrator, self.console = sink, narrator, console
 
     @classmethod
-    def prepare(cls, app) -> Demo:
+    def prepare(cls, app: App) -> Demo:
         from shared.runtime import build_app
 
         settings = app.settings
@@ -58,7 +63,7 @@ class Demo:
             counts = seed(session, start, chat_id=os.environ.get("DEMO_TELEGRAM_CHAT_ID") or None)
         anchor = datetime.now(UTC)
         with app.engine.begin() as conn:  # the processes' clock guard then accepts this timeline
-            mark_simulated(conn.connection.dbapi_connection, start=start, anchor=anchor, rate=rate, note="demo")
+            mark_simulated(pg_connection(conn), start=start, anchor=anchor, rate=rate, note="demo")
         # This process enqueues the first cleanup: it must read the children's timeline too.
         demo_app = build_app(settings, clock=OffsetClock(start, rate, anchor), url=app.url)
         console = Console(highlight=False)
@@ -87,7 +92,7 @@ class Demo:
         narrator = Narrator(demo_app.engine, demo_app.clock.now, console).start()
         return cls(demo_app, start, rate, env, sink, narrator, console)
 
-    def child_output(self, name: str):
+    def child_output(self, name: str) -> TextIO:
         """The file a child's log goes to, so the terminal shows deliveries rather than tick logs."""
         path = Path(self.app.settings.data_dir) / f"demo-{name}.log"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,6 +141,6 @@ class Demo:
             self.sink.stop()
         try:  # the database runs on real time again after the demo
             with self.app.engine.begin() as conn:
-                clear_simulated(conn.connection.dbapi_connection)
+                clear_simulated(pg_connection(conn))
         except Exception as exc:
             logger.warning("could not clear the demo's simulated-clock mark: %s", exc)

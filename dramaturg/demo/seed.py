@@ -16,9 +16,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
+from sqlalchemy.orm import Session
 
 from actors.game.tables import conversation_messages, conversations, registrations, scheduled_events, users
 from shared.tables import scheduler_state
@@ -85,7 +88,7 @@ def day_id(start: datetime, kind: str, key: str) -> uuid.UUID:
     return uuid.uuid5(NAMESPACE, f"{start.date().isoformat()}:{kind}:{key}")
 
 
-def demo_start(session, real_now: datetime) -> datetime:
+def demo_start(session: Session, real_now: datetime) -> datetime:
     """The next 22:50 UTC after both a day ago and the latest scheduler watermark.
 
     A fresh database plays the most recent evening; a re-run plays the evening
@@ -98,7 +101,7 @@ def demo_start(session, real_now: datetime) -> datetime:
     return candidate if candidate > base else candidate + timedelta(days=1)
 
 
-def seed(session, start: datetime, chat_id: str | None = None) -> dict[str, int]:
+def seed(session: Session, start: datetime, chat_id: str | None = None) -> dict[str, int]:
     """Insert the demo data for the day of ``start``; ``chat_id`` sends every message to one real chat."""
     for p in CAST:
         row = dict(
@@ -144,31 +147,37 @@ def seed(session, start: datetime, chat_id: str | None = None) -> dict[str, int]
             )
     for key, who, minutes, platform, text in EVENTS:
         at = start + minutes * M
-        counts["events"] += session.execute(
-            insert(scheduled_events)
-            .values(
-                id=day_id(start, "event", key),
-                user_id=player_id(who),
-                platform=platform,
-                event_type="message_delivery",
-                content={"text": text},
-                scheduled_at=at,
-                created_at=min(at, start),
-                updated_at=min(at, start),
-            )
-            .on_conflict_do_nothing()
+        counts["events"] += cast(
+            CursorResult[Any],
+            session.execute(
+                insert(scheduled_events)
+                .values(
+                    id=day_id(start, "event", key),
+                    user_id=player_id(who),
+                    platform=platform,
+                    event_type="message_delivery",
+                    content={"text": text},
+                    scheduled_at=at,
+                    created_at=min(at, start),
+                    updated_at=min(at, start),
+                )
+                .on_conflict_do_nothing()
+            ),
         ).rowcount
     for key, minutes in REGISTRATIONS:
-        counts["registrations"] += session.execute(
-            insert(registrations)
-            .values(
-                id=day_id(start, "registration", key),
-                telegram_chat_id=f"@signup_{key}_demo",
-                code=key[:3].upper() + "123",
-                expires_at=start + minutes * M,
-                created_at=start - 3 * H,
-            )
-            .on_conflict_do_nothing()
+        counts["registrations"] += cast(
+            CursorResult[Any],
+            session.execute(
+                insert(registrations)
+                .values(
+                    id=day_id(start, "registration", key),
+                    telegram_chat_id=f"@signup_{key}_demo",
+                    code=key[:3].upper() + "123",
+                    expires_at=start + minutes * M,
+                    created_at=start - 3 * H,
+                )
+                .on_conflict_do_nothing()
+            ),
         ).rowcount
     return counts
 

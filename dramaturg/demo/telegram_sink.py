@@ -22,6 +22,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any, cast
 
 from rich.console import Console
 from rich.markup import escape
@@ -64,11 +65,12 @@ class TelegramSink:
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
+        assert self._server is not None, "the sink is not started"
+        host, port = cast(tuple[str, int], self._server.server_address[:2])
         return f"http://{host}:{port}"
 
     # -- the two APIs: (status, JSON answer) ------------------------------------------
-    def send_message(self, token: str, body: dict) -> tuple[int, dict]:
+    def send_message(self, token: str, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if token != self.token:
             return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
         chat, text = body.get("chat_id"), body.get("text")
@@ -81,7 +83,7 @@ class TelegramSink:
             "result": {"message_id": message_id, "chat": {"id": chat}, "date": int(time.time()), "text": text},
         }
 
-    def start_call(self, key: str | None, body: dict) -> tuple[int, dict]:
+    def start_call(self, key: str | None, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         phone, text = body.get("to"), body.get("text")
         if not phone or not text:
             return 400, {"error": "to and text are required"}
@@ -129,7 +131,7 @@ def _handler(sink: TelegramSink) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        def log_message(self, *args) -> None:
+        def log_message(self, *args: Any) -> None:
             pass  # the delivery line is the log; access lines would only add noise
 
     return Handler

@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from rich.console import Console
 from rich.markup import escape
+from sqlalchemy.engine import Connection, Engine
 
 from actors.game.tables import conversations, daily_summaries, registrations, scheduled_events, score_history
 from dramaturg.demo.seed import CAST, player_id
@@ -26,12 +30,14 @@ NAMES = {player_id(p.key): p.name for p in CAST}
 
 
 class Narrator:
-    def __init__(self, engine, now, console: Console | None = None, interval: float = 1.0) -> None:
+    def __init__(
+        self, engine: Engine, now: Callable[[], datetime], console: Console | None = None, interval: float = 1.0
+    ) -> None:
         self.engine, self.now = engine, now
         self.console = console or Console(highlight=False)
         self.interval = interval
         self.seen: set[tuple[str, object]] = set()
-        self._registrations: set | None = None
+        self._registrations: set[Any] | None = None
         self._stop = threading.Event()
 
     def start(self) -> Narrator:
@@ -54,12 +60,12 @@ class Narrator:
             except sa.exc.SQLAlchemyError as exc:  # the database restarting must not end the demo
                 logger.debug("narrator: %s", exc)
 
-    def _new(self, kind: str, rows) -> list:
+    def _new(self, kind: str, rows: Iterable[sa.Row[Any]]) -> list[Any]:
         fresh = [r for r in rows if (kind, r.id) not in self.seen]
         self.seen.update((kind, r.id) for r in fresh)
         return fresh
 
-    def poll(self, conn) -> list[str]:
+    def poll(self, conn: Connection) -> list[str]:
         """Lines for everything new since the last call."""
         lines = []
         decays = conn.execute(
@@ -110,7 +116,7 @@ class Narrator:
             )
         return lines
 
-    def _registration_lines(self, conn) -> list[str]:
+    def _registration_lines(self, conn: Connection) -> list[str]:
         rows = conn.execute(
             sa.select(registrations.c.id, registrations.c.telegram_chat_id).where(
                 registrations.c.telegram_chat_id.like("@signup_%_demo")

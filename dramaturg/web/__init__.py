@@ -7,8 +7,15 @@ uvicorn; ``dramaturg up`` starts it beside the worker and the scheduler.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
 
-def create_app(platform, **kwargs):
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from shared.app import App
+
+
+def create_app(platform: App, **kwargs: Any) -> FastAPI:
     """See :func:`dramaturg.web.app.create_app` (imported here on first use, so the CLI starts without FastAPI)."""
     from dramaturg.web.app import create_app as build
 

@@ -9,6 +9,7 @@ period is recorded as skipped (or waits, for ``lock="wait"`` jobs);
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
@@ -25,14 +26,20 @@ router = APIRouter(prefix="/api/admin", tags=["admin"])
 
 
 class TriggerIn(BaseModel):
-    args: dict = Field(default_factory=dict, description="job arguments, validated by the job's model")
-    at: datetime | None = Field(None, description="run for the period containing this instant")
-    wait: bool = Field(False, description="answer with the outcome once the run (and its children) finished")
-    timeout: float = Field(60.0, gt=0, description="seconds to wait with wait=true")
+    args: dict[str, Any] = Field(
+        default_factory=dict[str, Any], description="job arguments, validated by the job's model"
+    )
+    at: datetime | None = Field(default=None, description="run for the period containing this instant")
+    wait: bool = Field(default=False, description="answer with the outcome once the run (and its children) finished")
+    timeout: float = Field(default=60.0, gt=0, description="seconds to wait with wait=true")
 
 
-@router.post("/jobs/{name}/trigger", status_code=201, summary="Trigger a cron job now; returns its run id")
-def trigger(name: str, request: Request, body: TriggerIn | None = None, principal: Principal = Depends(admin)):
+@router.post(
+    "/jobs/{name}/trigger", status_code=201, summary="Trigger a cron job now; returns its run id", response_model=None
+)
+def trigger(
+    name: str, request: Request, body: TriggerIn | None = None, principal: Principal = Depends(admin)
+) -> dict[str, Any] | JSONResponse:
     rt = platform(request)
     body = body or TriggerIn()
     spec = rt.registry.job(name)

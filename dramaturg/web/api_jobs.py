@@ -8,6 +8,7 @@ run that does not exist — and only an admin key may submit a cron job.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -24,7 +25,9 @@ router = APIRouter(prefix="/api/jobs", tags=["jobs"])
 
 class JobIn(BaseModel):
     type: str = Field(..., min_length=1, description="a job name (e.g. `decay`) or an actor name (`game.deliver.item`)")
-    payload: dict = Field(default_factory=dict, description="validated with the actor's pydantic model")
+    payload: dict[str, Any] = Field(
+        default_factory=dict[str, Any], description="validated with the actor's pydantic model"
+    )
     org_id: str | None = Field(None, min_length=1, max_length=200, description="defaults to the key's organization")
     run_at: datetime | None = Field(None, description="ISO instant; the job waits until then")
     idempotency_key: str | None = Field(
@@ -45,7 +48,7 @@ def _org_for(principal: Principal, requested: str | None) -> str | None:
     return principal.org_id
 
 
-def _detail(request: Request, run_id: int, principal: Principal) -> dict:
+def _detail(request: Request, run_id: int, principal: Principal) -> dict[str, Any]:
     with raw_connection(request) as raw:
         run = runs.get_run(raw, run_id, org=principal.org_scope)
     if run is None:
@@ -53,8 +56,8 @@ def _detail(request: Request, run_id: int, principal: Principal) -> dict:
     return views.run_detail(run, platform(request).settings.secrets)
 
 
-@router.post("", status_code=201, summary="Submit a job")
-def submit(body: JobIn, request: Request, principal: Principal = Depends(current)):
+@router.post("", status_code=201, summary="Submit a job", response_model=None)
+def submit(body: JobIn, request: Request, principal: Principal = Depends(current)) -> dict[str, Any] | JSONResponse:
     rt = platform(request)
     target = run_actions.resolve_type(rt.broker, rt.registry, body.type)
     if target.kind == "cron" and not principal.is_admin:
@@ -84,7 +87,7 @@ def submit(body: JobIn, request: Request, principal: Principal = Depends(current
     }
 
 
-@router.get("", summary="List jobs, newest first (keyset-paged)")
+@router.get("", summary="List jobs, newest first (keyset-paged)", response_model=None)
 def list_jobs(
     request: Request,
     status: str | None = Query(None, description="PENDING, RUNNING, COMPLETED, FAILED, CANCELLED, RETRYING, SKIPPED"),
@@ -95,7 +98,7 @@ def list_jobs(
     cursor: str | None = Query(None, description="next_cursor of the previous page"),
     top_level: bool = Query(False, description="leave out fan-out children"),
     principal: Principal = Depends(current),
-):
+) -> dict[str, Any]:
     org = _org_for(principal, org_id)
     try:
         state = views.history_status(status) if status else None
@@ -111,19 +114,21 @@ def list_jobs(
     return {"jobs": [views.run_summary(r) for r in page], "next_cursor": str(page[-1]["id"]) if more else None}
 
 
-@router.get("/{job_id}", summary="One job: status, attempts, result, traceback, parent and children")
-def show(job_id: int, request: Request, principal: Principal = Depends(current)):
+@router.get(
+    "/{job_id}", summary="One job: status, attempts, result, traceback, parent and children", response_model=None
+)
+def show(job_id: int, request: Request, principal: Principal = Depends(current)) -> dict[str, Any]:
     return _detail(request, job_id, principal)
 
 
-@router.delete("/{job_id}", summary="Cancel a queued or delayed job")
-def cancel(job_id: int, request: Request, principal: Principal = Depends(current)):
+@router.delete("/{job_id}", summary="Cancel a queued or delayed job", response_model=None)
+def cancel(job_id: int, request: Request, principal: Principal = Depends(current)) -> dict[str, Any]:
     run_actions.cancel(platform(request), job_id, org=principal.org_scope, acted_by=principal.label)
     return {"id": job_id, "status": "CANCELLED"}
 
 
-@router.post("/{job_id}/retry", status_code=201, summary="Run a failed or cancelled job again")
-def retry(job_id: int, request: Request, principal: Principal = Depends(current)):
+@router.post("/{job_id}/retry", status_code=201, summary="Run a failed or cancelled job again", response_model=None)
+def retry(job_id: int, request: Request, principal: Principal = Depends(current)) -> dict[str, Any]:
     new_id = run_actions.retry(
         platform(request), job_id, org=principal.org_scope, acted_by=principal.label, limits=limits(request)
     )

@@ -9,6 +9,7 @@ OpenAPI docs are at ``/docs``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -16,8 +17,11 @@ from fastapi.staticfiles import StaticFiles
 from dramaturg.web import api_admin, api_jobs, errors, health, metrics, pages
 from dramaturg.web.config import WebSettings, load_web_settings
 
+if TYPE_CHECKING:
+    from shared.app import App
 
-def create_app(platform, *, settings: WebSettings | None = None) -> FastAPI:
+
+def create_app(platform: App, *, settings: WebSettings | None = None) -> FastAPI:
     """Build the web dyno on ``platform``.
 
     Parameters:

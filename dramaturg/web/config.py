@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import Any
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -26,7 +27,7 @@ class WebSettings(BaseSettings):
     trigger_wait_max: float = Field(300.0, alias="DRAMATURG_TRIGGER_WAIT_MAX", gt=0)
 
 
-def load_web_settings(environ: Mapping[str, str] | None = None, **overrides) -> WebSettings:
+def load_web_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> WebSettings:
     """Raises: ConfigError naming each invalid variable."""
     return validate_env(WebSettings, dict(os.environ if environ is None else environ), "web configuration", **overrides)
 

@@ -4,10 +4,11 @@ that map the platform's error tree onto status codes."""
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from shared.db import OUTAGE_ERRORS
 from shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
@@ -16,7 +17,9 @@ from shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs
 class ApiError(Exception):
     """An HTTP error with a machine-readable code."""
 
-    def __init__(self, status: int, code: str, detail: str, *, headers: dict | None = None, **extra) -> None:
+    def __init__(
+        self, status: int, code: str, detail: str, *, headers: dict[str, Any] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.code, self.detail, self.headers, self.extra = status, code, detail, headers or {}, extra
 
@@ -37,11 +40,13 @@ def not_found(detail: str = "not found") -> ApiError:
 JSON_PATHS = ("/api/", "/health", "/metrics", "/dashboard/", "/openapi.json")
 
 
-def _json(status: int, code: str, detail: str, headers: dict | None = None, **extra) -> JSONResponse:
+def _json(status: int, code: str, detail: str, headers: dict[str, Any] | None = None, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": code, "detail": detail, **extra}, status_code=status, headers=headers)
 
 
-def _respond(request: Request, status: int, code: str, detail: str, headers: dict | None = None, **extra):
+def _respond(
+    request: Request, status: int, code: str, detail: str, headers: dict[str, Any] | None = None, **extra: Any
+) -> Response:
     if request.url.path.startswith(JSON_PATHS) or "text/html" not in request.headers.get("accept", ""):
         return _json(status, code, detail, headers, **extra)
     page = (
@@ -58,11 +63,11 @@ def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
     @app.exception_handler(ApiError)
-    async def _api(request: Request, exc: ApiError):
+    async def _api(request: Request, exc: ApiError) -> Response:
         return _respond(request, exc.status, exc.code, exc.detail, exc.headers, **exc.extra)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError):
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         fields = [
             {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
             for e in exc.errors()
@@ -71,27 +76,27 @@ def install(app: FastAPI) -> None:
         return _json(422, "invalid_request", text, fields=fields)
 
     @app.exception_handler(UnknownJob)
-    async def _unknown(request: Request, exc: UnknownJob):
+    async def _unknown(request: Request, exc: UnknownJob) -> Response:
         return _respond(request, 400, "unknown_type", str(exc))
 
     @app.exception_handler(PayloadRejected)
-    async def _payload(request: Request, exc: PayloadRejected):
+    async def _payload(request: Request, exc: PayloadRejected) -> Response:
         return _respond(request, 422, "invalid_payload", str(exc), fields=exc.errors)
 
     @app.exception_handler(RunNotFound)
-    async def _missing(request: Request, exc: RunNotFound):
+    async def _missing(request: Request, exc: RunNotFound) -> Response:
         return _respond(request, 404, "not_found", str(exc))
 
     @app.exception_handler(RunConflict)
-    async def _conflict(request: Request, exc: RunConflict):
+    async def _conflict(request: Request, exc: RunConflict) -> Response:
         return _respond(request, 409, "conflict", str(exc))
 
     @app.exception_handler(TooManyJobs)
-    async def _limit(request: Request, exc: TooManyJobs):
+    async def _limit(request: Request, exc: TooManyJobs) -> Response:
         return _respond(request, 429, "too_many_jobs", str(exc), {"Retry-After": str(max(1, round(exc.retry_after)))})
 
     for error in OUTAGE_ERRORS:
 
         @app.exception_handler(error)
-        async def _outage(request: Request, exc: Exception):
+        async def _outage(request: Request, exc: Exception) -> Response:
             return _respond(request, 503, "database_unavailable", "the database cannot be reached; try again shortly")

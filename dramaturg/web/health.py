@@ -8,6 +8,8 @@ still runs, only cron ticks wait. No key needed (a platform's probe).
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
@@ -18,7 +20,7 @@ from shared.db import OUTAGE_ERRORS
 router = APIRouter(tags=["health"])
 
 
-def probe(request: Request) -> tuple[int, dict]:
+def probe(request: Request) -> tuple[int, dict[str, Any]]:
     rt = platform(request)
     body = {"status": "ok", "database": "ok", "workers": 0, "scheduler": "missing", "oldest_queued_s": None}
     now = rt.clock.now()
@@ -42,6 +44,6 @@ def probe(request: Request) -> tuple[int, dict]:
 
 
 @router.get("/health", summary="Database, workers, scheduler; 503 when the database or every worker is gone")
-def health(request: Request):
+def health(request: Request) -> JSONResponse:
     code, body = probe(request)
     return JSONResponse(body, status_code=code)

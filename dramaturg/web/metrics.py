@@ -11,13 +11,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from shared import heartbeats, overview
-from shared.db import OUTAGE_ERRORS
+from shared.db import OUTAGE_ERRORS, pg_connection
+
+if TYPE_CHECKING:
+    from shared.app import App
 
 router = APIRouter(tags=["metrics"])
 #: Counters of a process stay exported this long after its last heartbeat (then it is gone).
@@ -25,19 +32,19 @@ PROCESS_WINDOW_S = 600.0
 
 
 class DramaturgCollector:
-    def __init__(self, platform) -> None:
+    def __init__(self, platform: App) -> None:
         self.platform = platform
 
-    def describe(self):
+    def describe(self) -> list[Metric]:
         return []  # nothing at registration: every scrape reads the database
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("dramaturg_database_up", "1 when the web dyno reached the database for this scrape")
         rt = self.platform
         now = rt.clock.now()
         try:
             with rt.engine.connect() as conn:
-                raw = conn.connection.dbapi_connection
+                raw = pg_connection(conn)
                 depths = overview.queue_depths(raw, now)
                 procs = heartbeats.recent(raw, window=max(PROCESS_WINDOW_S, 3 * rt.settings.heartbeat_seconds))
                 lateness = overview.cron_lateness(raw, sorted(rt.registry.jobs))
@@ -61,7 +68,7 @@ class DramaturgCollector:
         yield late
 
 
-def _queue_metrics(depths: list[dict], now):
+def _queue_metrics(depths: list[dict[str, Any]], now: datetime) -> Iterator[Metric]:
     messages = GaugeMetricFamily(
         "dramaturg_queue_messages", "messages by queue and state (queued = due now)", labels=["queue", "state"]
     )
@@ -77,7 +84,7 @@ def _queue_metrics(depths: list[dict], now):
     yield oldest
 
 
-def _process_metrics(procs: list[dict], interval: float):
+def _process_metrics(procs: list[dict[str, Any]], interval: float) -> Iterator[Metric]:
     fresh = heartbeats.fresh_window(interval)
     alive = GaugeMetricFamily("dramaturg_processes", "processes with a fresh heartbeat", labels=["kind"])
     threads = GaugeMetricFamily("dramaturg_process_threads_alive", "threads alive per process", labels=["process"])
@@ -116,13 +123,13 @@ def _process_metrics(procs: list[dict], interval: float):
     yield from (alive, threads, runs, retries, rescued, durations)
 
 
-def registry_for(platform) -> CollectorRegistry:
+def registry_for(platform: App) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(DramaturgCollector(platform))
     return registry
 
 
 @router.get("/metrics", summary="Prometheus metrics for every process, from Postgres")
-def metrics(request: Request):
+def metrics(request: Request) -> Response:
     registry = request.app.state.metrics_registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

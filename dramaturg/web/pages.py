@@ -10,13 +10,14 @@ operator is admin. Partials (``/partials/...``) are the fragments htmx swaps.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from dramaturg.web import views
@@ -26,6 +27,9 @@ from dramaturg.web.errors import ApiError, forbidden, not_found
 from dramaturg.web.state import platform, raw_connection
 from scheduler.trigger import trigger_job
 from shared import api_keys, heartbeats, overview, run_actions, runs
+
+if TYPE_CHECKING:
+    pass
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -57,7 +61,7 @@ def _admin(request: Request) -> Principal:
     return who
 
 
-def _fmt_dt(value, zone=None) -> str:
+def _fmt_dt(value: datetime | str | None, zone: tzinfo | None = None) -> str:
     if value is None:
         return "—"
     if isinstance(value, str):
@@ -66,7 +70,7 @@ def _fmt_dt(value, zone=None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") + ("" if zone else " UTC")
 
 
-def _fmt_ms(value) -> str:
+def _fmt_ms(value: int | None) -> str:
     if value is None:
         return "—"
     return f"{value} ms" if value < 10_000 else f"{value / 1000:.1f} s"
@@ -77,18 +81,18 @@ templates.env.filters["ms"] = _fmt_ms
 templates.env.globals["api_status"] = views.api_status
 
 
-def render(request: Request, name: str, who: Principal, **context) -> HTMLResponse:
+def render(request: Request, name: str, who: Principal, **context: Any) -> HTMLResponse:
     return templates.TemplateResponse(request, name, {"who": who, **context})
 
 
-def install(app) -> None:
+def install(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
-    async def _login(request: Request, exc: LoginRequired):
+    async def _login(request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse("/login?" + urlencode({"next": request.url.path}), status_code=303)
 
 
 # --- overview --------------------------------------------------------------------------------
-def _overview_data(request: Request) -> dict:
+def _overview_data(request: Request) -> dict[str, Any]:
     rt = platform(request)
     now = rt.clock.now()
     with raw_connection(request) as raw:
@@ -102,19 +106,19 @@ def _overview_data(request: Request) -> dict:
 
 
 @router.get("/", response_class=HTMLResponse)
-def overview_page(request: Request):
+def overview_page(request: Request) -> Response:
     who = principal(request)
     return render(request, "overview.html", who, page="overview", **_overview_data(request))
 
 
 @router.get("/partials/overview", response_class=HTMLResponse)
-def overview_partial(request: Request):
+def overview_partial(request: Request) -> Response:
     who = principal(request)
     return render(request, "_overview_live.html", who, **_overview_data(request))
 
 
 @router.get("/dashboard/throughput.json")
-def throughput(request: Request, span: str = "hour"):
+def throughput(request: Request, span: str = "hour") -> Response:
     principal(request)
     rt = platform(request)
     window, bucket = (
@@ -132,7 +136,16 @@ def throughput(request: Request, span: str = "hour"):
 
 
 # --- runs --------------------------------------------------------------------------------------
-def _runs_query(request: Request, who: Principal, status, type, org, since, children, cursor) -> dict:
+def _runs_query(
+    request: Request,
+    who: Principal,
+    status: str | None,
+    type: str | None,
+    org: str | None,
+    since: str | None,
+    children: bool,
+    cursor: str | None,
+) -> dict[str, Any]:
     try:
         state = views.history_status(status) if status else None
         since_at = parse_since(since, platform(request).clock.now()) if since else None
@@ -173,7 +186,7 @@ def runs_page(
     since: str | None = None,
     children: bool = False,
     cursor: str | None = None,
-):
+) -> Response:
     who = principal(request)
     data = _runs_query(request, who, status, type, org, since, children, cursor)
     return render(request, "runs.html", who, page="runs", **data)
@@ -187,13 +200,13 @@ def runs_partial(
     org: str | None = None,
     since: str | None = None,
     children: bool = False,
-):
+) -> Response:
     who = principal(request)
     data = _runs_query(request, who, status, type, org, since, children, None)
     return render(request, "_runs_rows.html", who, **data)
 
 
-def _run(request: Request, who: Principal, run_id: int) -> dict:
+def _run(request: Request, who: Principal, run_id: int) -> dict[str, Any]:
     with raw_connection(request) as raw:
         run = runs.get_run(raw, run_id, org=who.org_scope)
     if run is None:
@@ -205,19 +218,19 @@ def _run(request: Request, who: Principal, run_id: int) -> dict:
 
 
 @router.get("/runs/{run_id}", response_class=HTMLResponse)
-def run_page(request: Request, run_id: int):
+def run_page(request: Request, run_id: int) -> Response:
     who = principal(request)
     return render(request, "run.html", who, page="runs", run=_run(request, who, run_id))
 
 
 @router.get("/partials/runs/{run_id}", response_class=HTMLResponse)
-def run_partial(request: Request, run_id: int):
+def run_partial(request: Request, run_id: int) -> Response:
     who = principal(request)
     return render(request, "_run_live.html", who, run=_run(request, who, run_id))
 
 
 @router.post("/runs/{run_id}/retry")
-def retry_action(request: Request, run_id: int):
+def retry_action(request: Request, run_id: int) -> Response:
     who = _admin(request)
     new_id = run_actions.retry(
         platform(request), run_id, org=None, acted_by=f"dashboard:{who.label}", limits=limits(request), trigger="manual"
@@ -226,7 +239,7 @@ def retry_action(request: Request, run_id: int):
 
 
 @router.post("/runs/{run_id}/cancel")
-def cancel_action(request: Request, run_id: int):
+def cancel_action(request: Request, run_id: int) -> Response:
     who = _admin(request)
     run_actions.cancel(platform(request), run_id, org=None, acted_by=f"dashboard:{who.label}")
     return RedirectResponse(f"/runs/{run_id}", status_code=303)
@@ -234,7 +247,7 @@ def cancel_action(request: Request, run_id: int):
 
 # --- schedules and failures ------------------------------------------------------------------
 @router.get("/schedules", response_class=HTMLResponse)
-def schedules_page(request: Request):
+def schedules_page(request: Request) -> Response:
     from scheduler.schedule import build_schedule
 
     who = principal(request)
@@ -251,7 +264,7 @@ def schedules_page(request: Request):
 
 
 @router.post("/schedules/{name}/trigger")
-def trigger_action(request: Request, name: str):
+def trigger_action(request: Request, name: str) -> Response:
     who = _admin(request)
     run_id = trigger_job(
         platform(request), platform(request).registry.job(name).name, acted_by=f"dashboard:{who.label}"
@@ -260,7 +273,7 @@ def trigger_action(request: Request, name: str):
 
 
 @router.get("/failures", response_class=HTMLResponse)
-def failures_page(request: Request):
+def failures_page(request: Request) -> Response:
     who = principal(request)
     since = platform(request).clock.now() - timedelta(hours=24)
     with raw_connection(request) as raw:
@@ -271,17 +284,17 @@ def failures_page(request: Request):
 
 # --- login -------------------------------------------------------------------------------------
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str = "/", error: str | None = None):
+def login_page(request: Request, next: str = "/", error: str | None = None) -> Response:
     return templates.TemplateResponse(request, "login.html", {"who": None, "next": _safe_next(next), "error": error})
 
 
 @router.post("/login")
-async def login(request: Request):
+async def login(request: Request) -> Response:
     # A urlencoded form of two fields: parsed here rather than adding a multipart parser dependency.
     form = parse_qs((await request.body()).decode("utf-8", "replace"))
     key, next = (form.get("key") or [""])[0].strip(), (form.get("next") or ["/"])[0]
 
-    def find():
+    def find() -> api_keys.ApiKey | None:
         with raw_connection(request) as raw:
             return api_keys.lookup(raw, key)
 
@@ -294,7 +307,7 @@ async def login(request: Request):
 
 
 @router.get("/logout")
-def logout():
+def logout() -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -9,24 +9,31 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
 from dramaturg.web.config import is_loopback
 from shared import api_keys
+from shared.db import pg_connection
 from shared.errors import ConfigError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+    from shared.app import App
 
 logger = logging.getLogger("dramaturg.web")
 
 
-def check_bind(platform, host: str) -> bool:
+def check_bind(platform: App, host: str) -> bool:
     """Whether keys are configured; a non-loopback ``host`` without keys is refused.
 
     Raises:
         ConfigError: ``host`` is not loopback and no API key exists.
     """
     with platform.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         keys = api_keys.any_active(raw)
         raw.rollback()
     if not keys and not is_loopback(host):
@@ -62,7 +69,7 @@ def bind_socket(host: str, port: int) -> socket.socket:
 class ThreadedServer:
     """uvicorn on an already-bound socket in a daemon thread (tests, benchmarks)."""
 
-    def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, app: FastAPI, host: str = "127.0.0.1", port: int = 0) -> None:
         self.sock = bind_socket(host, port)
         self.host, self.port = host, self.sock.getsockname()[1]
         config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
@@ -84,7 +91,7 @@ class ThreadedServer:
             time.sleep(0.01)
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=10)
         self.sock.close()

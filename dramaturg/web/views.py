@@ -7,6 +7,7 @@ SKIPPED) are what clients filter and switch on; job_history keeps its own.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from shared.redact import redact
 
@@ -45,7 +46,7 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def payload_of(run: dict) -> dict:
+def payload_of(run: dict[str, Any]) -> dict[str, Any]:
     """What was submitted: a cron job's arguments, or an actor's keyword arguments."""
     args = run.get("args") or {}
     kwargs = dict(args.get("kwargs") or {})
@@ -54,7 +55,7 @@ def payload_of(run: dict) -> dict:
     return kwargs
 
 
-def run_summary(run: dict) -> dict:
+def run_summary(run: dict[str, Any]) -> dict[str, Any]:
     return {
         "id": run["id"],
         "type": run["job_name"],
@@ -74,7 +75,7 @@ def run_summary(run: dict) -> dict:
     }
 
 
-def run_detail(run: dict, secrets: tuple[str, ...]) -> dict:
+def run_detail(run: dict[str, Any], secrets: tuple[str, ...]) -> dict[str, Any]:
     """The full run: attempts, payload, result, traceback (redacted again here), parent, children, retries."""
     children = run.get("children")
     out = run_summary(run)

@@ -9,22 +9,34 @@ the hook are logged, never raised: the message is already settled.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from dramatiq import Middleware
+from dramatiq.broker import MessageProxy
 
 from shared.db import retry_through_outage
 from shared.middleware.app_context import AppContext
 from shared.redact import redact
+
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
 
 logger = logging.getLogger(__name__)
 
 
 class MarkFailedOnExhaustion(Middleware):
     @property
-    def actor_options(self):
+    def actor_options(self) -> set[str]:
         return {"on_exhausted"}
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):
+    def after_process_message(
+        self,
+        broker: PostgresBroker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
         if exception is None or not message.failed:
             return
         actor = broker.get_actor(message.actor_name)

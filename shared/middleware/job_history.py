@@ -14,13 +14,16 @@ then sees Retries' decision.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import logging
 import time
 import traceback as tb
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from dramatiq import Middleware
+from dramatiq.broker import MessageProxy
 from dramatiq.middleware import SkipMessage
 
 from shared import history
@@ -28,18 +31,21 @@ from shared.context import RunInfo, current_run, reset_run, set_run
 from shared.db import retry_through_outage
 from shared.redact import redact, redact_data
 
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
+
 logger = logging.getLogger(__name__)
 
 
 class JobHistory(Middleware):
     def __init__(self) -> None:
-        self._tokens: dict[str, object] = {}
+        self._tokens: dict[str, contextvars.Token[RunInfo | None]] = {}
 
     @property
-    def actor_options(self):
+    def actor_options(self) -> set[str]:
         return {"job_name"}
 
-    def _fields(self, broker, message) -> dict:
+    def _fields(self, broker: PostgresBroker, message: MessageProxy) -> dict[str, Any]:
         actor = broker.actors.get(message.actor_name)
         options = message.options
         job = options.get("job") or (actor.options.get("job_name") if actor else None) or message.actor_name
@@ -57,10 +63,10 @@ class JobHistory(Middleware):
             now=broker.clock.now(),
         )
 
-    def before_process_message(self, broker, message):
+    def before_process_message(self, broker: PostgresBroker, message: MessageProxy) -> None:
         fields = self._fields(broker, message)
 
-        def write() -> int:
+        def write() -> int | None:
             with broker.pooled() as raw:
                 run_id = history.start(raw, **fields)
                 raw.commit()
@@ -74,7 +80,14 @@ class JobHistory(Middleware):
         info = RunInfo(run_id, fields["job"], message.actor_name, message.message_id, time.monotonic())
         self._tokens[message.message_id] = set_run(info)
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):
+    def after_process_message(
+        self,
+        broker: PostgresBroker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
         info = current_run()
         if info is None or info.message_id != message.message_id:
             return
@@ -122,7 +135,7 @@ class JobHistory(Middleware):
         finally:
             self._reset(message)
 
-    def after_skip_message(self, broker, message):
+    def after_skip_message(self, broker: PostgresBroker, message: MessageProxy) -> None:
         info = current_run()
         fields = self._fields(broker, message)
         fields["error"] = redact(message.options.get("skip_reason") or "skipped", broker.settings.secrets)
@@ -135,13 +148,13 @@ class JobHistory(Middleware):
         finally:
             self._reset(message)
 
-    def _reset(self, message) -> None:
+    def _reset(self, message: MessageProxy) -> None:
         token = self._tokens.pop(message.message_id, None)
         if token is not None:
             reset_run(token)
 
 
-def _adopt_return_value(info: RunInfo, result) -> None:
+def _adopt_return_value(info: RunInfo, result: Any) -> None:
     """A plain actor's return value, when the job wrappers did not record one already."""
     if info.result is not None or info.items_processed is not None:
         return

@@ -13,5 +13,5 @@ from dramatiq import Middleware
 
 class JobOptions(Middleware):
     @property
-    def actor_options(self):
+    def actor_options(self) -> set[str]:
         return {"periodic", "catch_up", "max_lateness", "lock", "period", "payload_model", "args_model", "kind"}

@@ -18,21 +18,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
+from dramatiq.broker import MessageProxy
 from dramatiq.errors import Retry
+from dramatiq.message import Message
 from dramatiq.middleware import Retries
 from pydantic import ValidationError
 
 from shared.db import PAYLOAD_DB_ERRORS, retry_through_outage
 from shared.errors import NOT_RETRIED, ChannelTransient
 
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
+
 logger = logging.getLogger(__name__)
 
 
 def backoff_ms(retries_so_far: int, base_ms: int) -> int:
     """Delay before the next attempt: base, 2×base, 4×base, …"""
-    return base_ms * (2**retries_so_far)
+    return cast(int, base_ms * (2**retries_so_far))  # int ** int is typed int | float (a negative power)
 
 
 @dataclass(frozen=True)
@@ -61,10 +66,11 @@ def plan_retry(
 class ExactBackoffRetries(Retries):
     def __init__(self, *, max_retries: int | None = None, base_ms: int | None = None) -> None:
         # None: take DRAMATURG_MAX_RETRIES / DRAMATURG_RETRY_BASE_SECONDS from the bound settings.
-        super().__init__(max_retries=max_retries if max_retries is not None else 3)
+        # named, not super(): mypy then knows the untyped call is dramatiq's
+        Retries.__init__(self, max_retries=max_retries if max_retries is not None else 3)
         self._max_retries, self._base_ms = max_retries, base_ms
 
-    def plan(self, broker, message) -> RetryPlan:
+    def plan(self, broker: PostgresBroker, message: Message[Any] | MessageProxy) -> RetryPlan:
         """This message's retry plan with this middleware's defaults (else the bound settings')."""
         settings = broker.settings
         max_retries = self._max_retries if self._max_retries is not None else settings.max_retries
@@ -72,7 +78,14 @@ class ExactBackoffRetries(Retries):
         actor = broker.get_actor(message.actor_name)
         return plan_retry(message.options, actor.options, max_retries=max_retries, base_ms=base)
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):
+    def after_process_message(
+        self,
+        broker: PostgresBroker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
         if exception is None:
             return
         actor = broker.get_actor(message.actor_name)
@@ -105,7 +118,7 @@ class ExactBackoffRetries(Retries):
         )
 
 
-def retry_plan_of(broker, message) -> RetryPlan:
+def retry_plan_of(broker: PostgresBroker, message: Message[Any] | MessageProxy) -> RetryPlan:
     """The plan the broker's Retries middleware will apply to ``message`` if this attempt fails.
 
     Raises:

@@ -12,8 +12,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from typing import TYPE_CHECKING, Any, cast
 
-from dramatiq import Middleware
+from dramatiq import Middleware, Worker
+from dramatiq.broker import MessageProxy
+
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
 
 #: Upper bounds (seconds) of the run duration histogram's buckets; +Inf is implied.
 DURATION_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0)
@@ -25,9 +30,9 @@ class RunMetrics(Middleware):
         self._started: dict[str, float] = {}
         self._runs: dict[tuple[str, str], int] = defaultdict(int)
         self._retries: dict[str, int] = defaultdict(int)
-        self._durations: dict[str, list] = {}
+        self._durations: dict[str, list[Any]] = {}
 
-    def after_worker_boot(self, broker, worker):
+    def after_worker_boot(self, broker: PostgresBroker, worker: Worker) -> None:
         # Counters are per worker run, like a fresh process's (tests boot several workers in one process).
         with self._lock:
             self._started.clear()
@@ -36,15 +41,24 @@ class RunMetrics(Middleware):
             self._durations.clear()
 
     @staticmethod
-    def _job(broker, message) -> str:
+    def _job(broker: PostgresBroker, message: MessageProxy) -> str:
         actor = broker.actors.get(message.actor_name)
-        return message.options.get("job") or (actor.options.get("job_name") if actor else None) or message.actor_name
+        return cast(
+            str, message.options.get("job") or (actor.options.get("job_name") if actor else None) or message.actor_name
+        )
 
-    def before_process_message(self, broker, message):
+    def before_process_message(self, broker: PostgresBroker, message: MessageProxy) -> None:
         with self._lock:
             self._started[message.message_id] = time.monotonic()
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):
+    def after_process_message(
+        self,
+        broker: PostgresBroker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
         job = self._job(broker, message)
         if exception is None:
             status = "succeeded"
@@ -58,7 +72,7 @@ class RunMetrics(Middleware):
             if started is not None:
                 self._observe(job, time.monotonic() - started)
 
-    def after_skip_message(self, broker, message):
+    def after_skip_message(self, broker: PostgresBroker, message: MessageProxy) -> None:
         with self._lock:
             self._started.pop(message.message_id, None)
             self._runs[(self._job(broker, message), "skipped")] += 1
@@ -70,7 +84,7 @@ class RunMetrics(Middleware):
         h[index] += 1
         h[-1] += seconds
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """JSON-able counters: ``runs`` [[job, status, n]], ``retries`` {job: n}, ``durations`` {job: {...}}."""
         with self._lock:
             return {

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING, Any
 
-from dramatiq import Middleware
+from dramatiq import Middleware, Worker
+from dramatiq.broker import MessageProxy
+
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
 
 logger = logging.getLogger("dramaturg.stats")
 
@@ -27,11 +32,18 @@ class WorkerStats(Middleware):
                 "in_flight": self.in_flight,
             }
 
-    def before_process_message(self, broker, message):
+    def before_process_message(self, broker: PostgresBroker, message: MessageProxy) -> None:
         with self._lock:
             self.in_flight += 1
 
-    def after_process_message(self, broker, message, *, result=None, exception=None):
+    def after_process_message(
+        self,
+        broker: PostgresBroker,
+        message: MessageProxy,
+        *,
+        result: Any = None,
+        exception: BaseException | None = None,
+    ) -> None:
         with self._lock:
             self.in_flight -= 1
             self.processed += 1
@@ -41,18 +53,18 @@ class WorkerStats(Middleware):
                 else:
                     self.retried += 1
 
-    def after_skip_message(self, broker, message):
+    def after_skip_message(self, broker: PostgresBroker, message: MessageProxy) -> None:
         with self._lock:
             self.in_flight -= 1
             self.skipped += 1
 
-    def after_worker_boot(self, broker, worker):
+    def after_worker_boot(self, broker: PostgresBroker, worker: Worker) -> None:
         interval = broker.settings.stats_interval
         with self._lock:  # counts are per worker run
             self.processed = self.failed = self.retried = self.skipped = self.in_flight = 0
         self._stop.clear()
 
-        def report():
+        def report() -> None:
             while not self._stop.wait(interval):
                 s = self.snapshot()
                 logger.info(
@@ -63,5 +75,5 @@ class WorkerStats(Middleware):
 
         threading.Thread(target=report, name="dramaturg-stats", daemon=True).start()
 
-    def before_worker_shutdown(self, broker, worker):
+    def before_worker_shutdown(self, broker: PostgresBroker, worker: Worker) -> None:
         self._stop.set()

@@ -21,10 +21,15 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from dramatiq import Middleware
+from dramatiq import Middleware, Worker
+from dramatiq.broker import MessageProxy
 
 from shared.claims import claim_of
+
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
 
 logger = logging.getLogger(__name__)
 
@@ -47,15 +52,15 @@ class WorkerHealth:
 class WorkerThreadSupervisor(Middleware):
     def __init__(self, *, interval: float = 1.0) -> None:
         self.interval = interval
-        self._worker = None
+        self._worker: Worker | None = None
         self._stop = threading.Event()
-        self._running: dict[int, object] = {}  # worker thread ident → the message it runs
+        self._running: dict[int, MessageProxy] = {}  # worker thread ident → the message it runs
         self._restarted = 0
         self._last_death: tuple[datetime, str] | None = None
         self._lock = threading.Lock()
 
     # --- the worker's life ------------------------------------------------------------
-    def after_worker_boot(self, broker, worker):
+    def after_worker_boot(self, broker: PostgresBroker, worker: Worker) -> None:
         self._stop = stop = threading.Event()  # one per boot: a stopping watcher never blocks its successor
         with self._lock:
             self._worker, self._restarted, self._last_death = worker, 0, None
@@ -63,27 +68,27 @@ class WorkerThreadSupervisor(Middleware):
             target=self._watch, args=(broker, worker, stop), name="dramaturg-thread-supervisor", daemon=True
         ).start()
 
-    def before_worker_shutdown(self, broker, worker):
+    def before_worker_shutdown(self, broker: PostgresBroker, worker: Worker) -> None:
         self._stop.set()  # threads that now end were told to
 
     # --- which thread runs which message ----------------------------------------------
-    def before_process_message(self, broker, message):
+    def before_process_message(self, broker: PostgresBroker, message: MessageProxy) -> None:
         self._running[threading.get_ident()] = message
 
-    def after_ack(self, broker, message):
+    def after_ack(self, broker: PostgresBroker, message: MessageProxy) -> None:
         self._running.pop(threading.get_ident(), None)
 
     after_nack = after_ack
 
     # --- watching ------------------------------------------------------------------------
-    def _watch(self, broker, worker, stop: threading.Event) -> None:
+    def _watch(self, broker: PostgresBroker, worker: Worker, stop: threading.Event) -> None:
         while not stop.wait(self.interval):
             try:
                 self.check(broker, worker, stop)
             except Exception:  # the watcher must outlive whatever it watches
                 logger.exception("worker thread supervisor failed a check")
 
-    def check(self, broker, worker, stop: threading.Event | None = None) -> int:
+    def check(self, broker: PostgresBroker, worker: Worker, stop: threading.Event | None = None) -> int:
         """Replace the worker's dead threads now; returns how many were replaced."""
         replaced = 0
         for thread in list(worker.workers):
@@ -92,11 +97,10 @@ class WorkerThreadSupervisor(Middleware):
             worker.workers.remove(thread)
             message = self._running.pop(thread.ident, None)
             held = ""
-            if message is not None and claim_of(message) is not None:
+            claim = claim_of(message)
+            if message is not None and claim is not None:
                 held = f" while running {message.message_id} ({message.actor_name})"
-                broker.outcomes.reject(
-                    claim_of(message), f"a worker thread died while running it{held}", message.encode().decode()
-                )
+                broker.outcomes.reject(claim, f"a worker thread died while running it{held}", message.encode().decode())
             worker._add_worker()  # Dramatiq's own way to start one, as at boot
             replaced += 1
             with self._lock:
@@ -120,7 +124,7 @@ class WorkerThreadSupervisor(Middleware):
         )
 
 
-def worker_health(broker) -> WorkerHealth | None:
+def worker_health(broker: PostgresBroker) -> WorkerHealth | None:
     """The worker threads' health in this process (None when no supervised worker runs here)."""
     for middleware in broker.middleware:
         if isinstance(middleware, WorkerThreadSupervisor):
