@@ -144,9 +144,30 @@ def test_a_run_meeting_a_holder_that_is_not_live_retries_and_runs_once_the_holde
         interval=0.1,
         message=lambda: str(_status(raw, mine)),
     )
+    # And its child touches the item once for that period (the child runs after the run's own status is final)
+    wait_until(lambda: _touched_periods(raw), timeout=30, message=lambda: str(_history(raw)))
+    wait_until(lambda: not _unsettled(raw), timeout=30, message=lambda: str(_unsettled(raw)))
+    assert _touched_periods(raw) == ["2026-03-05T10:00"], _history(raw)
+
+
+def _touched_periods(raw) -> list[str]:
     with raw.cursor() as cur:
-        cur.execute("SELECT count(*) FROM example.example_touches WHERE period = '2026-03-05T10:00'")
-        assert cur.fetchone()[0] == 1
+        cur.execute("SELECT period FROM example.example_touches ORDER BY period")
+        return [r[0] for r in cur.fetchall()]
+
+
+def _history(raw) -> list[tuple]:
+    with raw.cursor() as cur:
+        cur.execute(
+            "SELECT id, job_name, status, trigger, period, attempt, error FROM dramaturg.job_history ORDER BY id"
+        )
+        return cur.fetchall()
+
+
+def _unsettled(raw) -> list[tuple]:
+    with raw.cursor() as cur:
+        cur.execute("SELECT id, status FROM dramaturg.job_history WHERE status IN ('queued', 'running', 'retrying')")
+        return cur.fetchall()
 
 
 def test_manual_trigger_row_exists_at_once_as_queued(app, raw):
