@@ -68,6 +68,26 @@ FROM next
 WHERE q.message_id = next.message_id
 RETURNING q.message_id, q.message::text, q.claims, q.priority, q.eta
 
+-- name: queue_cap_lock
+-- A claim on a capped queue (shared/queue_limits.py) first takes this
+-- transaction-scoped lock on the queue, so concurrent claimers count and claim
+-- one after another and the cap holds across processes. Two int4 keys: a key
+-- space apart from the bigint (job, period) locks of locks.sql. It is its own
+-- statement because a statement's snapshot is taken before it runs: the count
+-- that follows must see every claim committed up to the lock. Uncapped queues
+-- never take it.
+SELECT pg_advisory_xact_lock(hashtext('dramaturg.queue_cap'), hashtext(%(queue)s))
+
+-- name: queue_cap_running
+-- Messages of the queue claimed and not finished, counted up to the cap. A
+-- row whose lease ran out counts until it is rescued: its worker may only be
+-- stalled and still running it (its heartbeat would then renew it).
+SELECT count(*) FROM (
+    SELECT 1 FROM dramatiq.queue
+    WHERE queue_name = %(queue)s AND state = 'consumed'
+    LIMIT %(cap)s
+) AS running
+
 -- Outcomes, retries, releases and renewals are fenced on the claim itself:
 -- (message_id, claims) as returned by queue_claim, and this worker's id. The
 -- worker id alone is not enough: the same process may claim a message again
@@ -109,9 +129,10 @@ WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consume
 -- name: queue_heartbeat
 -- Renew only rows this worker still holds: a row it gave up on (say, a retry
 -- that could not be written) must expire and be rescued, not live forever.
+-- Each claim is renewed for its own queue's lease.
 UPDATE dramatiq.queue q
-SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
-FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
+SET lease_expires_at = clock_timestamp() + make_interval(secs => c.lease)
+FROM unnest(%(ids)s::uuid[], %(claims)s::int[], %(leases)s::float8[]) AS c(message_id, claims, lease)
 WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
 
 -- name: queue_rescue_expired
