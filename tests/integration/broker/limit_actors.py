@@ -1,0 +1,61 @@
+"""Actors for the per-queue limit tests, in-process and in ``dramaturg worker`` subprocesses
+(``DRAMATURG_ACTOR_MODULES=tests.integration.broker.limit_actors``).
+
+``hold(n, work_ms)`` records its start in ``limit_runs`` (with its process id), waits
+until the test opens ``limit_gate``, works ``work_ms`` and records its end: the
+rows say how many ran at once, in which process, and how often each message ran.
+The capped queue's cap is declared here in code (2); the tests set a higher one
+in the environment, which wins.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+import dramatiq
+
+from shared.broker import broker
+
+CAPPED = "test-capped"
+LEASED = "test-leased"
+UNCAPPED = "test-uncapped"
+CODE_CAP = 2
+#: A held job gives up waiting for its gate after this long (a test that failed never opens it).
+GATE_TIMEOUT_S = 120.0
+
+broker.limit_queue(CAPPED, concurrency=CODE_CAP)
+
+TABLES = """
+CREATE TABLE limit_runs (
+    id bigserial PRIMARY KEY, n integer NOT NULL, queue text NOT NULL, pid integer NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(), ended_at timestamptz
+);
+CREATE TABLE limit_gate (opened_at timestamptz NOT NULL DEFAULT clock_timestamp());
+"""
+
+
+def _gate_open(cur) -> bool:
+    cur.execute("SELECT EXISTS (SELECT FROM limit_gate)")
+    return bool(cur.fetchone()[0])
+
+
+def hold(n: int, queue: str, work_ms: int = 0) -> None:
+    with broker.pooled() as raw, raw.cursor() as cur:
+        cur.execute("INSERT INTO limit_runs (n, queue, pid) VALUES (%s, %s, %s) RETURNING id", (n, queue, os.getpid()))
+        (run_id,) = cur.fetchone()
+        raw.commit()
+        deadline = time.monotonic() + GATE_TIMEOUT_S
+        while not _gate_open(cur) and time.monotonic() < deadline:
+            raw.rollback()
+            time.sleep(0.02)  # sleep-ok: the job's own wait for its gate (the work under test)
+        if work_ms:
+            time.sleep(work_ms / 1000)  # sleep-ok: the work itself, a slow-ish job
+        cur.execute("UPDATE limit_runs SET ended_at = clock_timestamp() WHERE id = %s", (run_id,))
+        raw.commit()
+
+
+ACTORS = {
+    queue: dramatiq.actor(hold, actor_name=f"test.limits.hold.{queue}", queue_name=queue, broker=broker, max_retries=0)
+    for queue in (CAPPED, LEASED, UNCAPPED)
+}
