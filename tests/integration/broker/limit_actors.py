@@ -1,8 +1,8 @@
 """Actors for the per-queue limit tests, in-process and in ``dramaturg worker`` subprocesses
 (``DRAMATURG_ACTOR_MODULES=tests.integration.broker.limit_actors``).
 
-``hold(n, work_ms)`` records its start in ``limit_runs`` (with its process id), waits
-until the test opens ``limit_gate``, works ``work_ms`` and records its end: the
+``hold(n, queue, work_ms, gated)`` records its start in ``limit_runs`` (with its process id),
+waits until the test opens ``limit_gate`` (when gated), works ``work_ms`` and records its end: the
 rows say how many ran at once, in which process, and how often each message ran.
 The capped queue's cap is declared here in code (2); the tests set a higher one
 in the environment, which wins.
@@ -40,13 +40,13 @@ def _gate_open(cur) -> bool:
     return bool(cur.fetchone()[0])
 
 
-def hold(n: int, queue: str, work_ms: int = 0) -> None:
+def hold(n: int, queue: str, work_ms: int = 0, gated: bool = True) -> None:
     with broker.pooled() as raw, raw.cursor() as cur:
         cur.execute("INSERT INTO limit_runs (n, queue, pid) VALUES (%s, %s, %s) RETURNING id", (n, queue, os.getpid()))
         (run_id,) = cur.fetchone()
         raw.commit()
         deadline = time.monotonic() + GATE_TIMEOUT_S
-        while not _gate_open(cur) and time.monotonic() < deadline:
+        while gated and not _gate_open(cur) and time.monotonic() < deadline:
             raw.rollback()
             time.sleep(0.02)  # sleep-ok: the job's own wait for its gate (the work under test)
         if work_ms:
