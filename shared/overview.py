@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from psycopg2.extras import RealDictCursor
@@ -32,6 +33,24 @@ def queue_depths(raw, now: datetime, *, finished_since: datetime | None = None) 
             row.setdefault("rejected", 0)
             row[r["state"]] = r["n"]
     return [rows[q] for q in sorted(rows)]
+
+
+def queue_limits(broker, consumed: Mapping[str, int]) -> list[dict]:
+    """Each queue with limits of its own: its cap (None: uncapped), running — its consumed rows,
+    started or prefetched, which are what the cap counts — and its lease.
+
+    Parameters:
+        consumed: consumed rows by queue name (from :func:`queue_depths` or ``queue_depths`` of queue.sql).
+    """
+    return [
+        {
+            "queue": queue,
+            "concurrency": limit.concurrency,
+            "running": consumed.get(queue, 0),
+            "lease_seconds": limit.lease_seconds,
+        }
+        for queue, limit in broker.limited_queues().items()
+    ]
 
 
 def oldest_queued_age(depths: list[dict], now: datetime) -> float | None:

@@ -156,10 +156,18 @@ class PostgresBroker(Broker):
             QueueLimit(lease_seconds=self.settings.lease_seconds)
         )
 
+    def limited_queues(self) -> dict[str, QueueLimit]:
+        """Each declared queue with a cap or a lease of its own → its limits in force (for status, /metrics)."""
+        limits = {name: self.queue_limit(name) for name in sorted(self.queues)}
+        return {
+            name: limit
+            for name, limit in limits.items()
+            if limit.concurrency is not None or limit.lease_seconds != self.settings.lease_seconds
+        }
+
     def capped_queues(self) -> dict[str, int]:
-        """Each known queue (declared, or limited in code) with a concurrency cap → the cap."""
-        names = sorted(set(self.queues) | set(self.declared_limits))
-        return {name: cap for name in names if (cap := self.queue_limit(name).concurrency) is not None}
+        """Each declared queue with a concurrency cap → the cap."""
+        return {name: cap for name, limit in self.limited_queues().items() if (cap := limit.concurrency) is not None}
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000):
 

@@ -16,6 +16,8 @@ import time
 import dramatiq
 
 from shared.broker import broker
+from shared.postgres_broker import PostgresBroker
+from shared.postgres_consumer import PostgresConsumer
 
 CAPPED = "test-capped"
 LEASED = "test-leased"
@@ -59,3 +61,22 @@ ACTORS = {
     queue: dramatiq.actor(hold, actor_name=f"test.limits.hold.{queue}", queue_name=queue, broker=broker, max_retries=0)
     for queue in (CAPPED, LEASED, UNCAPPED)
 }
+
+
+def worker_broker(app) -> PostgresBroker:
+    """Another worker process's broker (its own worker id) on the same database, knowing the same
+    actors and code-declared limits; it renews nothing unless the test calls ``heartbeat_once``."""
+    other = PostgresBroker(middleware=[])
+    other.bind(engine=app.engine, clock=app.clock, settings=app.settings)
+    other.declared_limits = dict(broker.declared_limits)
+    for queue, actor in ACTORS.items():
+        dramatiq.actor(actor.fn, actor_name=actor.actor_name, queue_name=queue, broker=other)
+    return other
+
+
+def consumer(on: PostgresBroker, queue: str, prefetch: int = 50) -> PostgresConsumer:
+    return PostgresConsumer(broker=on, queue_name=queue, prefetch=prefetch, timeout=100)
+
+
+def enqueue(app, queue: str, n: int) -> list[str]:
+    return app.broker.enqueue_many([ACTORS[queue].message(i, queue) for i in range(n)])

@@ -7,15 +7,26 @@ here sets 3, which wins. ``test-leased`` has a 3 s lease beside the global 5 s.
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import threading
 
-import dramatiq
 import pytest
 
-from shared.postgres_broker import PostgresBroker
 from shared.postgres_consumer import PostgresConsumer
-from tests.integration.broker.limit_actors import ACTORS, CAPPED, LEASED, TABLES, UNCAPPED
+from tests.integration.broker.limit_actors import (
+    ACTORS,
+    CAPPED,
+    LEASED,
+    TABLES,
+    UNCAPPED,
+    consumer,
+    enqueue,
+    worker_broker,
+)
 from tests.integration.broker.limit_actors import broker as global_broker
+from tests.support.processes import dramaturg_env
 from tests.support.waiting import wait_until
 
 CAP = 3
@@ -35,25 +46,6 @@ def limit_tables(raw):
     with raw.cursor() as cur:
         cur.execute(TABLES)
     return raw
-
-
-def worker_broker(app) -> PostgresBroker:
-    """Another worker process's broker (its own worker id) on the same database, knowing the same
-    actors and code-declared limits; it renews nothing unless the test calls ``heartbeat_once``."""
-    other = PostgresBroker(middleware=[])
-    other.bind(engine=app.engine, clock=app.clock, settings=app.settings)
-    other.declared_limits = dict(global_broker.declared_limits)
-    for queue, actor in ACTORS.items():
-        dramatiq.actor(actor.fn, actor_name=actor.actor_name, queue_name=queue, broker=other)
-    return other
-
-
-def consumer(broker: PostgresBroker, queue: str, prefetch: int = 50) -> PostgresConsumer:
-    return PostgresConsumer(broker=broker, queue_name=queue, prefetch=prefetch, timeout=100)
-
-
-def enqueue(app, queue: str, n: int) -> list[str]:
-    return app.broker.enqueue_many([ACTORS[queue].message(i, queue) for i in range(n)])
 
 
 def consumed(raw, queue: str) -> int:
@@ -203,3 +195,34 @@ def test_a_long_job_on_a_live_worker_outlives_its_queues_lease_while_a_dead_work
     app.broker.join(LEASED, timeout=30)
     assert sorted(run_rows(raw, LEASED)) == [(0, True), (1, True)]
     assert (row_of(raw, dead_claim)[:2], row_of(raw, long_job)[:2]) == (("done", 2), ("done", 1))
+
+
+def test_status_shows_each_limited_queues_cap_running_count_and_lease(app, raw):
+    # Given 2 of the capped queue's rows claimed by a worker
+    enqueue(app, CAPPED, 5)
+    consumer(worker_broker(app), CAPPED)._cycle(True, 2)
+    env = dramaturg_env(
+        app.url,
+        DRAMATURG_ACTOR_MODULES="tests.integration.broker.limit_actors",
+        DRAMATURG_QUEUE_TEST_CAPPED_CONCURRENCY=str(CAP),
+        DRAMATURG_QUEUE_TEST_LEASED_LEASE_SECONDS=str(LEASE),
+    )
+
+    def status(*args: str) -> str:
+        done = subprocess.run(
+            [sys.executable, "-m", "dramaturg", "status", *args], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    # Then `status --json` lists the capped queue with its cap and running count, and the leased one's lease
+    limits = {row["queue"]: row for row in json.loads(status("--json"))["queue_limits"]}
+    assert limits[CAPPED] == {"queue": CAPPED, "concurrency": CAP, "running": 2, "lease_seconds": 30.0}  # global
+    assert limits[LEASED] == {"queue": LEASED, "concurrency": None, "running": 0, "lease_seconds": LEASE}
+    assert UNCAPPED not in limits
+    # And the table shows them to a person
+    text = status()
+    assert "queue limits" in text
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in text.splitlines() if "│" in line]
+    assert [CAPPED, "2", str(CAP), "30"] in rows
+    assert [LEASED, "0", "—", "3"] in rows
