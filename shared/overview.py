@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from psycopg2.extras import RealDictCursor
 
 from shared.sql import queries
+
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
 
 SQL = queries("overview")
 
@@ -35,7 +39,7 @@ def queue_depths(raw, now: datetime, *, finished_since: datetime | None = None) 
     return [rows[q] for q in sorted(rows)]
 
 
-def queue_limits(broker, consumed: Mapping[str, int]) -> list[dict]:
+def queue_limits(broker: PostgresBroker, consumed: Mapping[str, int]) -> list[dict[str, object]]:
     """Each queue with limits of its own: its cap (None: uncapped), running — its consumed rows,
     started or prefetched, which are what the cap counts — and its lease.
 

@@ -56,7 +56,9 @@ class PostgresConsumer(Consumer):
         if self.limit.concurrency is not None:
             # Claimed rows hold the queue's slots cluster-wide: never hold rows this process
             # cannot start, so another worker with idle threads is not kept below the cap.
-            self.prefetch = min(self.prefetch, broker.settings.worker_threads, self.limit.concurrency)
+            # Dramatiq prefetches twice its threads (``dramaturg worker --threads`` may differ from the setting).
+            threads = min(broker.settings.worker_threads, max(1, self.prefetch // 2))
+            self.prefetch = min(self.prefetch, threads, self.limit.concurrency)
             self.refill_at = 1
         self.timeout = timeout / 1000
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
@@ -124,7 +126,7 @@ class PostgresConsumer(Consumer):
             self.ledger.hold(self.queue_name, [m.claim for m in accepted])
             self.buffer.extend(accepted)
 
-    def _claim(self, cur, limit: int, now: datetime) -> list[tuple]:
+    def _claim(self, cur: psycopg2.extensions.cursor, limit: int, now: datetime) -> list[tuple]:
         """Claim up to ``limit`` due rows of this queue — on a capped queue, no more than its free
         slots cluster-wide, counted under the queue's lock (held to commit). Uncapped queues take
         the one-statement path."""

@@ -14,7 +14,9 @@ import os
 import time
 
 import dramatiq
+import psycopg2.extensions
 
+from shared.app import App
 from shared.broker import broker
 from shared.postgres_broker import PostgresBroker
 from shared.postgres_consumer import PostgresConsumer
@@ -37,7 +39,7 @@ CREATE TABLE limit_gate (opened_at timestamptz NOT NULL DEFAULT clock_timestamp(
 """
 
 
-def _gate_open(cur) -> bool:
+def _gate_open(cur: psycopg2.extensions.cursor) -> bool:
     cur.execute("SELECT EXISTS (SELECT FROM limit_gate)")
     return bool(cur.fetchone()[0])
 
@@ -63,11 +65,18 @@ ACTORS = {
 }
 
 
-def worker_broker(app) -> PostgresBroker:
+def worker_broker(app: App, lease_seconds: float | None = None) -> PostgresBroker:
     """Another worker process's broker (its own worker id) on the same database, knowing the same
-    actors and code-declared limits; it renews nothing unless the test calls ``heartbeat_once``."""
+    actors and code-declared limits; it renews nothing unless the test calls ``heartbeat_once``.
+
+    ``lease_seconds`` replaces the global lease: a test that only looks at claimed rows gives them
+    one long enough that no heartbeat on a loaded machine rescues them while it looks.
+    """
+    settings = app.settings
+    if lease_seconds is not None:
+        settings = settings.model_copy(update={"lease_seconds": lease_seconds})
     other = PostgresBroker(middleware=[])
-    other.bind(engine=app.engine, clock=app.clock, settings=app.settings)
+    other.bind(engine=app.engine, clock=app.clock, settings=settings)
     other.declared_limits = dict(broker.declared_limits)
     for queue, actor in ACTORS.items():
         dramatiq.actor(actor.fn, actor_name=actor.actor_name, queue_name=queue, broker=other)
@@ -78,5 +87,5 @@ def consumer(on: PostgresBroker, queue: str, prefetch: int = 50) -> PostgresCons
     return PostgresConsumer(broker=on, queue_name=queue, prefetch=prefetch, timeout=100)
 
 
-def enqueue(app, queue: str, n: int) -> list[str]:
+def enqueue(app: App, queue: str, n: int) -> list[str]:
     return app.broker.enqueue_many([ACTORS[queue].message(i, queue) for i in range(n)])

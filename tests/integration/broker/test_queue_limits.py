@@ -63,7 +63,10 @@ def test_the_environment_cap_overrides_the_one_declared_in_code(app):
 def test_a_claim_takes_no_more_than_the_free_slots_of_the_queue_across_workers(app, raw):
     # Given a backlog of 10 on a queue capped at 3
     enqueue(app, CAPPED, 10)
-    a, b = consumer(worker_broker(app), CAPPED), consumer(worker_broker(app), CAPPED)
+    a, b = (
+        consumer(worker_broker(app, lease_seconds=600), CAPPED),
+        consumer(worker_broker(app, lease_seconds=600), CAPPED),
+    )
     # When worker A asks for 10, it gets the 3 slots; worker B then gets none
     a._cycle(True, 10)
     b._cycle(True, 10)
@@ -86,7 +89,7 @@ def test_a_capped_consumer_holds_no_more_rows_than_its_process_has_threads(app):
 def test_concurrent_claimers_never_take_more_than_the_cap_together(app, raw):
     # Given 8 workers racing for a backlog of 200 on a queue capped at 3, round after round
     enqueue(app, CAPPED, 200)
-    consumers = [consumer(worker_broker(app), CAPPED) for _ in range(8)]
+    consumers = [consumer(worker_broker(app, lease_seconds=600), CAPPED) for _ in range(8)]
     for _ in range(5):
         start = threading.Barrier(len(consumers))
         errors: list[BaseException] = []
@@ -118,7 +121,7 @@ def test_concurrent_claimers_never_take_more_than_the_cap_together(app, raw):
 def test_an_uncapped_queue_claims_its_whole_window_while_a_capped_one_is_full(app, raw):
     enqueue(app, CAPPED, 10)
     enqueue(app, UNCAPPED, 40)
-    worker = worker_broker(app)
+    worker = worker_broker(app, lease_seconds=600)
     capped, uncapped = consumer(worker, CAPPED), consumer(worker, UNCAPPED)
     capped._cycle(True, 10)
     uncapped._cycle(True, 40)
@@ -200,7 +203,7 @@ def test_a_long_job_on_a_live_worker_outlives_its_queues_lease_while_a_dead_work
 def test_status_shows_each_limited_queues_cap_running_count_and_lease(app, raw):
     # Given 2 of the capped queue's rows claimed by a worker
     enqueue(app, CAPPED, 5)
-    consumer(worker_broker(app), CAPPED)._cycle(True, 2)
+    consumer(worker_broker(app, lease_seconds=600), CAPPED)._cycle(True, 2)
     env = dramaturg_env(
         app.url,
         DRAMATURG_ACTOR_MODULES="tests.integration.broker.limit_actors",

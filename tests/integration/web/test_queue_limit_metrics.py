@@ -14,11 +14,12 @@ def settings_overrides() -> dict:
 
 
 def samples(text: str, name: str) -> dict[str, float]:
+    """The metric's samples of this test's queues (an enabled app may limit queues of its own)."""
     return {
         s.labels["queue"]: s.value
         for family in text_string_to_metric_families(text)
         for s in family.samples
-        if s.name == name
+        if s.name == name and s.labels["queue"] in (CAPPED, LEASED, UNCAPPED)
     }
 
 
@@ -26,7 +27,7 @@ def test_metrics_show_the_cap_and_the_running_count_of_each_capped_queue(app, cl
     # Given a worker holding 3 of the capped queue's 10 messages (its cap) and 4 uncapped ones
     enqueue(app, CAPPED, 10)
     enqueue(app, UNCAPPED, 4)
-    other = worker_broker(app)
+    other = worker_broker(app, lease_seconds=600)
     consumer(other, CAPPED)._cycle(True, 10)
     consumer(other, UNCAPPED)._cycle(True, 4)
     # When /metrics is scraped
