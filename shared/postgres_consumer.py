@@ -13,9 +13,9 @@ on LISTEN — at most ``poll_seconds`` — and with every slot busy it sleeps
 until a worker thread reports back.
 
 A queue with a concurrency cap (``shared/queue_limits.py``) is claimed under a
-per-queue lock that counts its running rows first (:meth:`PostgresConsumer._claim`);
-its claimed-but-unstarted rows count as running, so such a consumer holds no
-more rows than its process has threads and refills slot by slot.
+per-queue lock that counts its running rows first (``queue_claim_capped``); its
+claimed-but-unstarted rows count as running, so such a consumer holds no more
+rows than its process has threads, and a finished message wakes it at once.
 """
 
 from __future__ import annotations
@@ -51,15 +51,14 @@ class PostgresConsumer(Consumer):
         self.queue_name = queue_name
         self.prefetch = max(1, prefetch)
         self.limit = broker.queue_limit(queue_name)
-        #: Refill once this many of the window's slots are free: one claim per several messages.
-        self.refill_at = max(1, self.prefetch // 2)
         if self.limit.concurrency is not None:
             # Claimed rows hold the queue's slots cluster-wide: never hold rows this process
             # cannot start, so another worker with idle threads is not kept below the cap.
             # Dramatiq prefetches twice its threads (``dramaturg worker --threads`` may differ from the setting).
             threads = min(broker.settings.worker_threads, max(1, self.prefetch // 2))
             self.prefetch = min(self.prefetch, threads, self.limit.concurrency)
-            self.refill_at = 1
+        #: Refill once this many of the window's slots are free: one claim per several messages.
+        self.refill_at = max(1, self.prefetch // 2)
         self.timeout = timeout / 1000
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
         self.reader = EnvelopeReader(broker.actors)
@@ -127,25 +126,18 @@ class PostgresConsumer(Consumer):
             self.buffer.extend(accepted)
 
     def _claim(self, cur: psycopg2.extensions.cursor, limit: int, now: datetime) -> list[tuple]:
-        """Claim up to ``limit`` due rows of this queue — on a capped queue, no more than its free
-        slots cluster-wide, counted under the queue's lock (held to commit). Uncapped queues take
-        the one-statement path."""
+        """Claim up to ``limit`` due rows of this queue with its lease — on a capped queue no more
+        than its free slots cluster-wide, counted under the queue's lock (held to commit)."""
         cap = self.limit.concurrency
-        if cap is not None:
-            cur.execute(SQL["queue_cap_lock"], {"queue": self.queue_name})
-            cur.execute(SQL["queue_cap_running"], {"queue": self.queue_name, "cap": cap})
-            (running,) = cur.fetchone()
-            limit = min(limit, cap - running)
-            if limit <= 0:
-                return []
         cur.execute(
-            SQL["queue_claim"],
+            SQL["queue_claim" if cap is None else "queue_claim_capped"],
             {
                 "queue": self.queue_name,
                 "now": self.broker.due_now(now),
                 "limit": limit,
                 "owner": self.broker.worker_id,
                 "lease": self.limit.lease_seconds,
+                "cap": cap,
             },
         )
         return cur.fetchall()
