@@ -384,7 +384,9 @@ class PostgresBroker(Broker):
             outcomes.write(cur, self.worker_id)
             held = self.outcomes.held_by_queue()
             claims = [claim for queue_claims in held.values() for claim in queue_claims]
-            leases = [self.queue_limit(queue).lease_seconds for queue, cs in held.items() for _ in cs]
+            leases = [
+                lease for queue, cs in held.items() for lease in [self.queue_limit(queue).lease_seconds] * len(cs)
+            ]
             cur.execute(SQL["queue_heartbeat"], {**split(claims), "leases": leases, "owner": self.worker_id})
             cur.execute(SQL["queue_rescue_expired"])
             rescued = [(str(mid), q) for mid, q in cur.fetchall()]
