@@ -281,7 +281,7 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     from dramaturg.cli_views import status_view
-    from shared import clock_guard, history
+    from shared import clock_guard, history, overview
     from shared.clock import is_simulated
     from shared.sql import queries
 
@@ -309,13 +309,22 @@ def cmd_status(args: argparse.Namespace) -> int:
         }
         for j in table.values()
     ]
+    consumed = {d["queue"]: d["count"] for d in depths if d["state"] == "consumed"}
+    limits = overview.queue_limits(app.broker, consumed)
     if args.json:
         _print_json(
-            {"now": now.isoformat(), "queues": depths, "jobs": jobs, "failures_24h": failures, "clocks": clocks},
+            {
+                "now": now.isoformat(),
+                "queues": depths,
+                "queue_limits": limits,
+                "jobs": jobs,
+                "failures_24h": failures,
+                "clocks": clocks,
+            },
             indent=2,
         )
         return 0
-    status_view(now, depths, jobs, clocks)
+    status_view(now, depths, jobs, clocks, limits)
     return 0
 
 

@@ -54,7 +54,11 @@ def history_table(rows: list[dict[str, Any]]) -> None:
 
 
 def status_view(
-    now: datetime, depths: list[dict[str, Any]], jobs: list[dict[str, Any]], clocks: Sequence[dict[str, Any]] = ()
+    now: datetime,
+    depths: list[dict[str, Any]],
+    jobs: list[dict[str, Any]],
+    clocks: Sequence[dict[str, Any]] = (),
+    limits: Sequence[dict[str, Any]] = (),
 ) -> None:
     q = Table(title=f"queues at {_when(now)} UTC")
     for col in ("queue", "state", "messages", "of which delayed"):
@@ -62,6 +66,20 @@ def status_view(
     for d in depths:
         q.add_row(d["queue"], d["state"], str(d["count"]), str(d["delayed"] or ""))
     console.print(q if depths else "[dim]queues are empty[/]")
+    if limits:
+        lim = Table(title="queue limits (running = claimed rows, started or prefetched, cluster-wide)")
+        for col in ("queue", "running", "cap", "lease s"):
+            lim.add_column(col)
+        for row in limits:
+            cap = row["concurrency"]
+            full = cap is not None and row["running"] >= cap
+            lim.add_row(
+                row["queue"],
+                Text(str(row["running"]), style="bold yellow" if full else ""),
+                "—" if cap is None else str(cap),
+                f"{row['lease_seconds']:g}",
+            )
+        console.print(lim)
     j = Table(title="jobs")
     for col in ("job", "enabled", "schedule", "last run", "last status", "ms", "items", "next run", "failed 24h"):
         j.add_column(col)

@@ -83,6 +83,10 @@ class Listener:
             return True
         return False
 
+    def wake(self, channel: str) -> None:
+        """Wake the consumer waiting on ``channel`` as a notify would (a slot freed in this process)."""
+        self._events.setdefault(channel, threading.Event()).set()
+
     def close(self) -> None:
         self._stop.set()
         with self._lock:

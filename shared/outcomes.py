@@ -108,6 +108,14 @@ class OutcomeLedger:
         with self._lock:
             return [c for c, q in self._held.items() if queue is None or q == queue]
 
+    def held_by_queue(self) -> dict[str, list[Claim]]:
+        """Every claim whose lease must still be renewed, by queue (each queue has its own lease)."""
+        with self._lock:
+            by_queue: dict[str, list[Claim]] = {}
+            for claim, queue in self._held.items():
+                by_queue.setdefault(queue, []).append(claim)
+            return by_queue
+
     def holding(self, queue: str, settling: Outcomes | None = None) -> int:
         """Claims of ``queue`` still held once ``settling`` (taken, being written) settles."""
         with self._lock:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import RealDictCursor
 
 from shared.sql import queries
+
+if TYPE_CHECKING:
+    from shared.postgres_broker import PostgresBroker
 
 SQL = queries("overview")
 
@@ -34,6 +38,24 @@ def queue_depths(raw: PgConnection, now: datetime, *, finished_since: datetime |
             row.setdefault("rejected", 0)
             row[r["state"]] = r["n"]
     return [rows[q] for q in sorted(rows)]
+
+
+def queue_limits(broker: PostgresBroker, consumed: Mapping[str, int]) -> list[dict[str, object]]:
+    """Each queue with limits of its own: its cap (None: uncapped), running — its consumed rows,
+    started or prefetched, which are what the cap counts — and its lease.
+
+    Parameters:
+        consumed: consumed rows by queue name (from :func:`queue_depths` or ``queue_depths`` of queue.sql).
+    """
+    return [
+        {
+            "queue": queue,
+            "concurrency": limit.concurrency,
+            "running": consumed.get(queue, 0),
+            "lease_seconds": limit.lease_seconds,
+        }
+        for queue, limit in broker.limited_queues().items()
+    ]
 
 
 def oldest_queued_age(depths: list[dict[str, Any]], now: datetime) -> float | None:

@@ -10,6 +10,8 @@ results backend keep working) and changes how rows move:
   whose lease expired (a dead worker's) — outcomes, retries, releases and
   renewals are fenced on the claim (``shared/claims.py``);
 - **delays** (retry backoff) are an ``eta`` column, claimed when due;
+- **per-queue limits** (``shared/queue_limits.py``): a queue's lease, and a
+  cluster-wide cap on its messages running at once, enforced at claim time;
 - **enqueue** is idempotent (an existing id is a no-op), bulk (one statement
   per batch, one NOTIFY per queue), and can join the caller's transaction.
 
@@ -45,6 +47,7 @@ from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener
 from shared.outcomes import OutcomeLedger
 from shared.postgres_consumer import PostgresConsumer
+from shared.queue_limits import QueueLimit, checked_limit, queue_env_name
 from shared.redact import redact
 from shared.settings import load_settings
 from shared.sql import queries
@@ -99,6 +102,8 @@ class PostgresBroker(Broker):
         self._heartbeat: threading.Thread | None = None
         #: Messages this process requeued because another worker's lease expired (for /metrics).
         self.rescued_total = 0
+        #: Limits apps declare in code (:meth:`limit_queue`); the environment's win (:meth:`queue_limit`).
+        self.declared_limits: dict[str, QueueLimit] = {}
         self._stop = threading.Event()
 
     # --- configuration ---------------------------------------------------------------
@@ -143,6 +148,39 @@ class PostgresBroker(Broker):
             self.emit_before("declare_queue", queue_name)
             self.queues[queue_name] = True
             self.emit_after("declare_queue", queue_name)
+
+    def limit_queue(
+        self, queue_name: str, *, concurrency: int | None = None, lease_seconds: float | None = None
+    ) -> None:
+        """Declare ``queue_name`` with default limits, beside the actors that use it (at import,
+        like the actors themselves). ``DRAMATURG_QUEUE_<NAME>_CONCURRENCY`` and
+        ``_LEASE_SECONDS`` override them field by field.
+
+        Raises:
+            ConfigError: a concurrency that is not a positive whole number, or a lease that is not positive.
+        """
+        self.declared_limits[queue_name] = checked_limit(concurrency, lease_seconds, f"queue {queue_name!r}")
+        self.declare_queue(queue_name)
+
+    def queue_limit(self, queue_name: str) -> QueueLimit:
+        """The limits in force on ``queue_name``: environment over code; the lease defaults to the global one."""
+        env = self.settings.queue_limits.get(queue_env_name(queue_name), QueueLimit())
+        return env.over(self.declared_limits.get(queue_name, QueueLimit())).over(
+            QueueLimit(lease_seconds=self.settings.lease_seconds)
+        )
+
+    def limited_queues(self) -> dict[str, QueueLimit]:
+        """Each declared queue with a cap or a lease of its own → its limits in force (for status, /metrics)."""
+        limits = {name: self.queue_limit(name) for name in sorted(self.queues)}
+        return {
+            name: limit
+            for name, limit in limits.items()
+            if limit.concurrency is not None or limit.lease_seconds != self.settings.lease_seconds
+        }
+
+    def capped_queues(self) -> dict[str, int]:
+        """Each declared queue with a concurrency cap → the cap."""
+        return {name: cap for name, limit in self.limited_queues().items() if (cap := limit.concurrency) is not None}
 
     def consume(self, queue_name: str, prefetch: int = 1, timeout: int = 30000) -> PostgresConsumer:
 
@@ -346,15 +384,17 @@ class PostgresBroker(Broker):
             self._heartbeat.start()
 
     def _beat(self, stop: threading.Event) -> None:
-        lease = self.settings.lease_seconds
-        # Renew well before expiry; rescue often enough that a dead worker's rows
-        # come back within lease + a few seconds.
-        period = max(0.05, min(lease / 3, 5.0))
-        while not stop.wait(period):
+        while not stop.wait(self._beat_period()):
             try:
                 self.heartbeat_once()
             except Exception as exc:  # a DB outage must not kill the heartbeat
                 logger.warning("heartbeat failed: %s", exc)
+
+    def _beat_period(self) -> float:
+        """Renew well before the shortest lease this worker's claims get expires; rescue often
+        enough that a dead worker's rows come back within their lease + a few seconds."""
+        leases = [self.queue_limit(q).lease_seconds or self.settings.lease_seconds for q in self.queues]
+        return max(0.05, min(min(leases, default=self.settings.lease_seconds) / 3, 5.0))
 
     def heartbeat_once(self) -> list[tuple[str, str]]:
         """Write outcomes no consumer wrote (one that closed), renew this worker's leases,
@@ -362,10 +402,12 @@ class PostgresBroker(Broker):
         outcomes = self.outcomes.take()
         with self.outcomes.settling(outcomes), self.pooled() as raw, raw.cursor() as cur:
             outcomes.write(cur, self.worker_id)
-            cur.execute(
-                SQL["queue_heartbeat"],
-                {**split(self.outcomes.held()), "owner": self.worker_id, "lease": self.settings.lease_seconds},
-            )
+            held = self.outcomes.held_by_queue()
+            claims = [claim for queue_claims in held.values() for claim in queue_claims]
+            leases = [
+                lease for queue, cs in held.items() for lease in [self.queue_limit(queue).lease_seconds] * len(cs)
+            ]
+            cur.execute(SQL["queue_heartbeat"], {**split(claims), "leases": leases, "owner": self.worker_id})
             cur.execute(SQL["queue_rescue_expired"])
             rescued = [(str(mid), q) for mid, q in cur.fetchall()]
             for queue in sorted({q for _, q in rescued}):

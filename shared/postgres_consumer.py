@@ -11,6 +11,11 @@ transaction. Every claimed row's envelope is validated there
 job_history row, before any worker thread sees it. With nothing due it sleeps
 on LISTEN — at most ``poll_seconds`` — and with every slot busy it sleeps
 until a worker thread reports back.
+
+A queue with a concurrency cap (``shared/queue_limits.py``) is claimed under a
+per-queue lock that counts its running rows first (``queue_claim_capped``); its
+claimed-but-unstarted rows count as running, so such a consumer holds no more
+rows than its process has threads, and a finished message wakes it at once.
 """
 
 from __future__ import annotations
@@ -53,6 +58,15 @@ class PostgresConsumer(Consumer):
         self.ledger = broker.outcomes  # held claims and reported outcomes, shared by the process
         self.queue_name = queue_name
         self.prefetch = max(1, prefetch)
+        self.limit = broker.queue_limit(queue_name)
+        if self.limit.concurrency is not None:
+            # Claimed rows hold the queue's slots cluster-wide: never hold rows this process
+            # cannot start, so another worker with idle threads is not kept below the cap.
+            # Dramatiq prefetches twice its threads (``dramaturg worker --threads`` may differ from the setting).
+            threads = min(broker.settings.worker_threads, max(1, self.prefetch // 2))
+            self.prefetch = min(self.prefetch, threads, self.limit.concurrency)
+        #: Refill once this many of the window's slots are free: one claim per several messages.
+        self.refill_at = max(1, self.prefetch // 2)
         self.timeout = timeout / 1000
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
         self.reader = EnvelopeReader(broker.actors)
@@ -75,7 +89,7 @@ class PostgresConsumer(Consumer):
             self._cycle(refill=not self.buffer)
             if self.buffer:
                 return self.buffer.popleft()
-            if self.prefetch - self.ledger.holding(self.queue_name) < max(1, self.prefetch // 2):
+            if self.prefetch - self.ledger.holding(self.queue_name) < self.refill_at:
                 # busy: wait for a worker thread to report an outcome
                 self.ledger.wait_for_report(min(self.timeout, 0.5))
             else:
@@ -96,7 +110,7 @@ class PostgresConsumer(Consumer):
         free = self.prefetch - self.ledger.holding(self.queue_name, settling=outcomes)
         claim = 0
         if refill:
-            claim = limit if limit is not None else (free if free >= max(1, self.prefetch // 2) else 0)
+            claim = limit if limit is not None else (free if free >= self.refill_at else 0)
         if not (outcomes or claim):
             return
         owner = self.broker.worker_id
@@ -108,17 +122,7 @@ class PostgresConsumer(Consumer):
                     outcomes.write(cur, owner)
                     if claim:
                         now = self.broker.clock.now()
-                        cur.execute(
-                            SQL["queue_claim"],
-                            {
-                                "queue": self.queue_name,
-                                "now": self.broker.due_now(now),
-                                "limit": claim,
-                                "owner": owner,
-                                "lease": self.broker.settings.lease_seconds,
-                            },
-                        )
-                        accepted, rejected = self._read(cur.fetchall())
+                        accepted, rejected = self._read(self._claim(cur, claim, now))
                         if rejected:
                             self._reject_at_claim(conn, cur, owner, rejected, now)
                 conn.commit()
@@ -128,6 +132,23 @@ class PostgresConsumer(Consumer):
         if accepted:
             self.ledger.hold(self.queue_name, [m.claim for m in accepted])
             self.buffer.extend(accepted)
+
+    def _claim(self, cur: psycopg2.extensions.cursor, limit: int, now: datetime) -> list[tuple[Any, ...]]:
+        """Claim up to ``limit`` due rows of this queue with its lease — on a capped queue no more
+        than its free slots cluster-wide, counted under the queue's lock (held to commit)."""
+        cap = self.limit.concurrency
+        cur.execute(
+            SQL["queue_claim" if cap is None else "queue_claim_capped"],
+            {
+                "queue": self.queue_name,
+                "now": self.broker.due_now(now),
+                "limit": limit,
+                "owner": self.broker.worker_id,
+                "lease": self.limit.lease_seconds,
+                "cap": cap,
+            },
+        )
+        return cur.fetchall()
 
     def _read(self, rows: list[tuple[Any, ...]]) -> tuple[list[ClaimedMessage], list[tuple[Claim, str, str]]]:
         """Validate each claimed row's envelope: (runnable messages, (claim, reason, body) of the rest)."""
@@ -197,10 +218,18 @@ class PostgresConsumer(Consumer):
         # Dramatiq acks a failed message too once Retries re-queued it; the ledger
         # turns that ack into a release if the re-queue could not be written.
         self.ledger.ack(message.claim)
+        self._slot_freed()
 
     def nack(self, message: ClaimedMessage) -> None:
         reason = self._redact(message.options.get("reject_reason") or _reason_from(message))
         self.ledger.reject(message.claim, reason, message.encode().decode())
+        self._slot_freed()
+
+    def _slot_freed(self) -> None:
+        """On a capped queue, wake this consumer if it sleeps at the cap: it writes the outcome and
+        takes the slot at once instead of at its next poll."""
+        if self.limit.concurrency is not None:
+            self._listener().wake(self.channel)
 
     def _write_outcomes(self) -> None:
         """Write every reported outcome now (no claim)."""

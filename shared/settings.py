@@ -15,6 +15,9 @@ Per-job settings are environment variables named after the job, e.g. for the job
 
 They are collected here as raw text and validated against the job table by the
 scheduler (see ``scheduler/schedule.py``), which knows the valid job names.
+
+Per-queue limits (``DRAMATURG_QUEUE_<NAME>_CONCURRENCY``, ``_LEASE_SECONDS``)
+are validated here (``shared/queue_limits.py``): any queue may have them.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.domains import parse_apps
 from shared.errors import ConfigError
+from shared.queue_limits import QueueLimit, collect_queue_env
 
 JOB_PREFIX = "DRAMATURG_JOB_"
 JOB_FIELDS = ("SCHEDULE", "ENABLED", "TIMEZONE", "CATCH_UP", "MAX_LATENESS")
@@ -93,6 +97,9 @@ class Settings(BaseSettings):
 
     # --- per-job overrides, raw (validated by the scheduler's job table) -----------
     job_env: dict[str, dict[str, str]] = Field(default_factory=dict, exclude=True)
+    #: ``DRAMATURG_QUEUE_<NAME>_*`` by ``<NAME>`` (shared/queue_limits.py), validated; the broker
+    #: lays them over the limits an app declares in code.
+    queue_limits: dict[str, QueueLimit] = Field(default_factory=dict, exclude=True)
 
     @field_validator("timezone")
     @classmethod
@@ -201,4 +208,12 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         ConfigError: naming each invalid variable and why.
     """
     environ = dict(os.environ if environ is None else environ)
-    return validate_env(Settings, environ, "configuration", job_env=collect_job_env(environ), **overrides)
+    aliases = frozenset(f.alias for f in Settings.model_fields.values() if f.alias)
+    return validate_env(
+        Settings,
+        environ,
+        "configuration",
+        job_env=collect_job_env(environ),
+        queue_limits=collect_queue_env(environ, known=aliases),
+        **overrides,
+    )

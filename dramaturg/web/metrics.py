@@ -1,6 +1,8 @@
 """``GET /metrics`` in Prometheus format (seed 002 T053), read from Postgres at scrape time.
 
 - Queue depth by queue and state, oldest due message's age: from ``dramatiq.queue``.
+- Each capped queue's cap and running count (its consumed rows), and each queue's own lease
+  (``shared/queue_limits.py``).
 - Runs by job and status, run durations, retries, rescues: every process's own
   counters, from its heartbeat row (``dramaturg.processes``), labelled by
   ``process``. Each run is counted once, by the process that ran it, whether
@@ -56,6 +58,9 @@ class DramaturgCollector:
         up.add_metric([], 1)
         yield up
         yield from _queue_metrics(depths, now)
+        yield from _queue_limit_metrics(
+            overview.queue_limits(rt.broker, {r["queue_name"]: r["consumed"] for r in depths})
+        )
         yield from _process_metrics(procs, rt.settings.heartbeat_seconds)
         late = GaugeMetricFamily(
             "dramaturg_scheduler_lateness_seconds",
@@ -82,6 +87,28 @@ def _queue_metrics(depths: list[dict[str, Any]], now: datetime) -> Iterator[Metr
         oldest.add_metric([row["queue_name"]], max(0.0, age))
     yield messages
     yield oldest
+
+
+def _queue_limit_metrics(limits: list[dict[str, Any]]) -> Iterator[Metric]:
+    cap = GaugeMetricFamily(
+        "dramaturg_queue_concurrency_limit",
+        "most messages of the queue running at once across every worker (DRAMATURG_QUEUE_<NAME>_CONCURRENCY)",
+        labels=["queue"],
+    )
+    running = GaugeMetricFamily(
+        "dramaturg_queue_running",
+        "messages of a capped queue claimed now, started or prefetched: what its cap counts",
+        labels=["queue"],
+    )
+    lease = GaugeMetricFamily(
+        "dramaturg_queue_lease_seconds", "the lease a claim on the queue gets, when it has its own", labels=["queue"]
+    )
+    for row in limits:
+        if row["concurrency"] is not None:
+            cap.add_metric([row["queue"]], row["concurrency"])
+            running.add_metric([row["queue"]], row["running"])
+        lease.add_metric([row["queue"]], row["lease_seconds"])
+    yield from (cap, running, lease)
 
 
 def _process_metrics(procs: list[dict[str, Any]], interval: float) -> Iterator[Metric]:

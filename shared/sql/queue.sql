@@ -68,6 +68,53 @@ FROM next
 WHERE q.message_id = next.message_id
 RETURNING q.message_id, q.message::text, q.claims, q.priority, q.eta
 
+-- name: queue_claim_capped
+-- queue_claim for a queue with a concurrency cap (shared/queue_limits.py):
+-- at most %(cap)s rows of the queue consumed at once, across every worker.
+-- Two statements sent in one round trip. The first takes a transaction-scoped
+-- lock on the queue (two int4 keys: a key space apart from the bigint
+-- (job, period) locks of locks.sql), so concurrent claimers count and claim
+-- one after another. The count must be in the next statement: under READ
+-- COMMITTED each statement takes its snapshot when it starts, so only a
+-- statement begun after the lock was granted sees every claim committed
+-- before it. A row whose lease ran out counts until it is rescued: its worker
+-- may only be stalled and still running it (its heartbeat would renew it).
+-- Uncapped queues never take the lock.
+SELECT pg_advisory_xact_lock(hashtext('dramaturg.queue_cap'), hashtext(%(queue)s));
+WITH running AS (
+    SELECT count(*) AS n FROM (
+        SELECT 1 FROM dramatiq.queue
+        WHERE queue_name = %(queue)s AND state = 'consumed'
+        LIMIT %(cap)s
+    ) AS claimed
+),
+-- The candidates exactly as queue_claim takes them (a constant LIMIT keeps its
+-- index-ordered plan); only the free slots' worth of them is claimed. The rest
+-- are locked until this transaction commits, by which time no other claimer of
+-- the queue has got past the lock above.
+next AS (
+    SELECT message_id, priority, eta
+    FROM dramatiq.queue
+    WHERE queue_name = %(queue)s AND state = 'queued' AND eta <= COALESCE(%(now)s, clock_timestamp())
+    ORDER BY priority, eta
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED
+),
+free AS (
+    SELECT message_id FROM next
+    ORDER BY priority, eta
+    LIMIT (SELECT greatest(0, %(cap)s - n) FROM running)
+)
+UPDATE dramatiq.queue q
+SET state = 'consumed',
+    lease_owner = %(owner)s,
+    lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s),
+    claims = q.claims + 1,
+    mtime = clock_timestamp()
+FROM free
+WHERE q.message_id = free.message_id
+RETURNING q.message_id, q.message::text, q.claims, q.priority, q.eta
+
 -- Outcomes, retries, releases and renewals are fenced on the claim itself:
 -- (message_id, claims) as returned by queue_claim, and this worker's id. The
 -- worker id alone is not enough: the same process may claim a message again
@@ -109,9 +156,10 @@ WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consume
 -- name: queue_heartbeat
 -- Renew only rows this worker still holds: a row it gave up on (say, a retry
 -- that could not be written) must expire and be rescued, not live forever.
+-- Each claim is renewed for its own queue's lease.
 UPDATE dramatiq.queue q
-SET lease_expires_at = clock_timestamp() + make_interval(secs => %(lease)s)
-FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
+SET lease_expires_at = clock_timestamp() + make_interval(secs => c.lease)
+FROM unnest(%(ids)s::uuid[], %(claims)s::int[], %(leases)s::float8[]) AS c(message_id, claims, lease)
 WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
 
 -- name: queue_rescue_expired
