@@ -14,6 +14,7 @@ import signal
 import socket
 import sys
 
+from dramaturg import cli_args
 from shared.errors import RunNotFound
 
 logger = logging.getLogger("dramaturg.web")
@@ -31,16 +32,16 @@ def add_parsers(sub) -> None:
     """Add the verbs to the CLI's subparsers."""
     w = sub.add_parser("web", help="serve the job API, /health, /metrics and the dashboard (default 127.0.0.1:8000)")
     w.add_argument("--host", help="address to bind (DRAMATURG_WEB_HOST; other than loopback needs an API key)")
-    w.add_argument("--port", type=int, help="port (DRAMATURG_WEB_PORT, default 8000)")
+    w.add_argument("--port", type=cli_args.port, help="port (DRAMATURG_WEB_PORT, default 8000)")
     w.add_argument("--access-log", action="store_true", help="log every request (paths only, never keys)")
     s = sub.add_parser("show", help="one run: status, attempts, result, error, children")
-    s.add_argument("id", type=int)
+    s.add_argument("id", type=cli_args.run_id)
     s.add_argument("--json", action="store_true")
     c = sub.add_parser("cancel", help="cancel a queued or delayed run")
-    c.add_argument("id", type=int)
+    c.add_argument("id", type=cli_args.run_id)
     c.add_argument("--json", action="store_true")
     r = sub.add_parser("retry", help="run a failed or cancelled run again (a new run linked to it)")
-    r.add_argument("id", type=int)
+    r.add_argument("id", type=cli_args.run_id)
     r.add_argument("--json", action="store_true")
     k = sub.add_parser("keys", help="API keys of the web dyno: create, revoke, list")
     ks = k.add_subparsers(dest="keys_command", required=True)
