@@ -21,7 +21,7 @@ import pytest
 from tests.support.processes import dramaturg_env
 from tests.support.waiting import wait_until
 
-#: Stops of the loop; ``DRAMATURG_TEST_STOPS=100`` runs the issue's full count by hand.
+#: Stops of the loop; ``STOP_LOOP_COUNT=100`` runs the issue's full count by hand.
 STOPS = int(os.environ.get("STOP_LOOP_COUNT", "20"))
 #: A stop must be over within this (a hang waits for up's 40 s kill; a clean stop takes a few seconds).
 STOP_LIMIT = 30.0
@@ -45,7 +45,7 @@ def _stop(proc: subprocess.Popen, how: str) -> None:
         proc.send_signal(signal.SIGTERM)
     elif how == "ctrl-c-twice":
         os.killpg(proc.pid, signal.SIGINT)
-        time.sleep(0.05)
+        time.sleep(0.05)  # sleep-ok: the gap between two Ctrl-C, the case itself
         os.killpg(proc.pid, signal.SIGINT)
     else:  # "ctrl-c-then-term"
         os.killpg(proc.pid, signal.SIGINT)
@@ -84,7 +84,7 @@ def test_up_stops_in_seconds_without_a_traceback_whatever_the_moment_and_the_sig
         how, delay = rng.choice(hows), rng.uniform(0.0, 4.0)
         log_path = tmp_path / f"up-{i}.log"
         proc = _start_up(env, log_path)
-        time.sleep(delay)  # the random moment of the stop: the moment itself is what is tested
+        time.sleep(delay)  # sleep-ok: the random moment of the stop is what is tested
         began = time.monotonic()
         _stop(proc, how)
         code, output = _finish(proc, log_path, f"stop {i} ({how} after {delay:.2f}s)")
