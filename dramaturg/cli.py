@@ -458,14 +458,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args, stop: StopFlag | None, as_json: bool) -> int:
-    from shared.db import translate_errors
     from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, RunNotFound, UnknownJob
 
     try:
-        with translate_errors(os.environ.get("DATABASE_URL") or "the embedded server"):
+        try:
             if args.command in LONG_RUNNING:
                 return COMMANDS[args.command](args, stop or StopFlag().install())
             return COMMANDS[args.command](args)
+        except Exception as exc:
+            raise _as_database_error(exc) from None
     except UsageError as exc:
         _error(exc, "usage", as_json=as_json)
         return 2
@@ -498,6 +499,18 @@ def _dispatch(args, stop: StopFlag | None, as_json: bool) -> int:
 
         print(redact(traceback.format_exc(), _secrets()), file=sys.stderr, end="")
         return 1
+
+
+def _as_database_error(exc: Exception) -> Exception:
+    """A driver's connection failure as ``DatabaseUnavailable`` (which part of the URL is wrong, password masked);
+    any other error as it is. The database modules are imported only when the error is theirs."""
+    if not type(exc).__module__.startswith(("sqlalchemy", "psycopg2")):
+        return exc
+    from shared.db import OUTAGE_ERRORS, connection_error
+
+    if isinstance(exc, OUTAGE_ERRORS):
+        return connection_error(exc, os.environ.get("DATABASE_URL") or "the embedded server")
+    return exc
 
 
 def _is_undefined_table(exc: BaseException) -> bool:

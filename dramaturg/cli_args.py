@@ -13,7 +13,6 @@ import difflib
 import json
 import re
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -25,12 +24,12 @@ class UsageError(Exception):
     """A command line that cannot be run as given (found after parsing, e.g. ``--arg`` for a job that takes none)."""
 
 
-@dataclass(frozen=True)
 class Since:
     """``--since``: an age (``2h``) resolved against the App's clock, or an absolute instant."""
 
-    age: timedelta | None = None
-    instant: datetime | None = None
+    # A plain class, not a dataclass: importing dataclasses (and inspect) costs the CLI's start.
+    def __init__(self, age: timedelta | None = None, instant: datetime | None = None) -> None:
+        self.age, self.instant = age, instant
 
     def resolve(self, now: datetime) -> datetime:
         return self.instant if self.instant is not None else now - (self.age or timedelta(0))
