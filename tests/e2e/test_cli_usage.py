@@ -248,3 +248,59 @@ def test_up_waiting_for_a_missing_database_says_so_and_stops_on_ctrl_c(server_ur
         os.killpg(proc.pid, signal.SIGINT)
         code = _wait_exit(proc, timeout=30)
     assert code == 0 and "Traceback" not in log_path.read_text()
+
+
+def _on_a_terminal(db_url: str, columns: int, *args: str) -> str:
+    """Run ``dramaturg args`` with stdout on a pseudo-terminal ``columns`` wide; returns what it showed."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dramaturg", *args],
+        stdout=slave,
+        stderr=subprocess.DEVNULL,
+        env=_env(db_url, COLUMNS=str(columns), NO_COLOR="1", TERM="xterm"),
+    )
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0
+    import re
+
+    return re.sub(r"\x1b\[[0-9;]*m", "", out.decode()).replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+def test_tables_fit_the_terminal_and_never_break_a_word(db_url, columns):
+    shown = _on_a_terminal(db_url, columns, "schedule")
+    lines = shown.rstrip("\n").split("\n")
+    # Every line fits, and every job name is shown whole, on one line
+    assert max(len(line) for line in lines) <= columns, shown
+    for job in ("auto-complete-challenges", "process-conversations", "notification-cleanup", "prune-history"):
+        assert any(f" {job} " in line for line in lines), shown
+    # The least useful columns are left out at 80 and said to be
+    if columns == 80:
+        assert "not shown at this width" in shown
+
+
+def test_piped_output_is_tab_separated(db_url):
+    result = dramaturg(db_url, "schedule")
+    lines = result.stdout.rstrip("\n").split("\n")
+    header = lines[0].split("\t")
+    assert header[:3] == ["job", "schedule", "timezone"]
+    rows = [line.split("\t") for line in lines[1:]]
+    assert all(len(r) == len(header) for r in rows)
+    assert ["auto-complete-challenges", "0 0 * * *", "UTC"] == rows[0][:3]
+    assert "│" not in result.stdout
