@@ -302,5 +302,5 @@ def test_piped_output_is_tab_separated(db_url):
     assert header[:3] == ["job", "schedule", "timezone"]
     rows = [line.split("\t") for line in lines[1:]]
     assert all(len(r) == len(header) for r in rows)
-    assert ["auto-complete-challenges", "0 0 * * *", "UTC"] == rows[0][:3]
+    assert rows[0][:3] == ["auto-complete-challenges", "0 0 * * *", "UTC"]
     assert "│" not in result.stdout
