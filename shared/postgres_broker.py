@@ -87,6 +87,8 @@ class PostgresBroker(Broker):
         #: Messages this process requeued because another worker's lease expired (for /metrics).
         self.rescued_total = 0
         self._stop = threading.Event()
+        #: Set by close(), cleared by bind(): a closed broker starts no heartbeat (its database may be gone).
+        self._closed = False
 
     # --- configuration ---------------------------------------------------------------
     def bind(self, *, engine, clock, settings) -> None:
@@ -95,6 +97,7 @@ class PostgresBroker(Broker):
         Claims held for another database mean nothing on this one: the ledger starts empty.
         """
         self.engine, self.clock, self.settings = engine, clock, settings
+        self._closed = False
         self.outcomes = OutcomeLedger()
         if self.listener is not None:
             self.listener.close()
@@ -320,6 +323,8 @@ class PostgresBroker(Broker):
 
     # --- heartbeat and rescue ------------------------------------------------------------
     def _ensure_heartbeat(self) -> None:
+        if self._closed:
+            return
         if self._heartbeat is None or not self._heartbeat.is_alive() or self._stop.is_set():
             self._stop = stop = threading.Event()  # one per thread: a stopping one never blocks its successor
             self._heartbeat = threading.Thread(target=self._beat, args=(stop,), name="dramaturg-heartbeat", daemon=True)
@@ -357,7 +362,13 @@ class PostgresBroker(Broker):
         return rescued
 
     def close(self) -> None:
+        """Stop the heartbeat (waiting for a beat in progress: the database may be dropped next), the listener
+        and the consumers; nothing starts again until the next bind()."""
+        self._closed = True
         self._stop.set()
+        beat = self._heartbeat
+        if beat is not None and beat is not threading.current_thread():
+            beat.join(timeout=10)
         if self.listener is not None:
             self.listener.close()
         super().close()
