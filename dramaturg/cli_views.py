@@ -122,7 +122,7 @@ def _console() -> Console:
     return Console()
 
 
-def history_table(rows: list[dict]) -> None:
+def history_table(rows: list[dict[str, Any]]) -> None:
     columns = [
         Column("id"),
         Column("job"),
@@ -155,7 +155,9 @@ def history_table(rows: list[dict]) -> None:
     render(_console(), "job history (newest first)", columns, cells)
 
 
-def status_view(now: Any, depths: list[dict], jobs: list[dict], clocks: Sequence[dict] = ()) -> None:
+def status_view(
+    now: Any, depths: list[dict[str, Any]], jobs: list[dict[str, Any]], clocks: Sequence[dict[str, Any]] = ()
+) -> None:
     console = _console()
     if depths:
         render(
@@ -235,7 +237,7 @@ def status_view(now: Any, depths: list[dict], jobs: list[dict], clocks: Sequence
         )
 
 
-def schedule_table(rows: list[dict]) -> None:
+def schedule_table(rows: list[dict[str, Any]]) -> None:
     columns = [
         Column("job"),
         Column("schedule"),

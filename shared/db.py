@@ -102,7 +102,7 @@ def connection_error(exc: BaseException, url: str) -> DatabaseUnavailable:
 
     The URL's password is masked, and the driver's text redacted.
     """
-    text = redact(str(getattr(exc, "orig", None) or exc), secrets_in_url(url))
+    text = redact(str(getattr(exc, "orig", None) or exc), secrets_in_url(url)) or ""
     for pattern, message in _REFUSALS:
         found = pattern.search(text)
         if found:

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import logging
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from shared.context import current_run
 from shared.redact import RedactingFilter
+
+if TYPE_CHECKING:
+    from shared.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)-7s %(name)s [pid=%(process)d%(run)s] %(message)s"
 
@@ -21,15 +24,16 @@ FORMAT = "%(asctime)s %(levelname)-7s %(name)s [pid=%(process)d%(run)s] %(messag
 class RunFields(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         info = current_run()
+        fields: dict[str, Any] = {}
         if info is None:
             record.run = ""
-            record.run_fields = {}
         else:
             entities = f" entities={','.join(info.entity_ids[:10])}" if info.entity_ids else ""
             record.run = f" job={info.job_name} msg={info.message_id} run={info.run_id}{entities}"
-            record.run_fields = {"job": info.job_name, "message_id": info.message_id, "run_id": info.run_id}
+            fields = {"job": info.job_name, "message_id": info.message_id, "run_id": info.run_id}
             if info.entity_ids:
-                record.run_fields["entities"] = list(info.entity_ids[:10])
+                fields["entities"] = list(info.entity_ids[:10])
+        record.run_fields = fields  # the JSON format's keys of their own
         return True
 
 
@@ -54,7 +58,7 @@ def _json_formatter() -> logging.Formatter:
 FORMATS = ("text", "json")
 
 
-def log_handler(settings, stream=None, fmt: str = "text") -> logging.Handler:
+def log_handler(settings: Settings, stream: TextIO | None = None, fmt: str = "text") -> logging.Handler:
     """The handler every process logs through: run fields, then the one redaction."""
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(_json_formatter() if fmt == "json" else logging.Formatter(FORMAT))
@@ -63,7 +67,7 @@ def log_handler(settings, stream=None, fmt: str = "text") -> logging.Handler:
     return handler
 
 
-def configure_logging(settings, level: int = logging.INFO, fmt: str = "text") -> None:
+def configure_logging(settings: Settings, level: int = logging.INFO, fmt: str = "text") -> None:
     """Route every logger through :func:`log_handler`; ``fmt`` is ``text`` or ``json`` (``--log-format``)."""
     handler = log_handler(settings, fmt=fmt)
     root = logging.getLogger()
