@@ -444,10 +444,12 @@ COMMANDS.update({name: _web_command(name) for name in ("web", "show", "cancel", 
 COMMANDS["embedded"] = _embedded_command
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, *, stop: StopFlag | None = None) -> int:
+    """Run the command; ``stop``: the flag dramaturg/entry.py installed before the CLI was imported."""
     argv = sys.argv[1:] if argv is None else argv
     # Before anything else: a stop of a long-running verb at any moment, even while it imports, is a flag.
-    stop = StopFlag().install() if cli_args.verb(argv) in LONG_RUNNING else None
+    if stop is None and cli_args.verb(argv) in LONG_RUNNING:
+        stop = StopFlag().install()
     args = build_parser().parse_args(argv)
     as_json = bool(getattr(args, "json", False))
     try:

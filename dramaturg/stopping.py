@@ -56,11 +56,6 @@ class StopFlag:
         self.wait(seconds)
 
 
-def sigint_blocked() -> bool:
-    """Whether this thread starts with SIGINT blocked (a child of ``dramaturg up``)."""
-    return signal.SIGINT in signal.pthread_sigmask(signal.SIG_BLOCK, [])
-
-
 @contextmanager
 def blocking_sigint() -> Iterator[None]:
     """Block SIGINT in this thread while children are started: they inherit the mask.
