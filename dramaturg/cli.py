@@ -457,6 +457,9 @@ def main(argv: list[str] | None = None, *, stop: StopFlag | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C of a short verb: no traceback
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        if stop is not None:
+            stop.ignore_further()
 
 
 def _dispatch(args, stop: StopFlag | None, as_json: bool) -> int:

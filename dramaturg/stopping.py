@@ -34,6 +34,16 @@ class StopFlag:
             signal.signal(sig, self._handle)
         return self
 
+    def ignore_further(self) -> None:
+        """Ignore stop signals from now on: the process is exiting anyway.
+
+        While the interpreter shuts down it puts the default action back for signals with a Python
+        handler, so a second Ctrl-C landing then would kill the process by SIGINT after a clean stop;
+        an ignored signal stays ignored.
+        """
+        for sig in STOP_SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.signum = signum  # nothing else: see the module's docstring
 
