@@ -93,6 +93,7 @@ def validate(app: App) -> Any:
 
 
 def _run_group(app: App, stop: StopFlag, web: Any, demo: Any) -> int:
+    from dramaturg.command_line import dramaturg_command
     from shared.db import mask_url
     from shared.domains import describe
 
@@ -120,11 +121,13 @@ def _run_group(app: App, stop: StopFlag, web: Any, demo: Any) -> int:
         web_proc = start("web")
         children[web_proc] = "web"
         logger.info(
-            "dramaturg is up (database %s; apps: %s); dashboard at http://%s:%d/; press Ctrl-C to stop",
+            "dramaturg is up (database %s; apps: %s); dashboard at http://%s:%d/; "
+            "`%s status` in another terminal shows the jobs; press Ctrl-C to stop",
             mask_url(app.url),
             describe(app.settings.apps),
             web.host,
             web.port,
+            dramaturg_command(),
         )
         if demo is not None:
             demo.banner()
