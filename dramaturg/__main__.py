@@ -2,6 +2,6 @@
 
 import sys
 
-from dramaturg.cli import main
+from dramaturg.entry import main
 
 sys.exit(main())

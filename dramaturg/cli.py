@@ -1,77 +1,90 @@
 """The ``dramaturg`` command: up, worker, scheduler, web, migrate, trigger, history, status, schedule,
-show, cancel, retry, keys (the web dyno's verbs live in ``dramaturg/web/commands.py``).
+show, cancel, retry, keys, embedded (the web dyno's verbs live in ``dramaturg/web/commands.py``).
 
 Exit codes: 0 success (for ``trigger``: the run succeeded, or was enqueued
 without ``--wait``), 1 the run or command failed, 2 usage or configuration
-errors. ``--json`` prints machine-readable output for scripts.
+errors (one line on stderr, never a traceback; JSON under ``--json``).
+``--json`` prints machine-readable output for scripts.
+
+Only the standard library and dramaturg's own small modules are imported
+before a verb runs, so every verb starts fast; each verb imports what it needs.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
-import signal
-import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from shared.db import pg_connection
-from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, LegacyDatabase, UnknownJob
-from shared.redact import redact
-
-if TYPE_CHECKING:
-    import threading
-    from collections.abc import Callable
-
-    from scheduler.schedule import ScheduledJob
-    from shared.app import App
+from dramaturg import cli_args
+from dramaturg.cli_args import UsageError
+from dramaturg.stopping import StopFlag
 
 logger = logging.getLogger("dramaturg")
+#: Verbs that run until stopped, and migrate (never cut off halfway): SIGINT/SIGTERM only set
+#: their stop flag (dramaturg/stopping.py), which they check where stopping is safe.
+LONG_RUNNING = ("up", "worker", "scheduler", "migrate")
+#: A URL for verbs that compute without the database (``schedule``): no embedded server is started
+#: for them, and nothing connects to it (a connection attempt would fail on the reserved name).
+NO_DATABASE_URL = "postgresql://no-database.invalid/dramaturg"
 
 
-def _app(args: argparse.Namespace, *, load_actors: bool = True) -> App:
+def _app(args, *, load_actors: bool = True, database: bool = True):
+    from dramaturg.env_check import warn_unknown_variables
     from shared.logging_setup import configure_logging
     from shared.runtime import build_app
     from shared.settings import load_settings
 
     settings = load_settings()
-    configure_logging(settings, logging.DEBUG if getattr(args, "verbose", False) else logging.INFO)
-    return build_app(settings, load_actors=load_actors)
+    level = logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
+    configure_logging(settings, level, fmt=getattr(args, "log_format", "text"))
+    url = None if database or settings.database_url else NO_DATABASE_URL
+    app = build_app(settings, load_actors=load_actors, url=url)
+    warn_unknown_variables(os.environ, app.configs)
+    return app
 
 
-def _schedule(app: App) -> dict[str, ScheduledJob]:
+def _schedule(app):
     from scheduler.schedule import build_schedule
 
     return build_schedule(app.settings, app.registry.jobs)
 
 
-def _wait_for_db(app: App) -> None:
-    from shared.db import check_connection, retry_until_available
+def _wait_for_db(app, stop: StopFlag | None = None) -> bool:
+    from dramaturg.db_wait import wait_for_database
 
-    retry_until_available(lambda: check_connection(app.engine), what="waiting for the database")
+    return wait_for_database(app, stop)
 
 
 # --- commands --------------------------------------------------------------------------
-def cmd_migrate(args: argparse.Namespace) -> int:
+def cmd_migrate(args, stop: StopFlag) -> int:
+    from dramaturg.db_wait import wait_for_database
     from shared.domains import describe
+    from shared.errors import DatabaseRefused, DatabaseUnavailable
     from shared.migrate import upgrade
 
     app = _app(args, load_actors=False)
-    _wait_for_db(app)
+    try:
+        if not wait_for_database(app, stop, seconds=args.wait):
+            return 1
+    except DatabaseRefused as exc:
+        raise DatabaseRefused(f"cannot migrate: {exc}") from None
+    except DatabaseUnavailable as exc:
+        raise DatabaseUnavailable(f"cannot migrate: gave up after {args.wait:g}s: {exc}") from None
     upgrade(app.url, app.settings.apps)
     print(f"database is at the latest migration (apps: {describe(app.settings.apps)})")
     return 0
 
 
-def cmd_worker(args: argparse.Namespace) -> int:
+def cmd_worker(args, stop: StopFlag) -> int:
     import dramatiq
 
     app = _app(args)
     _schedule(app)  # validate job settings before taking work
-    _wait_for_db(app)
+    if not _wait_for_db(app, stop):
+        return 0
     from shared.clock_guard import check_at_start
 
     check_at_start(app, "worker")  # a worker on a wrong clock would run business at the wrong time
@@ -87,7 +100,6 @@ def cmd_worker(args: argparse.Namespace) -> int:
         worker_threads=args.threads or app.settings.worker_threads,
         worker_timeout=int(app.settings.poll_seconds * 1000),
     )
-    stop = _stop_on_signals()
     worker.start()
     from dramaturg.process_health import attach_worker
 
@@ -106,21 +118,18 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_scheduler(args: argparse.Namespace) -> int:
+def cmd_scheduler(args, stop: StopFlag) -> int:
+    import threading
+
     from scheduler.runner import Scheduler
 
     app = _app(args)
     table = _schedule(app)
-    _wait_for_db(app)
+    if not _wait_for_db(app, stop):
+        return 0
     scheduler = Scheduler(app, table)
-    stop = _stop_on_signals()
-    import threading
-
-    def stop_when_signalled() -> None:
-        stop.wait()
-        scheduler.stop()
-
-    threading.Thread(target=stop_when_signalled, daemon=True).start()
+    # The loop runs in the main thread; this one turns the stop flag into the loop's own stop.
+    threading.Thread(target=lambda: (stop.wait(), scheduler.stop()), daemon=True).start()
     from dramaturg.process_health import attach_scheduler
 
     beat = attach_scheduler(app, scheduler)
@@ -129,111 +138,41 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_up(args: argparse.Namespace) -> int:
-    """Migrate, then run workers, the scheduler and the web dyno as child processes until Ctrl-C.
+def cmd_up(args, stop: StopFlag) -> int:
+    """Migrate, validate, then run workers, the scheduler and the web dyno as child processes until stopped.
 
     The quick start and the demo show everything: on the embedded default (no
     ``DATABASE_URL``, no ``DRAMATURG_APPS``) and with ``--demo`` every app is on.
-    Against a ``DATABASE_URL``, exactly the configured apps.
+    Against a ``DATABASE_URL``, exactly the configured apps. The embedded
+    server, when ``up`` started it, is stopped however ``up`` ends.
     """
     if getattr(args, "demo", False) or not (os.environ.get("DATABASE_URL") or "DRAMATURG_APPS" in os.environ):
         os.environ["DRAMATURG_APPS"] = "all"  # the children inherit it
-    app = _app(args, load_actors=False)
-    from shared.domains import describe
+    from dramaturg import up
 
-    _wait_for_db(app)
-    _migrate_for_up(app)
-    env = dict(os.environ, DATABASE_URL=app.url)
-    demo = None
-    if getattr(args, "demo", False):
-        from dramaturg.demo.launch import Demo
-
-        demo = Demo.prepare(app)
-        env.update(demo.env)
-    # The demo sends children's logs to files so the terminal shows deliveries, not tick logs.
-    out: Callable[[str], dict[str, Any]] = (
-        (lambda name: {"stdout": demo.child_output(name), "stderr": subprocess.STDOUT}) if demo else (lambda name: {})
-    )
-    exe = [sys.executable, "-m", "dramaturg"]
-    procs = [subprocess.Popen(exe + ["worker"], env=env, **out("worker")) for _ in range(app.settings.worker_processes)]
-    if demo:
-        demo.before_scheduler()  # its first cleanup must run before any deliver tick exists
-    procs.append(subprocess.Popen(exe + ["scheduler"], env=env, **out("scheduler")))
-    from dramaturg.web.config import load_web_settings
-
-    web = load_web_settings()
-    web_proc = subprocess.Popen(exe + ["web"], env=env, **out("web"))
-    procs.append(web_proc)
-    logger.info(
-        "dramaturg is up (database %s; apps: %s); dashboard at http://%s:%d/; press Ctrl-C to stop",
-        _masked(app.url),
-        describe(app.settings.apps),
-        web.host,
-        web.port,
-    )
-    if demo:
-        demo.banner()
-    stop = _stop_on_signals()
-    while not stop.wait(0.5):
-        dead = [p for p in procs if p.poll() is not None]
-        if web_proc in dead:  # jobs keep running without the dashboard (say, its port is taken)
-            logger.error("the web dyno exited with %s; worker and scheduler keep running", web_proc.returncode)
-            procs.remove(web_proc)
-            dead.remove(web_proc)
-        if dead:
-            logger.error("a child process exited with %s; stopping everything", dead[0].returncode)
-            break
-    for p in procs:
-        if p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-    for p in procs:
-        try:
-            p.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            p.kill()
-    if demo:
-        demo.stop()
-    if not app.settings.database_url:
-        from shared.embedded import stop_embedded
-
-        stop_embedded(app.settings.data_dir)
-    logger.info("dramaturg stopped")
-    return 0
-
-
-def _migrate_for_up(app: App) -> None:
-    """Migrate; an embedded database of the old public-only layout (test and demo data) is reset first."""
-    from shared.migrate import upgrade
-
+    app = _app(args)
     try:
-        upgrade(app.url, app.settings.apps)
-    except LegacyDatabase:
-        if app.settings.database_url:
-            raise
-        from shared.embedded import reset_database
+        return up.run(app, stop, demo=getattr(args, "demo", False))
+    finally:
+        if not app.settings.database_url:
+            from shared.embedded import stop_embedded
 
-        logger.warning("the embedded database was made by an older dramaturg (every table in public): resetting it")
-        app.engine.dispose()
-        reset_database(app.settings.data_dir)
-        upgrade(app.url, app.settings.apps)
+            app.engine.dispose()
+            stop_embedded(app.settings.data_dir)
+            logger.info("the embedded PostgreSQL under %s is stopped", app.settings.data_dir)
+        logger.info("dramaturg stopped")
 
 
-def cmd_trigger(args: argparse.Namespace) -> int:
+def cmd_trigger(args) -> int:
     from scheduler.trigger import trigger_job, wait_for_run
     from shared.errors import TriggerRefused
 
-    try:
-        job_args = _parse_kv(args.arg)
-        at = datetime.fromisoformat(args.at) if args.at else None
-    except ValueError as exc:
-        _error(exc)
-        return 2
     app = _app(args)
+    job_args = _job_arguments(app, args.job, dict(args.arg or []))
     try:
-        run_id = trigger_job(app, args.job, args=job_args, at=at, replay=args.replay)
+        run_id = trigger_job(app, args.job, args=job_args, at=args.at, replay=args.replay)
     except TriggerRefused as exc:
-        _error(exc)
-        return 2
+        raise UsageError(str(exc)) from None
     if not args.wait:
         _out(args, {"run_id": run_id, "job": args.job, "status": "queued", "items_processed": None}, str(run_id))
         return 0
@@ -263,13 +202,37 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def cmd_history(args: argparse.Namespace) -> int:
+def _job_arguments(app, job: str, given: dict[str, Any]) -> dict[str, Any]:
+    """``--arg`` values checked against the job's ``args_model`` before anything is enqueued.
+
+    Raises:
+        UnknownJob: no such job.
+        UsageError: arguments for a job that takes none, or that its model refuses.
+    """
+    from pydantic import ValidationError
+
+    model = app.registry.job(job).actor.options.get("args_model")
+    if model is None:
+        if given:
+            raise UsageError(f"--arg: the job {job!r} takes no arguments (got {', '.join(sorted(given))})")
+        return {}
+    try:
+        model.model_validate(given)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '?'}: {e['msg']}" for e in exc.errors())
+        raise UsageError(f"--arg: invalid arguments for the job {job!r}: {problems}") from None
+    return given
+
+
+def cmd_history(args) -> int:
     from shared import history
 
     app = _app(args)
-    since = _parse_since(args.since, app.clock.now()) if args.since else None
+    since = args.since.resolve(app.clock.now()) if args.since else None
     with app.engine.connect() as conn:
-        rows = history.list_runs(pg_connection(conn), job=args.job, status=args.status, since=since, limit=args.limit)
+        rows = history.list_runs(
+            conn.connection.dbapi_connection, job=args.job, status=args.status, since=since, limit=args.limit
+        )
     if args.json:
         _print_json(rows, indent=2)
         return 0
@@ -279,7 +242,9 @@ def cmd_history(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace) -> int:
+def cmd_status(args) -> int:
+    from datetime import timedelta
+
     from dramaturg.cli_views import status_view
     from shared import clock_guard, history, overview
     from shared.clock import is_simulated
@@ -290,7 +255,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     # Next runs and the 24 h window by the database's clock: this host's may be wrong.
     now = clock_guard.reference_now(app).reference_at
     with app.engine.connect() as conn:
-        raw = pg_connection(conn)
+        raw = conn.connection.dbapi_connection
         with raw.cursor() as cur:
             cur.execute(queries("queue")["queue_depths"], {"now": now if is_simulated(app.clock) else None})
             depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
@@ -328,8 +293,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_schedule(args: argparse.Namespace) -> int:
-    app = _app(args)
+def cmd_schedule(args) -> int:
+    app = _app(args, database=False)  # the table and next runs need no database
     now = app.clock.now()
     rows = [
         {
@@ -353,36 +318,6 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 # --- helpers ---------------------------------------------------------------------------
-def _stop_on_signals() -> threading.Event:
-    import threading
-
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
-    return stop
-
-
-def _parse_kv(pairs: list[str] | None) -> dict[str, Any]:
-    out = {}
-    for pair in pairs or []:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"--arg expects KEY=VALUE, got {pair!r}")
-        try:
-            out[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            out[key.strip()] = value
-    return out
-
-
-def _parse_since(text: str, now: datetime) -> datetime:
-    units = {"m": "minutes", "h": "hours", "d": "days"}
-    if text[-1:] in units and text[:-1].isdigit():
-        return now - timedelta(**{units[text[-1]]: int(text[:-1])})
-    value = datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def _secrets() -> tuple[str, ...]:
     """What the CLI must never print: the configured secrets, or at least DATABASE_URL's."""
     from shared.redact import secrets_in_url
@@ -394,24 +329,37 @@ def _secrets() -> tuple[str, ...]:
         return secrets_in_url(os.environ.get("DATABASE_URL"))
 
 
-def _error(exc: BaseException) -> None:
-    print(redact(f"error: {exc}", _secrets()), file=sys.stderr)
+def _error(exc: BaseException | str, code: str, *, as_json: bool) -> None:
+    """One line on stderr (``error: …``), or ``{"error": code, "detail": …}`` under ``--json``; redacted."""
+    import json
+
+    from shared.redact import redact
+
+    detail = redact(str(exc), _secrets())
+    if as_json:
+        print(json.dumps({"error": code, "detail": detail}), file=sys.stderr)
+    else:
+        print(f"error: {detail}", file=sys.stderr)
 
 
-def _print_json(data: object, **kwargs: Any) -> None:
-    """--json output: every string in it through the one redaction."""
+def _print_json(data, **kwargs) -> None:
+    """--json output: instants in ISO 8601, every string through the one redaction."""
+    import json
+
     from shared.redact import redact_data
 
-    print(json.dumps(redact_data(json.loads(json.dumps(data, default=str)), _secrets()), **kwargs))
+    print(json.dumps(redact_data(json.loads(json.dumps(data, default=_json_value)), _secrets()), **kwargs))
 
 
-def _masked(url: str) -> str:
-    from shared.db import mask_url
+def _json_value(value: object) -> object:
+    from datetime import date
 
-    return mask_url(url)
+    return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+def _out(args, data: dict, text: str) -> None:
+    from shared.redact import redact
+
     if args.json:
         _print_json(data)
     else:
@@ -419,9 +367,13 @@ def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="dramaturg", description="Background jobs and cron on PostgreSQL.")
+    A = cli_args
+    parser = A.Parser(prog="dramaturg", description="Background jobs and cron on PostgreSQL.")
     parser.add_argument("-v", "--verbose", action="store_true")
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument(
+        "--log-format", choices=("text", "json"), default="text", help="log lines as text or one JSON object each"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     u = sub.add_parser("up", help="migrate, then run workers, the scheduler and the web dyno until Ctrl-C")
     u.add_argument(
         "--demo",
@@ -429,38 +381,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="seed the chat game's demo data, run on a 60x clock, show deliveries in a local sink",
     )
     w = sub.add_parser("worker", help="run a worker process")
-    w.add_argument("--threads", type=int)
+    w.add_argument("--threads", type=A.positive_int)
     w.add_argument("--queues", help="comma-separated queues (default: all)")
-    w.add_argument("--shutdown-timeout", type=int, default=30, help="seconds to finish in-flight messages")
-    w.add_argument("--health-port", type=int, help="also serve GET /health from this process on this port")
+    w.add_argument("--shutdown-timeout", type=A.positive_int, default=30, help="seconds to finish in-flight messages")
+    w.add_argument("--health-port", type=A.port, help="also serve GET /health from this process on this port")
     w.add_argument("--health-host", default="0.0.0.0", help="address of the --health-port server")
     sub.add_parser("scheduler", help="run the cron scheduler")
-    sub.add_parser("migrate", help="migrate the database to the latest revision (idempotent)")
+    m = sub.add_parser("migrate", help="migrate the database to the latest revision (idempotent)")
+    m.add_argument(
+        "--wait", type=A.seconds, default=30.0, help="seconds to wait for an unreachable database (default 30)"
+    )
     t = sub.add_parser("trigger", help="run a job now; prints its job_history id")
     t.add_argument("job")
-    t.add_argument("--arg", action="append", metavar="KEY=VALUE", help="job argument (JSON values allowed)")
-    t.add_argument("--at", help="run for the period containing this ISO instant (not in the future, not too old)")
+    t.add_argument(
+        "--arg", action="append", type=A.key_value, metavar="KEY=VALUE", help="job argument (JSON values allowed)"
+    )
+    t.add_argument(
+        "--at", type=A.instant, help="run for the period containing this ISO instant (not in the future, not too old)"
+    )
     t.add_argument("--replay", action="store_true", help="allow --at in the future or past the job's replay horizon")
     t.add_argument("--wait", action="store_true", help="wait and print the outcome")
-    t.add_argument("--timeout", type=float, default=300.0)
+    t.add_argument("--timeout", type=A.seconds, default=300.0)
     t.add_argument("--json", action="store_true")
     h = sub.add_parser("history", help="recent runs")
     h.add_argument("--job")
     h.add_argument("--status", choices=["queued", "running", "succeeded", "failed", "retrying", "skipped", "cancelled"])
-    h.add_argument("--since", help="e.g. 2h, 3d, or an ISO instant")
-    h.add_argument("--limit", type=int, default=50)
+    h.add_argument("--since", type=A.since, help="an age (30m, 2h, 3d, 1w) or an ISO instant")
+    h.add_argument("--limit", type=A.positive_int, default=50)
     h.add_argument("--json", action="store_true")
     s = sub.add_parser("status", help="queue depths, last and next runs, failures in 24 h")
     s.add_argument("--json", action="store_true")
-    sc = sub.add_parser("schedule", help="the schedule table with next run times")
+    sc = sub.add_parser("schedule", help="the schedule table with next run times (needs no database)")
     sc.add_argument("--json", action="store_true")
+    from dramaturg import embedded_cmd
     from dramaturg.web import commands as web_commands
 
     web_commands.add_parsers(sub)
+    embedded_cmd.add_parser(sub)
     return parser
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+COMMANDS = {
     "up": cmd_up,
     "worker": cmd_worker,
     "scheduler": cmd_scheduler,
@@ -472,8 +433,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
-def _web_command(name: str) -> Callable[[argparse.Namespace], int]:
-    def run(args: argparse.Namespace) -> int:
+def _web_command(name: str):
+    def run(args) -> int:
         from dramaturg.web.commands import COMMANDS as WEB_COMMANDS
 
         return WEB_COMMANDS[name](args, _app(args))
@@ -481,38 +442,89 @@ def _web_command(name: str) -> Callable[[argparse.Namespace], int]:
     return run
 
 
+def _embedded_command(args) -> int:
+    from dramaturg.embedded_cmd import run
+
+    return run(args)
+
+
 # The web dyno's verbs (dramaturg/web/commands.py) on the app the CLI builds.
 COMMANDS.update({name: _web_command(name) for name in ("web", "show", "cancel", "retry", "keys")})
+COMMANDS["embedded"] = _embedded_command
 
 
-def main(argv: list[str] | None = None) -> int:
-    from shared.db import translate_errors
-
+def main(argv: list[str] | None = None, *, stop: StopFlag | None = None) -> int:
+    """Run the command; ``stop``: the flag dramaturg/entry.py installed before the CLI was imported."""
+    argv = sys.argv[1:] if argv is None else argv
+    # Before anything else: a stop of a long-running verb at any moment, even while it imports, is a flag.
+    if stop is None and cli_args.verb(argv) in LONG_RUNNING:
+        stop = StopFlag().install()
     args = build_parser().parse_args(argv)
+    as_json = bool(getattr(args, "json", False))
     try:
-        with translate_errors(os.environ.get("DATABASE_URL") or "the embedded server"):
+        return _dispatch(args, stop, as_json)
+    except KeyboardInterrupt:  # Ctrl-C of a short verb: no traceback
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if stop is not None:
+            stop.ignore_further()
+
+
+def _dispatch(args, stop: StopFlag | None, as_json: bool) -> int:
+    from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, RunNotFound, UnknownJob
+
+    try:
+        try:
+            if args.command in LONG_RUNNING:
+                return COMMANDS[args.command](args, stop or StopFlag().install())
             return COMMANDS[args.command](args)
-    except (ConfigError, UnknownJob) as exc:
-        _error(exc)
+        except Exception as exc:
+            raise _as_database_error(exc) from None
+    except UsageError as exc:
+        _error(exc, "usage", as_json=as_json)
         return 2
+    except (ConfigError, UnknownJob) as exc:
+        _error(exc, "unknown_job" if isinstance(exc, UnknownJob) else "configuration", as_json=as_json)
+        return 2
+    except RunNotFound as exc:
+        _error(exc, "not_found", as_json=as_json)
+        return 1
     except DatabaseUnavailable as exc:
-        _error(exc)
+        _error(exc, "database_unavailable", as_json=as_json)
         return 1
-    except DramaturgError as exc:
-        _error(exc)
+    except (DramaturgError, TimeoutError) as exc:
+        _error(exc, type(exc).__name__, as_json=as_json)
         return 1
-    except TimeoutError as exc:
-        _error(exc)
-        return 1
+    except KeyboardInterrupt:
+        raise
     except Exception as exc:
         if _is_undefined_table(exc):
-            print("error: the database has no dramaturg tables yet: run `dramaturg migrate` first", file=sys.stderr)
+            _error(
+                "the database has no dramaturg tables yet: run `dramaturg migrate` first",
+                "not_migrated",
+                as_json=as_json,
+            )
             return 1
         # An unexpected error's traceback may quote a URL or a secret: print it redacted.
         import traceback
 
+        from shared.redact import redact
+
         print(redact(traceback.format_exc(), _secrets()), file=sys.stderr, end="")
         return 1
+
+
+def _as_database_error(exc: Exception) -> Exception:
+    """A driver's connection failure as ``DatabaseUnavailable`` (which part of the URL is wrong, password masked);
+    any other error as it is. The database modules are imported only when the error is theirs."""
+    if not type(exc).__module__.startswith(("sqlalchemy", "psycopg2")):
+        return exc
+    from shared.db import OUTAGE_ERRORS, connection_error
+
+    if isinstance(exc, OUTAGE_ERRORS):
+        return connection_error(exc, os.environ.get("DATABASE_URL") or "the embedded server")
+    return exc
 
 
 def _is_undefined_table(exc: BaseException) -> bool:

@@ -1,9 +1,15 @@
-"""How the CLI shows things to a person (rich tables); ``--json`` bypasses this module."""
+"""How the CLI shows things to a person; ``--json`` bypasses this module.
+
+On a terminal: rich tables whose columns are chosen by the terminal's width
+(the least useful ones are left out until the rest fit; a word is never broken
+across lines, a long free text is cut with an ellipsis). When stdout is not a
+terminal (a pipe, a file): one header line and one line per row, the fields
+separated by tabs, for ``cut``, ``awk`` and spreadsheets.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from rich.console import Console
@@ -12,7 +18,6 @@ from rich.text import Text
 
 from shared.redact import redact
 
-console = Console()
 STATUS_STYLE = {
     "succeeded": "green",
     "failed": "bold red",
@@ -21,6 +26,18 @@ STATUS_STYLE = {
     "queued": "blue",
     "skipped": "dim",
 }
+#: Border and padding a rich table spends per column (and once more for the table).
+_PER_COLUMN = 3
+#: The narrowest a free-text column is worth showing.
+_MIN_FREE_TEXT = 12
+
+
+class Column:
+    """A table column: its header, how much it matters (0 = always shown, higher = left out first), and whether
+    it is free text that may be cut to fit."""
+
+    def __init__(self, header: str, priority: int = 0, free_text: bool = False) -> None:
+        self.header, self.priority, self.free_text = header, priority, free_text
 
 
 def _status(status: str | None) -> Text:
@@ -28,90 +45,213 @@ def _status(status: str | None) -> Text:
     return Text(status or "—", style=STATUS_STYLE.get(status or "", ""))
 
 
-def _when(value: datetime | None) -> str:
+def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "—"
 
 
+def _plain(cell: str | Text) -> str:
+    return cell.plain if isinstance(cell, Text) else cell
+
+
+def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> list[int]:
+    """Each column's width with nothing cut: its longest line, or its header."""
+    return [
+        max([len(c.header), *(max((len(x) for x in _plain(r[i]).split("\n")), default=0) for r in rows)])
+        for i, c in enumerate(columns)
+    ]
+
+
+def fitting_columns(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]], width: int) -> list[int]:
+    """The indexes of the columns to show in ``width`` characters: the least important left out first."""
+    natural = natural_widths(columns, rows)
+
+    def needed(shown: list[int]) -> int:
+        text = sum(min(natural[i], _MIN_FREE_TEXT) if columns[i].free_text else natural[i] for i in shown)
+        return text + _PER_COLUMN * len(shown) + 1
+
+    shown = list(range(len(columns)))
+    for drop in sorted((i for i, c in enumerate(columns) if c.priority), key=lambda i: -columns[i].priority):
+        if needed(shown) <= width:
+            break
+        shown.remove(drop)
+    return shown
+
+
+def render(
+    console: Console,
+    title: str,
+    columns: Sequence[Column],
+    rows: Sequence[Sequence[str | Text]],
+    *,
+    section: bool = False,
+) -> None:
+    """A table on a terminal, else tab-separated lines; ``section``: one of several, introduced by ``# title``."""
+    if not console.is_terminal:
+        if section:
+            print(f"# {title}", file=console.file)
+        _tsv(console, columns, rows)
+        return
+    shown = fitting_columns(columns, rows, console.width)
+    natural = natural_widths(columns, rows)
+    free = [i for i in shown if columns[i].free_text]
+    room = console.width - _PER_COLUMN * len(shown) - 1 - sum(natural[i] for i in shown if i not in free)
+    table = Table(title=title)
+    for i in shown:
+        # Fixed columns keep their whole width (never cut, never wrapped); free text shares what is left
+        # and is cut with an ellipsis. Widths are set here: rich's own shrinking can squeeze a column to nothing.
+        width = min(natural[i], max(_MIN_FREE_TEXT, room // len(free))) if i in free else natural[i]
+        table.add_column(columns[i].header, no_wrap=True, overflow="ellipsis", width=width)
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
+    console.print(table)
+    left_out = [columns[i].header for i in range(len(columns)) if i not in shown]
+    if left_out:
+        console.print(Text(f"(not shown at this width: {', '.join(left_out)}; --json has everything)", style="dim"))
+
+
+def _tsv(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> None:
+    def field(cell: str | Text) -> str:
+        return " ".join(_plain(cell).split())  # no tab or newline inside a field
+
+    lines = ["\t".join(c.header for c in columns), *("\t".join(field(c) for c in row) for row in rows)]
+    # Plain print: no markup, no highlighting, no wrapping at the (absent) terminal's width.
+    print("\n".join(lines), file=console.file)
+
+
+def _console() -> Console:
+    return Console()
+
+
 def history_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="job history (newest first)")
-    for col in ("id", "job", "actor", "trigger", "status", "try", "started", "ms", "items", "parent", "error"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
+    columns = [
+        Column("id"),
+        Column("job"),
+        Column("actor", 5),
+        Column("trigger", 3),
+        Column("status"),
+        Column("try", 4),
+        Column("started"),
+        Column("ms", 2),
+        Column("items", 2),
+        Column("parent", 6),
+        Column("error", 1, free_text=True),
+    ]
+    cells = [
+        [
             str(r["id"]),
-            r["job_name"],
-            r["actor_name"],
-            r["trigger"],
+            r["job_name"] or "",
+            r["actor_name"] or "",
+            r["trigger"] or "",
             _status(r["status"]),
             str(r["attempt"]),
             _when(r["started_at"]),
             str(r["duration_ms"] or "—"),
             str(r["items_processed"] if r["items_processed"] is not None else "—"),
             str(r["parent_id"] or ""),
-            Text((redact(r["error"]) or "")[:80]),
-        )
-    console.print(table)
+            Text(redact(r["error"]) or ""),
+        ]
+        for r in rows
+    ]
+    render(_console(), "job history (newest first)", columns, cells)
 
 
 def status_view(
-    now: datetime,
+    now: Any,
     depths: list[dict[str, Any]],
     jobs: list[dict[str, Any]],
     clocks: Sequence[dict[str, Any]] = (),
     limits: Sequence[dict[str, Any]] = (),
 ) -> None:
-    q = Table(title=f"queues at {_when(now)} UTC")
-    for col in ("queue", "state", "messages", "of which delayed"):
-        q.add_column(col)
-    for d in depths:
-        q.add_row(d["queue"], d["state"], str(d["count"]), str(d["delayed"] or ""))
-    console.print(q if depths else "[dim]queues are empty[/]")
+    console = _console()
+    if depths:
+        render(
+            console,
+            f"queues at {_when(now)} UTC",
+            [Column("queue"), Column("state"), Column("messages"), Column("of which delayed", 1)],
+            [[d["queue"], d["state"], str(d["count"]), str(d["delayed"] or "")] for d in depths],
+            section=True,
+        )
+    elif console.is_terminal:
+        console.print("[dim]queues are empty[/]")
     if limits:
-        lim = Table(title="queue limits (running = claimed rows, started or prefetched, cluster-wide)")
-        for col in ("queue", "running", "cap", "lease s"):
-            lim.add_column(col)
+        limit_cells: list[list[str | Text]] = []
         for row in limits:
             cap = row["concurrency"]
             full = cap is not None and row["running"] >= cap
-            lim.add_row(
-                row["queue"],
-                Text(str(row["running"]), style="bold yellow" if full else ""),
-                "—" if cap is None else str(cap),
-                f"{row['lease_seconds']:g}",
+            limit_cells.append(
+                [
+                    row["queue"],
+                    Text(str(row["running"]), style="bold yellow" if full else ""),
+                    "—" if cap is None else str(cap),
+                    f"{row['lease_seconds']:g}",
+                ]
             )
-        console.print(lim)
-    j = Table(title="jobs")
-    for col in ("job", "enabled", "schedule", "last run", "last status", "ms", "items", "next run", "failed 24h"):
-        j.add_column(col)
+        render(
+            console,
+            "queue limits (running = claimed rows, started or prefetched, cluster-wide)",
+            [Column("queue"), Column("running"), Column("cap"), Column("lease s", 1)],
+            limit_cells,
+            section=True,
+        )
+    job_cells = []
     for row in jobs:
         last = row["last_run"] or {}
-        j.add_row(
-            row["job"],
-            "yes" if row["enabled"] else "[dim]no[/]",
-            row["schedule"],
-            _when(last.get("started_at")),
-            _status(last.get("status")),
-            str(last.get("duration_ms") or "—"),
-            str(last.get("items_processed") if last.get("items_processed") is not None else "—"),
-            (row["next_run"] or "—")[:19].replace("T", " "),
-            f"[bold red]{row['failures_24h']}[/]" if row["failures_24h"] else "0",
+        job_cells.append(
+            [
+                row["job"],
+                Text("yes") if row["enabled"] else Text("no", style="dim"),
+                row["schedule"],
+                _when(last.get("started_at")),
+                _status(last.get("status")),
+                str(last.get("duration_ms") or "—"),
+                str(last.get("items_processed") if last.get("items_processed") is not None else "—"),
+                (row["next_run"] or "—")[:19].replace("T", " "),
+                Text(str(row["failures_24h"]), style="bold red" if row["failures_24h"] else ""),
+            ]
         )
-    console.print(j)
+    render(
+        console,
+        "jobs",
+        [
+            Column("job"),
+            Column("enabled", 2),
+            Column("schedule", 3),
+            Column("last run", 4),
+            Column("last status"),
+            Column("ms", 6),
+            Column("items", 5),
+            Column("next run"),
+            Column("failed 24h", 1),
+        ],
+        job_cells,
+        section=True,
+    )
     refused = [c for c in clocks if c["state"] == "refused"]
     if clocks:
-        c = Table(title="process clocks (checked against the database's)")
-        for col in ("process", "role", "state", "skew s", "checked", "why"):
-            c.add_column(col, overflow="fold")
-        for row in clocks:
-            c.add_row(
-                row["process"],
-                row["role"],
-                Text(row["state"], style="bold red" if row["state"] == "refused" else "green"),
-                f"{row['skew_seconds']:+.1f}",
-                _when(row["checked_at"]),
-                Text(row["detail"] or ""),
-            )
-        console.print(c)
+        render(
+            console,
+            "process clocks (checked against the database's)",
+            [
+                Column("process"),
+                Column("role", 2),
+                Column("state"),
+                Column("skew s", 1),
+                Column("checked", 3),
+                Column("why", 1, free_text=True),
+            ],
+            [
+                [
+                    row["process"],
+                    row["role"],
+                    Text(row["state"], style="bold red" if row["state"] == "refused" else "green"),
+                    f"{row['skew_seconds']:+.1f}",
+                    _when(row["checked_at"]),
+                    Text(row["detail"] or ""),
+                ]
+                for row in clocks
+            ],
+            section=True,
+        )
     if refused:
         console.print(
             Text(
@@ -122,17 +262,25 @@ def status_view(
 
 
 def schedule_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="schedule")
-    for col in ("job", "schedule", "timezone", "enabled", "catch-up", "next run (UTC)", "what it does"):
-        table.add_column(col, overflow="fold")
-    for r in rows:
-        table.add_row(
+    columns = [
+        Column("job"),
+        Column("schedule"),
+        Column("timezone", 3),
+        Column("enabled", 2),
+        Column("catch-up", 4),
+        Column("next run (UTC)"),
+        Column("what it does", 1, free_text=True),
+    ]
+    cells = [
+        [
             r["job"],
             r["schedule"],
             r["timezone"],
-            "yes" if r["enabled"] else "[dim]no[/]",
+            Text("yes") if r["enabled"] else Text("no", style="dim"),
             r["catch_up"],
             (r["next_run"] or "—")[:19].replace("T", " "),
             Text(r["description"]),
-        )
-    console.print(table)
+        ]
+        for r in rows
+    ]
+    render(_console(), "schedule", columns, cells)

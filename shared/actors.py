@@ -17,7 +17,7 @@ Both return the number of items they processed (or a dict with
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
@@ -40,6 +40,8 @@ from shared.middleware.app_context import AppContext
 from shared.queues import CRON
 
 FANOUT_BATCH = 5000
+#: How many entity ids a run's log lines name at most.
+LOGGED_ENTITIES = 10
 CRON_PRIORITY = -10
 #: The payload model of an item actor.
 P = TypeVar("P", bound=BaseModel)
@@ -60,6 +62,8 @@ class JobContext:
     run_id: int | None
     trigger: str
     children: int = 0  # new children enqueued by fan_out; job_history.result records it
+    #: The first entity keys fanned out, for the run's outcome log line (``entities=…``).
+    entity_keys: list[str] = field(default_factory=list)
 
     def pages(self, query: Executable, params: dict[str, Any], *, page_size: int) -> Iterator[Any]:
         """The first column of a keyset-paged ``query``, page by page, so a large table
@@ -101,6 +105,8 @@ class JobContext:
         new = 0
         chunk: list[Any] = []
         for entity, payload in items:
+            if len(self.entity_keys) < LOGGED_ENTITIES:
+                self.entity_keys.append(str(entity))
             chunk.append(self.child_message(child, str(entity), payload, key_period=key_period))
             if len(chunk) >= batch:
                 new += len(self.app.broker.enqueue_many(chunk, conn=self.session))
@@ -227,6 +233,8 @@ def cron_job(
                     _message_options().get("trigger", "cron"),
                 )
                 out = fn(ctx)
+            if info is not None and ctx.entity_keys:
+                info.entity_ids = list(ctx.entity_keys)  # the outcome line names what the run fanned out to
             _record(out, children=ctx.children)
 
         run.__name__ = fn.__name__

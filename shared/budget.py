@@ -79,3 +79,9 @@ def check_fits(engine: Engine, needed: int, what: str) -> None:
             "lower DRAMATURG_DB_POOL_SIZE, DRAMATURG_WORKER_THREADS or DRAMATURG_WORKER_PROCESSES, "
             "or raise the server's max_connections"
         )
+
+
+def group_connections(settings: Settings, consumed_queues: int) -> int:
+    """The connections ``dramaturg up``'s group keeps open: each worker process, the scheduler, the web dyno."""
+    workers = settings.worker_processes * kept_connections(settings, consumed_queues)
+    return workers + 2 * kept_connections(settings)

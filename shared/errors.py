@@ -33,6 +33,13 @@ class DatabaseUnavailable(DramaturgError):
     """The database cannot be reached."""
 
 
+class DatabaseRefused(DatabaseUnavailable):
+    """The server answered but refuses this URL: its database or role does not exist, or the password is wrong.
+
+    Waiting does not fix it (unless someone creates the database meanwhile): ``migrate`` fails at once.
+    """
+
+
 class LegacyDatabase(DramaturgError):
     """The database was migrated by dramaturg before the platform had its own schema (every table in public, revisions 0001…0008).
 

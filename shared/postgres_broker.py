@@ -105,6 +105,9 @@ class PostgresBroker(Broker):
         #: Limits apps declare in code (:meth:`limit_queue`); the environment's win (:meth:`queue_limit`).
         self.declared_limits: dict[str, QueueLimit] = {}
         self._stop = threading.Event()
+        #: Set by close(), cleared by bind(): a closed broker starts no heartbeat (its database may be gone).
+        self._closed = False
+        self._heartbeat_lock = threading.Lock()
 
     # --- configuration ---------------------------------------------------------------
     def bind(self, *, engine: Engine, clock: Clock, settings: Settings) -> None:
@@ -113,6 +116,7 @@ class PostgresBroker(Broker):
         Claims held for another database mean nothing on this one: the ledger starts empty.
         """
         self.engine, self.clock, self.settings = engine, clock, settings
+        self._closed = False
         self.outcomes = OutcomeLedger()
         if self.listener is not None:
             self.listener.close()
@@ -378,10 +382,17 @@ class PostgresBroker(Broker):
 
     # --- heartbeat and rescue ------------------------------------------------------------
     def _ensure_heartbeat(self) -> None:
-        if self._heartbeat is None or not self._heartbeat.is_alive() or self._stop.is_set():
-            self._stop = stop = threading.Event()  # one per thread: a stopping one never blocks its successor
-            self._heartbeat = threading.Thread(target=self._beat, args=(stop,), name="dramaturg-heartbeat", daemon=True)
-            self._heartbeat.start()
+        # A worker's consumer threads call this at once: without the lock two could each start a
+        # heartbeat, and the first one's stop event, overwritten, would never be set by close().
+        with self._heartbeat_lock:
+            if self._closed:
+                return
+            if self._heartbeat is None or not self._heartbeat.is_alive() or self._stop.is_set():
+                self._stop = stop = threading.Event()  # one per thread: a stopping one never blocks its successor
+                self._heartbeat = threading.Thread(
+                    target=self._beat, args=(stop,), name="dramaturg-heartbeat", daemon=True
+                )
+                self._heartbeat.start()
 
     def _beat(self, stop: threading.Event) -> None:
         while not stop.wait(self._beat_period()):
@@ -419,7 +430,14 @@ class PostgresBroker(Broker):
         return rescued
 
     def close(self) -> None:
-        self._stop.set()
+        """Stop the heartbeat (waiting for a beat in progress: the database may be dropped next), the listener
+        and the consumers; nothing starts again until the next bind()."""
+        with self._heartbeat_lock:
+            self._closed = True
+            self._stop.set()
+            beat = self._heartbeat
+        if beat is not None and beat is not threading.current_thread():
+            beat.join(timeout=10)
         if self.listener is not None:
             self.listener.close()
         Broker.close(self)  # named: mypy then knows the untyped call is dramatiq's

@@ -30,13 +30,17 @@ hypothesis_settings.load_profile("dramaturg")
 T0 = datetime(2026, 3, 5, 10, 0, 0, tzinfo=UTC)
 
 
+#: The embedded server's folder when no server is given (TEST_EMBEDDED_DIR moves it: the suite's own tests of this).
+EMBEDDED_DIR = Path(os.environ.get("TEST_EMBEDDED_DIR") or ROOT / ".pgdata-test")
+
+
 def _server_url() -> str:
     url = os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL")
     if url:
         return url
     from shared.embedded import embedded_url
 
-    return embedded_url(ROOT / ".pgdata-test", database="postgres")
+    return embedded_url(EMBEDDED_DIR, database="postgres")
 
 
 def _admin(url: str):
@@ -46,8 +50,19 @@ def _admin(url: str):
 
 
 @pytest.fixture(scope="session")
-def server_url() -> str:
-    return _server_url()
+def server_url():
+    """The server the tests run on; an embedded one this session started is stopped at its end."""
+    from tests.support.embedded_state import embedded_running
+
+    uses_embedded = not (os.environ.get("TEST_DATABASE_URL") or os.environ.get("DATABASE_URL"))
+    started_here = uses_embedded and not embedded_running(EMBEDDED_DIR)
+    yield _server_url()
+    if started_here:
+        from shared.broker import broker
+        from shared.embedded import stop_embedded
+
+        broker.close()  # nothing may beat against the server while it stops
+        stop_embedded(EMBEDDED_DIR)
 
 
 @pytest.fixture(scope="session")

@@ -17,6 +17,7 @@ second instance impossible even for overlapping runs, retries or two workers.
 from __future__ import annotations
 
 import logging
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel
@@ -46,7 +47,7 @@ def _zone(name: str, task_id: int) -> ZoneInfo:
 
 
 @item_actor("tasks.recurring.item", queue=TASKS, payload=NextInstance, config=TasksConfig)
-def create_next_instance(ctx: ItemContext, payload: NextInstance) -> int:
+def create_next_instance(ctx: ItemContext, payload: NextInstance) -> int | dict[str, Any]:
     parent = ctx.session.execute(sa_text(SQL, "task_lock"), {"id": payload.task_id}).mappings().one_or_none()
     if parent is None or parent["last_processed_at"] is not None:
         return 0  # deleted, or another child already generated the next instance
@@ -73,7 +74,9 @@ def create_next_instance(ctx: ItemContext, payload: NextInstance) -> int:
             {"child": child, "parent": parent["id"], "due": due, "old_due": parent["due_date"]},
         )
     ctx.session.execute(sa_text(SQL, "task_mark_processed"), {"id": parent["id"], "now": ctx.now})
-    return 1 if child is not None else 0
+    if child is None:
+        return 0
+    return {"items_processed": 1, "created_task_id": child}  # the new instance's id in history and the log line
 
 
 # Missed ticks collapse into one (catch_up latest): a run looks at task state, not at its tick time.

@@ -108,7 +108,10 @@ class Demo:
             logger.warning("the demo's first cleanup (run %s) has not finished; starting the scheduler anyway", run_id)
 
     def banner(self) -> None:
+        from dramaturg.command_line import dramaturg_command
+
         data = self.app.settings.data_dir
+        command = dramaturg_command()
         clock = " ".join(f"{k}={v}" for k, v in self.env.items() if k.startswith(("DRAMATURG_CLOCK_", "DRAMATURG_NOW")))
         where = (
             f"printed here and appended to {data}/demo-telegram.log"
@@ -128,8 +131,8 @@ class Demo:
             "  • [bold]summary[/] at 23:59: a daily recap per player (a template without ANTHROPIC_API_KEY)\n"
             f"Worker and scheduler logs: {data}/demo-worker.log, {data}/demo-scheduler.log.\n"
             "In another terminal, on the demo's clock:\n"
-            f"  [cyan]{clock} dramaturg status[/]\n"
-            f"  [cyan]{clock} dramaturg history --limit 20[/]\n"
+            f"  [cyan]{clock} {command} status[/]\n"
+            f"  [cyan]{clock} {command} history --limit 20[/]\n"
             "Ctrl-C stops everything.",
             soft_wrap=True,
         )

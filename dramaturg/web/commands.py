@@ -7,20 +7,15 @@ acts as an admin: who acted is recorded as ``cli:<user>@<host>``.
 
 from __future__ import annotations
 
-import argparse
 import getpass
 import json
 import logging
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING, Any
 
-from shared.db import pg_connection
+from dramaturg import cli_args
 from shared.errors import RunNotFound
-
-if TYPE_CHECKING:
-    from shared.app import App
 
 logger = logging.getLogger("dramaturg.web")
 
@@ -33,20 +28,20 @@ def acted_by() -> str:
     return f"cli:{user}@{socket.gethostname()}"
 
 
-def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(sub) -> None:
     """Add the verbs to the CLI's subparsers."""
     w = sub.add_parser("web", help="serve the job API, /health, /metrics and the dashboard (default 127.0.0.1:8000)")
     w.add_argument("--host", help="address to bind (DRAMATURG_WEB_HOST; other than loopback needs an API key)")
-    w.add_argument("--port", type=int, help="port (DRAMATURG_WEB_PORT, default 8000)")
+    w.add_argument("--port", type=cli_args.port, help="port (DRAMATURG_WEB_PORT, default 8000)")
     w.add_argument("--access-log", action="store_true", help="log every request (paths only, never keys)")
     s = sub.add_parser("show", help="one run: status, attempts, result, error, children")
-    s.add_argument("id", type=int)
+    s.add_argument("id", type=cli_args.run_id)
     s.add_argument("--json", action="store_true")
     c = sub.add_parser("cancel", help="cancel a queued or delayed run")
-    c.add_argument("id", type=int)
+    c.add_argument("id", type=cli_args.run_id)
     c.add_argument("--json", action="store_true")
     r = sub.add_parser("retry", help="run a failed or cancelled run again (a new run linked to it)")
-    r.add_argument("id", type=int)
+    r.add_argument("id", type=cli_args.run_id)
     r.add_argument("--json", action="store_true")
     k = sub.add_parser("keys", help="API keys of the web dyno: create, revoke, list")
     ks = k.add_subparsers(dest="keys_command", required=True)
@@ -62,7 +57,7 @@ def add_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     kl.add_argument("--json", action="store_true")
 
 
-def cmd_web(args: argparse.Namespace, app: App) -> int:
+def cmd_web(args, app) -> int:
     import uvicorn
 
     from dramaturg.web import create_app
@@ -95,12 +90,12 @@ def cmd_web(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
-def cmd_show(args: argparse.Namespace, app: App) -> int:
+def cmd_show(args, app) -> int:
     from dramaturg.web.views import run_detail
     from shared import runs
 
     with app.engine.connect() as conn:
-        run = runs.get_run(pg_connection(conn), args.id)
+        run = runs.get_run(conn.connection.dbapi_connection, args.id)
     if run is None:
         raise RunNotFound(f"no run {args.id}")
     detail = run_detail(run, app.settings.secrets)
@@ -111,7 +106,7 @@ def cmd_show(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
-def _show_text(d: dict[str, Any]) -> str:
+def _show_text(d: dict) -> str:
     lines = [
         f"run {d['id']}  {d['type']}  {d['status']}  (actor {d['actor']}, trigger {d['trigger']}"
         + (f", org {d['org_id']}" if d["org_id"] else "")
@@ -145,7 +140,7 @@ def _show_text(d: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def cmd_cancel(args: argparse.Namespace, app: App) -> int:
+def cmd_cancel(args, app) -> int:
     from shared.run_actions import cancel
 
     cancel(app, args.id, org=None, acted_by=acted_by())
@@ -153,7 +148,7 @@ def cmd_cancel(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
-def cmd_retry(args: argparse.Namespace, app: App) -> int:
+def cmd_retry(args, app) -> int:
     from dramaturg.web.config import load_web_settings
     from shared.run_actions import Limits, retry
 
@@ -170,12 +165,12 @@ def cmd_retry(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
-def cmd_keys(args: argparse.Namespace, app: App) -> int:
+def cmd_keys(args, app) -> int:
     from shared import api_keys
 
     now = app.clock.now()
     with app.engine.begin() as conn:
-        raw = pg_connection(conn)
+        raw = conn.connection.dbapi_connection
         if args.keys_command == "create":
             scope = "admin" if args.admin else "org"
             token, key = api_keys.create(raw, scope=scope, org_id=args.org, name=args.name, now=now)
@@ -200,7 +195,7 @@ def cmd_keys(args: argparse.Namespace, app: App) -> int:
     return 0
 
 
-def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+def _print(args, data: dict, text: str) -> None:
     print(json.dumps(data, default=str) if getattr(args, "json", False) else text)
 
 

@@ -119,17 +119,16 @@ class JobHistory(Middleware):
                     raw.commit()
 
             retry_through_outage(write, what=f"recording the outcome of {message.message_id}")
-            # One line per cron/manual run; fan-out children only when they go wrong.
-            if status != "succeeded":
-                log = logger.warning
-            else:
-                log = logger.debug if message.options.get("trigger") == "fanout" else logger.info
+            # One line per run, children included: its prefix names the entities (entities=…), and the
+            # ids the run's result reports (created_task_id=…) follow the counts.
+            log = logger.info if status == "succeeded" else logger.warning
             log(
-                "run %s %s in %d ms, items_processed=%s%s",
+                "run %s %s in %d ms, items_processed=%s%s%s",
                 info.run_id,
                 status,
                 duration_ms,
                 info.items_processed,
+                result_ids(info.result),
                 f": {error}" if error else "",
             )
         finally:
@@ -171,3 +170,11 @@ def _adopt_return_value(info: RunInfo, result: Any) -> None:
         items = result.get("items_processed")
         if isinstance(items, int) and not isinstance(items, bool):
             info.items_processed = items
+
+
+def result_ids(result: dict | None) -> str:
+    """``, created_task_id=17, children_enqueued=3`` from a run's result: its ids and its children's count."""
+    if not result:
+        return ""
+    keys = [k for k in result if k.endswith(("_id", "_ids")) or k == "children_enqueued"]
+    return "".join(f", {k}={result[k]}" for k in keys)

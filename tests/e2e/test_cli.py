@@ -64,7 +64,7 @@ def test_unknown_job_lists_valid_names_and_exits_2(db_url, raw):
 
 def test_malformed_argument_is_rejected_and_nothing_is_enqueued(db_url, raw):
     result = dramaturg(db_url, "trigger", "example-touch", "--arg", "no-equals-sign")
-    assert result.returncode == 2 and "--arg expects KEY=VALUE" in result.stderr
+    assert result.returncode == 2 and "--arg: expected KEY=VALUE" in result.stderr
     assert _queue_count(raw) == 0
 
 
@@ -237,12 +237,15 @@ def test_an_app_process_sends_with_only_database_url_set(db_url, raw):
 
 
 def test_human_readable_views_render(db_url, raw):
-    # Given one queued manual run with an error-looking text in its args
-    assert dramaturg(db_url, "trigger", "example-touch", "--arg", "note=[red]not markup[/]").returncode == 0
+    # Given one manual run whose error looks like markup
+    assert dramaturg(db_url, "trigger", "example-touch").returncode == 0
+    with raw.cursor() as cur:
+        cur.execute("UPDATE dramaturg.job_history SET status = 'failed', error = '[red]not markup[/]'")
     for command in ("status", "history", "schedule"):
         result = dramaturg(db_url, command, COLUMNS="200")
         assert result.returncode == 0, result.stderr
         assert "example-touch" in result.stdout
+    assert "[red]not markup[/]" in dramaturg(db_url, "history", COLUMNS="200").stdout
 
 
 def test_commands_on_an_unmigrated_database_say_to_migrate(empty_db_url):

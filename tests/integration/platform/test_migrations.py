@@ -182,7 +182,7 @@ def test_alembic_ini_lists_every_domain_branch():
 
 def test_up_resets_an_embedded_database_of_the_old_chain_and_migrates_it(tmp_path):
     # Given the embedded server (no DATABASE_URL) whose database the old single chain migrated
-    from dramaturg.cli import _migrate_for_up
+    from dramaturg.up import migrate as _migrate_for_up
     from shared.embedded import stop_embedded
     from shared.runtime import build_app
 

@@ -1,0 +1,57 @@
+"""``python -m bench.cli_start [--runs N]``: wall time of CLI verbs from a cold process (no timed test asserts it).
+
+Each verb runs ``--runs`` times (5) as ``.venv/bin/dramaturg …`` against
+``DATABASE_URL`` (required: the embedded server's start would be measured
+otherwise); prints the median and min–max per verb and the machine's load
+average, as a Markdown table for bench/NOTES.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+VERBS = (("--help",), ("schedule",), ("status",), ("history", "--limit", "5"), ("embedded", "status"))
+
+
+def timed(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the child): on a shared machine the CPU time says more than the wall time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    began = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({result.returncode}):\n{result.stderr}")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.cli_start")
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args(argv)
+    if not os.environ.get("DATABASE_URL"):
+        raise SystemExit("set DATABASE_URL to a migrated database")
+    exe = str(Path(sys.executable).parent / "dramaturg")
+    env = dict(os.environ)
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
+    print("| command | wall median s | wall min–max s | CPU median s |\n|---|---|---|---|")
+    for verb in VERBS:
+        runs = [timed([exe, *verb], env) for _ in range(args.runs)]
+        wall, cpu = [r[0] for r in runs], [r[1] for r in runs]
+        print(
+            f"| `dramaturg {' '.join(verb)}` | {statistics.median(wall):.2f} | {min(wall):.2f}–{max(wall):.2f} "
+            f"| {statistics.median(cpu):.2f} |"
+        )
+    print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
