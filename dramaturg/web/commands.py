@@ -7,15 +7,22 @@ acts as an admin: who acted is recorded as ``cli:<user>@<host>``.
 
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 import logging
 import signal
 import socket
 import sys
+from typing import TYPE_CHECKING, Any
 
 from dramaturg import cli_args
+from dramaturg.cli_args import Parser
+from shared.db import pg_connection
 from shared.errors import RunNotFound
+
+if TYPE_CHECKING:
+    from shared.app import App
 
 logger = logging.getLogger("dramaturg.web")
 
@@ -28,7 +35,7 @@ def acted_by() -> str:
     return f"cli:{user}@{socket.gethostname()}"
 
 
-def add_parsers(sub) -> None:
+def add_parsers(sub: argparse._SubParsersAction[Parser]) -> None:
     """Add the verbs to the CLI's subparsers."""
     w = sub.add_parser("web", help="serve the job API, /health, /metrics and the dashboard (default 127.0.0.1:8000)")
     w.add_argument("--host", help="address to bind (DRAMATURG_WEB_HOST; other than loopback needs an API key)")
@@ -57,7 +64,7 @@ def add_parsers(sub) -> None:
     kl.add_argument("--json", action="store_true")
 
 
-def cmd_web(args, app) -> int:
+def cmd_web(args: argparse.Namespace, app: App) -> int:
     import uvicorn
 
     from dramaturg.web import create_app
@@ -90,12 +97,12 @@ def cmd_web(args, app) -> int:
     return 0
 
 
-def cmd_show(args, app) -> int:
+def cmd_show(args: argparse.Namespace, app: App) -> int:
     from dramaturg.web.views import run_detail
     from shared import runs
 
     with app.engine.connect() as conn:
-        run = runs.get_run(conn.connection.dbapi_connection, args.id)
+        run = runs.get_run(pg_connection(conn), args.id)
     if run is None:
         raise RunNotFound(f"no run {args.id}")
     detail = run_detail(run, app.settings.secrets)
@@ -106,7 +113,7 @@ def cmd_show(args, app) -> int:
     return 0
 
 
-def _show_text(d: dict) -> str:
+def _show_text(d: dict[str, Any]) -> str:
     lines = [
         f"run {d['id']}  {d['type']}  {d['status']}  (actor {d['actor']}, trigger {d['trigger']}"
         + (f", org {d['org_id']}" if d["org_id"] else "")
@@ -140,7 +147,7 @@ def _show_text(d: dict) -> str:
     return "\n".join(lines)
 
 
-def cmd_cancel(args, app) -> int:
+def cmd_cancel(args: argparse.Namespace, app: App) -> int:
     from shared.run_actions import cancel
 
     cancel(app, args.id, org=None, acted_by=acted_by())
@@ -148,7 +155,7 @@ def cmd_cancel(args, app) -> int:
     return 0
 
 
-def cmd_retry(args, app) -> int:
+def cmd_retry(args: argparse.Namespace, app: App) -> int:
     from dramaturg.web.config import load_web_settings
     from shared.run_actions import Limits, retry
 
@@ -165,12 +172,12 @@ def cmd_retry(args, app) -> int:
     return 0
 
 
-def cmd_keys(args, app) -> int:
+def cmd_keys(args: argparse.Namespace, app: App) -> int:
     from shared import api_keys
 
     now = app.clock.now()
     with app.engine.begin() as conn:
-        raw = conn.connection.dbapi_connection
+        raw = pg_connection(conn)
         if args.keys_command == "create":
             scope = "admin" if args.admin else "org"
             token, key = api_keys.create(raw, scope=scope, org_id=args.org, name=args.name, now=now)
@@ -195,7 +202,7 @@ def cmd_keys(args, app) -> int:
     return 0
 
 
-def _print(args, data: dict, text: str) -> None:
+def _print(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
     print(json.dumps(data, default=str) if getattr(args, "json", False) else text)
 
 

@@ -172,7 +172,7 @@ def _adopt_return_value(info: RunInfo, result: Any) -> None:
             info.items_processed = items
 
 
-def result_ids(result: dict | None) -> str:
+def result_ids(result: dict[str, Any] | None) -> str:
     """``, created_task_id=17, children_enqueued=3`` from a run's result: its ids and its children's count."""
     if not result:
         return ""
