@@ -9,8 +9,10 @@ without a key the offline generator writes the texts.
 
 from __future__ import annotations
 
-from pydantic import AnyHttpUrl, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Annotated
+
+from pydantic import AnyHttpUrl, Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shared.redact import secrets_in_url
 
@@ -34,6 +36,8 @@ class ContentConfig(BaseSettings):
     # --- fetching (websites, feeds, documents) -------------------------------------
     #: Off by default: URLs resolving to private, loopback or link-local addresses are refused.
     scrape_allow_private: bool = Field(False, alias="DRAMATURG_SCRAPE_ALLOW_PRIVATE")
+    #: Trusted hosts fetched even on a private address while the guard is on ("intranet.example:8080,wiki").
+    fetch_allow_hosts: Annotated[tuple[str, ...], NoDecode] = Field((), alias="CONTENT_FETCH_ALLOW_HOSTS")
     user_agent: str = Field("dramaturg-content/0.1 (+context fetcher)", alias="CONTENT_USER_AGENT")
     fetch_timeout: float = Field(10.0, alias="CONTENT_FETCH_TIMEOUT", gt=0, le=120)
     max_bytes: int = Field(5 * 1024 * 1024, alias="CONTENT_MAX_BYTES", ge=1024)
@@ -47,6 +51,13 @@ class ContentConfig(BaseSettings):
     #: Accounts whose token expires within this many seconds are refreshed.
     refresh_within_seconds: float = Field(3600.0, alias="CONTENT_REFRESH_WITHIN_SECONDS", gt=0)
     fanout_page: int = Field(1000, alias="CONTENT_FANOUT_PAGE", ge=1)
+
+    @field_validator("fetch_allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
 
     @property
     def secrets(self) -> tuple[str, ...]:

@@ -4,7 +4,8 @@ The SSRF guard is on by default: a URL whose host resolves to a private,
 loopback, link-local, reserved or multicast address is refused, and so is every
 redirect hop to one (redirects are followed here, hop by hop, never by
 requests). ``DRAMATURG_SCRAPE_ALLOW_PRIVATE=true`` turns it off for tests and the
-demo. The check resolves the name before the request; a name that changes its
+demo; ``CONTENT_FETCH_ALLOW_HOSTS`` trusts the hosts it names only (an intranet
+wiki), every other hop still checked. The check resolves the name before the request; a name that changes its
 answer between the check and the connection (DNS rebinding) is not caught here.
 
 Outcomes map onto the platform's errors: unreachable, timed out or 5xx →
@@ -43,12 +44,15 @@ class Fetched:
     headers: Mapping[str, str]
 
 
-def refusal(url: str, *, allow_private: bool) -> str | None:
-    """Why ``url`` may not be fetched, or None. Only http(s); with the guard on, public addresses only."""
+def refusal(url: str, *, allow_private: bool, allow_hosts: Iterable[str] = ()) -> str | None:
+    """Why ``url`` may not be fetched, or None. Only http(s); with the guard on, public addresses only,
+    save the hosts listed in ``allow_hosts`` (``host`` or ``host:port``)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"only http(s) URLs with a host are fetched, not {url!r}"
-    if allow_private:
+    host = parts.hostname.lower()
+    trusted = set(allow_hosts)
+    if allow_private or host in trusted or (parts.port is not None and f"{host}:{parts.port}" in trusted):
         return None
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
@@ -94,7 +98,7 @@ def get(
     secrets = tuple(secrets)
     current = url
     for _hop in range(config.max_redirects + 1):
-        why = refusal(current, allow_private=config.scrape_allow_private)
+        why = refusal(current, allow_private=config.scrape_allow_private, allow_hosts=config.fetch_allow_hosts)
         if why:
             raise ChannelRejected(redact(f"GET {current}: refused: {why}", secrets))
         response = _send(session, current, config, headers, secrets)
