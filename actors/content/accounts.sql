@@ -20,7 +20,7 @@ UPDATE content.social_accounts SET last_synced_at = %(now)s, last_error = NULL W
 -- name: accounts_active
 -- The analytics fan-out: active accounts only (one that needs re-authorisation is not synced).
 SELECT id FROM content.social_accounts
-WHERE status = 'active' AND (%(after)s::bigint IS NULL OR id > %(after)s::bigint)
+WHERE status = 'active' AND (CAST(%(after)s AS bigint) IS NULL OR id > CAST(%(after)s AS bigint))
 ORDER BY id
 LIMIT %(page)s
 
@@ -28,6 +28,6 @@ LIMIT %(page)s
 -- The refresh fan-out: active accounts with a refresh token whose access token expires within the window.
 SELECT id FROM content.social_accounts
 WHERE status = 'active' AND refresh_token IS NOT NULL AND expires_at < %(until)s
-  AND (%(after)s::bigint IS NULL OR id > %(after)s::bigint)
+  AND (CAST(%(after)s AS bigint) IS NULL OR id > CAST(%(after)s AS bigint))
 ORDER BY id
 LIMIT %(page)s

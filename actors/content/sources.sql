@@ -32,6 +32,6 @@ RETURNING id, (xmax = 0) AS created
 -- name: sources_due
 -- The scheduled scrape: healthy sources of one kind, keyset-paged by id (unhealthy ones wait for a manual run).
 SELECT id FROM content.context_sources
-WHERE kind = %(kind)s AND status = 'healthy' AND (%(after)s::bigint IS NULL OR id > %(after)s::bigint)
+WHERE kind = %(kind)s AND status = 'healthy' AND (CAST(%(after)s AS bigint) IS NULL OR id > CAST(%(after)s AS bigint))
 ORDER BY id
 LIMIT %(page)s
