@@ -59,7 +59,8 @@ def _committed(ctx: ItemContext, query: str, params: dict[str, Any]) -> Any:
 
     def commit() -> Any:
         with ctx.app.sessions.begin() as session:
-            return session.execute(sa_text(SQL, query), params).scalar()
+            result = session.execute(sa_text(SQL, query), params)
+            return result.scalar() if result.returns_rows else None
 
     return retry_through_outage(commit, what=f"{query} of a content request")
 

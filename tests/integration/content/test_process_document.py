@@ -42,7 +42,11 @@ def _item(raw, source):
 
 
 def test_a_pdf_by_url_is_read_with_its_text(app, worker, raw, remote):
-    remote.route("GET", "/brochure.pdf", Reply(body=pdf_with_text("Quarterly brochure"), headers={"Content-Type": "application/pdf"}))
+    remote.route(
+        "GET",
+        "/brochure.pdf",
+        Reply(body=pdf_with_text("Quarterly brochure"), headers={"Content-Type": "application/pdf"}),
+    )
     source = make_source(raw, make_org(raw), f"{remote.url}/brochure.pdf", kind="document")
     result = run(app, "content.process_document", source_id=source)
     assert result["status"] == "succeeded", result["error"]
@@ -52,7 +56,9 @@ def test_a_pdf_by_url_is_read_with_its_text(app, worker, raw, remote):
 
 def test_html_and_plain_text_by_url(app, worker, raw, remote):
     remote.route("GET", "/about.html", html_page("About us", "We make things."))
-    remote.route("GET", "/notes.txt", Reply(body="Release notes\nEverything is faster.", headers={"Content-Type": "text/plain"}))
+    remote.route(
+        "GET", "/notes.txt", Reply(body="Release notes\nEverything is faster.", headers={"Content-Type": "text/plain"})
+    )
     org = make_org(raw)
     page = make_source(raw, org, f"{remote.url}/about.html", kind="document")
     notes = make_source(raw, org, f"{remote.url}/notes.txt", kind="document")
@@ -78,7 +84,9 @@ def test_an_unsupported_type_fails_at_once_with_the_reason(app, worker, raw, rem
     remote.route("GET", "/sheet.xlsx", Reply(body=b"PK\x03\x04", headers={"Content-Type": "application/vnd.ms-excel"}))
     (tmp_path / "docs" / "deck.pptx").write_bytes(b"PK\x03\x04")
     org = make_org(raw)
-    by_url = run(app, "content.process_document", source_id=make_source(raw, org, f"{remote.url}/sheet.xlsx", kind="document"))
+    by_url = run(
+        app, "content.process_document", source_id=make_source(raw, org, f"{remote.url}/sheet.xlsx", kind="document")
+    )
     by_file = run(app, "content.process_document", source_id=make_source(raw, org, "file:deck.pptx", kind="document"))
     assert by_url["status"] == "failed" and by_url["attempt"] == 1
     assert "content type 'application/vnd.ms-excel' is not one of" in by_url["error"]

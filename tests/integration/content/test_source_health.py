@@ -71,8 +71,10 @@ def test_a_transient_failure_retries_at_1_5_15_minutes_and_counts_one_failure_wh
     for attempt, minutes in ((1, 1), (2, 5), (3, 15)):
         # Then each retry is due exactly 1, 5 and 15 minutes after the failed attempt
         wait_until(
-            lambda: one(raw, "SELECT status, attempt FROM dramaturg.job_history WHERE id = %s", run_id)
-            == ("retrying", attempt),
+            lambda: (
+                one(raw, "SELECT status, attempt FROM dramaturg.job_history WHERE id = %s", run_id)
+                == ("retrying", attempt)
+            ),
             timeout=20,
             message=f"attempt {attempt} failed and is retrying",
         )

@@ -48,7 +48,9 @@ def test_entries_are_stored_by_guid_or_link_and_a_rerun_is_a_conditional_get_tha
     first = run(app, "content.sync_rss", source_id=source)
     # Then each entry is one item, keyed by its guid, else its link, with its text
     assert first["status"] == "succeeded", first["error"]
-    items = all_rows(raw, "SELECT key, title, body FROM content.context_items WHERE source_id = %s ORDER BY key", source)
+    items = all_rows(
+        raw, "SELECT key, title, body FROM content.context_items WHERE source_id = %s ORDER BY key", source
+    )
     assert items == [("http://example.invalid/2", "Two", "Second entry"), ("n-1", "One", "First entry")]
     assert first["result"]["created"] == 2 and len(first["result"]["context_item_ids"]) == 2
     # And the feed's validators are kept
