@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from pydantic import BaseModel
@@ -55,7 +56,7 @@ def _counter(metrics: dict[str, Any], name: str) -> int:
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def sync_account_analytics(ctx: ItemContext, payload: SyncAnalytics) -> dict:
+def sync_account_analytics(ctx: ItemContext, payload: SyncAnalytics) -> dict[str, Any]:
     account = accounts.load(ctx.session, payload.account_id)
     if account is None:
         return {"items_processed": 0, "skipped": "the account was deleted"}
@@ -69,7 +70,7 @@ def sync_account_analytics(ctx: ItemContext, payload: SyncAnalytics) -> dict:
     synced, missing = [], []
     with requests.Session() as http:
         for post in posts:
-            url = f"{root}/v1/posts/{requests.utils.quote(post.external_id, safe='')}/metrics"
+            url = f"{root}/v1/posts/{quote(post.external_id, safe='')}/metrics"
             response = api.call(http, "GET", url, headers={"Authorization": f"Bearer {token}"}, secrets=secrets)
             if response.status_code == 401:
                 code = api.error_code(response) or "unauthorized"
@@ -112,7 +113,7 @@ def sync_account_analytics(ctx: ItemContext, payload: SyncAnalytics) -> dict:
     description="collect post metrics of every active social account (one child each)",
     config=ContentConfig,
 )
-def sync_analytics(ctx: JobContext) -> dict:
+def sync_analytics(ctx: JobContext) -> dict[str, Any]:
     ids = ctx.pages(sa_text(accounts.SQL, "accounts_active"), {}, page_size=ctx.config.fanout_page)
     new = ctx.fan_out(sync_account_analytics, ((str(i), {"account_id": i}) for i in ids))
     return {"items_processed": new, "accounts": new}

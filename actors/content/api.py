@@ -47,7 +47,7 @@ def call(
             method, url, headers=dict(headers or {}), data=data, timeout=TIMEOUT, allow_redirects=False
         )
     except requests.RequestException as exc:
-        raise ChannelTransient(redact(f"{where}: {type(exc).__name__}: {exc}", secrets)[:400]) from None
+        raise ChannelTransient((redact(f"{where}: {type(exc).__name__}: {exc}", secrets) or "")[:400]) from None
     if response.status_code == 429:
         raise RetryAfter(retry_after_seconds(response.headers.get("Retry-After")), f"{where}: HTTP 429")
     if response.status_code >= 500:
@@ -60,7 +60,7 @@ def error_code(response: requests.Response) -> str:
     try:
         body = response.json()
         if isinstance(body, dict) and isinstance(body.get("error"), str):
-            return body["error"]
+            return str(body["error"])
     except ValueError:
         pass
     header = response.headers.get("WWW-Authenticate", "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import requests
 from pydantic import BaseModel
@@ -74,7 +75,7 @@ def _stored_file(location: str, config: ContentConfig) -> tuple[str, bytes]:
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def process_document(ctx: ItemContext, payload: ProcessDocument) -> dict:
+def process_document(ctx: ItemContext, payload: ProcessDocument) -> dict[str, Any]:
     source = sources.load(ctx.session, payload.source_id, "document")
     if source is None:
         return {"items_processed": 0, "skipped": "the source was deleted"}

@@ -128,7 +128,7 @@ def _send(
         )
     except requests.RequestException as exc:
         # requests' text names the URL; the one redaction scrubs what it may carry.
-        raise ChannelTransient(redact(f"GET {url}: {type(exc).__name__}: {exc}", secrets)[:400]) from None
+        raise ChannelTransient((redact(f"GET {url}: {type(exc).__name__}: {exc}", secrets) or "")[:400]) from None
 
 
 def _read(

@@ -60,7 +60,7 @@ def _committed(ctx: ItemContext, query: str, params: dict[str, Any]) -> Any:
     def commit() -> Any:
         with ctx.app.sessions.begin() as session:
             result = session.execute(sa_text(SQL, query), params)
-            return result.scalar() if result.returns_rows else None
+            return result.scalar() if getattr(result, "returns_rows", False) else None
 
     return retry_through_outage(commit, what=f"{query} of a content request")
 
@@ -96,7 +96,7 @@ def _request(ctx: ItemContext, payload: GenerateContent) -> tuple[int, Any, str]
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def generate_content(ctx: ItemContext, payload: GenerateContent) -> dict:
+def generate_content(ctx: ItemContext, payload: GenerateContent) -> dict[str, Any]:
     request_id, brand, topic = _request(ctx, payload)
     platforms = list(dict.fromkeys(payload.platforms or brand.target_platforms or []))
     if not platforms:

@@ -8,6 +8,8 @@ item's ``image_url``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 from pydantic import BaseModel
 
@@ -26,13 +28,12 @@ class GenerateImage(BaseModel):
     item_id: int
 
 
-def _url_of(body: dict) -> str | None:
-    if isinstance(body.get("url"), str):
-        return body["url"]
+def _url_of(body: dict[str, Any]) -> str | None:
+    url = body.get("url")
     data = body.get("data")
-    if isinstance(data, list) and data and isinstance(data[0], dict) and isinstance(data[0].get("url"), str):
-        return data[0]["url"]  # the OpenAI-style shape
-    return None
+    if not isinstance(url, str) and isinstance(data, list) and data and isinstance(data[0], dict):
+        url = data[0].get("url")  # the OpenAI-style shape
+    return url if isinstance(url, str) else None
 
 
 @item_actor(
@@ -42,7 +43,7 @@ def _url_of(body: dict) -> str | None:
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def generate_image(ctx: ItemContext, payload: GenerateImage) -> dict:
+def generate_image(ctx: ItemContext, payload: GenerateImage) -> dict[str, Any]:
     item = ctx.session.execute(sa_text(SQL, "item_get"), {"id": payload.item_id}).one_or_none()
     if item is None:
         return {"items_processed": 0, "skipped": "the item was deleted"}

@@ -55,7 +55,7 @@ def _write(app: App, name: str, **params: Any) -> None:
     retry_through_outage(commit, what=f"recording {name} for content item {params.get('id')}")
 
 
-def mark_exhausted(session: Any, payload: dict, error: str, now: Any) -> None:
+def mark_exhausted(session: Any, payload: dict[str, Any], error: str, now: Any) -> None:
     """on_exhausted hook: settle an item the message left pending or sending."""
     session.execute(sa_text(SQL, "item_publish_exhausted"), {"id": payload["item_id"], "error": error, "now": now})
 
@@ -92,7 +92,7 @@ def _is_last_attempt(ctx: ItemContext) -> bool:
     return message is None or retry_plan_of(ctx.app.broker, message).last
 
 
-def _result(outcome: str, item_id: int, **extra: Any) -> dict:
+def _result(outcome: str, item_id: int, **extra: Any) -> dict[str, Any]:
     return {"items_processed": int(outcome == "delivered"), "outcome": outcome, "content_item_id": item_id, **extra}
 
 
@@ -104,7 +104,7 @@ def _result(outcome: str, item_id: int, **extra: Any) -> dict:
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def publish_content(ctx: ItemContext, payload: PublishContent) -> dict:
+def publish_content(ctx: ItemContext, payload: PublishContent) -> dict[str, Any]:
     config: ContentConfig = ctx.config
     root = api.base(config.social_api_base, "CONTENT_SOCIAL_API_BASE")
     outcome, item, account = _claim(ctx.app, payload, ctx.now)

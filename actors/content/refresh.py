@@ -13,6 +13,7 @@ appear in a result, a log line or an error. Idempotency key: (job, account, hour
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import requests
 from pydantic import BaseModel
@@ -36,7 +37,7 @@ class RefreshToken(BaseModel):
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def refresh_token(ctx: ItemContext, payload: RefreshToken) -> dict:
+def refresh_token(ctx: ItemContext, payload: RefreshToken) -> dict[str, Any]:
     account = accounts.load(ctx.session, payload.account_id)
     if account is None:
         return {"items_processed": 0, "skipped": "the account was deleted"}
@@ -91,7 +92,7 @@ def refresh_token(ctx: ItemContext, payload: RefreshToken) -> dict:
     description="refresh the OAuth tokens of accounts expiring within the hour (one child each)",
     config=ContentConfig,
 )
-def refresh_tokens(ctx: JobContext) -> dict:
+def refresh_tokens(ctx: JobContext) -> dict[str, Any]:
     until = ctx.now + timedelta(seconds=ctx.config.refresh_within_seconds)
     ids = ctx.pages(sa_text(accounts.SQL, "accounts_expiring"), {"until": until}, page_size=ctx.config.fanout_page)
     new = ctx.fan_out(refresh_token, ((str(i), {"account_id": i}) for i in ids))

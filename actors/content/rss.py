@@ -9,6 +9,8 @@ rerun adds nothing new. Idempotency key: the (source, guid) unique item.
 
 from __future__ import annotations
 
+from typing import Any
+
 import feedparser
 import requests
 from pydantic import BaseModel
@@ -49,7 +51,7 @@ def _entry_text(entry: feedparser.FeedParserDict) -> str:
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def sync_rss(ctx: ItemContext, payload: SyncRss) -> dict:
+def sync_rss(ctx: ItemContext, payload: SyncRss) -> dict[str, Any]:
     source = sources.load(ctx.session, payload.source_id, "rss")
     if source is None:
         return {"items_processed": 0, "skipped": "the source was deleted"}

@@ -8,6 +8,8 @@ Override with ``DRAMATURG_JOB_SCRAPE_SOURCES_SCHEDULE``.
 
 from __future__ import annotations
 
+from typing import Any
+
 from actors.content import sources
 from actors.content.config import ContentConfig
 from actors.content.rss import sync_rss
@@ -25,7 +27,7 @@ from shared.sql import sa_text
     description="scrape every healthy website and RSS source (one child each)",
     config=ContentConfig,
 )
-def scrape_sources(ctx: JobContext) -> dict:
+def scrape_sources(ctx: JobContext) -> dict[str, Any]:
     query = sa_text(sources.SQL, "sources_due")
     page = ctx.config.fanout_page
     websites = ctx.fan_out(

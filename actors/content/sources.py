@@ -101,7 +101,7 @@ def succeeded(
     )
 
 
-def failed_for_good(session: Session, payload: dict, error: str, now: datetime) -> None:
+def failed_for_good(session: Session, payload: dict[str, Any], error: str, now: datetime) -> None:
     """on_exhausted hook of every source child: one failure in a row more, unhealthy at the threshold."""
     threshold = AppContext.current().config(ContentConfig).unhealthy_after
     session.execute(

@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 
@@ -27,11 +29,11 @@ SCHEMA = "content"
 TZ = sa.DateTime(timezone=True)
 
 
-def _id() -> sa.Column:
+def _id() -> sa.Column[Any]:
     return sa.Column("id", sa.BigInteger, sa.Identity(), primary_key=True)
 
 
-def _fk(column: str, target: str, name: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column:
+def _fk(column: str, target: str, name: str, *, nullable: bool = False, ondelete: str = "CASCADE") -> sa.Column[Any]:
     return sa.Column(
         column,
         sa.BigInteger,
@@ -40,7 +42,7 @@ def _fk(column: str, target: str, name: str, *, nullable: bool = False, ondelete
     )
 
 
-def _created() -> sa.Column:
+def _created() -> sa.Column[Any]:
     return sa.Column("created_at", TZ, nullable=False, server_default=sa.text("now()"))
 
 

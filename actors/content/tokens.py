@@ -7,12 +7,17 @@ account, not the token).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from actors.content.config import ContentConfig
 from shared.errors import ChannelRejected
 
-
-def _fernet(config: ContentConfig):  # type: ignore[no-untyped-def]  # cryptography is the [content] extra
+if TYPE_CHECKING:
     from cryptography.fernet import Fernet
+
+
+def _fernet(config: ContentConfig) -> Fernet:
+    from cryptography.fernet import Fernet  # the [content] extra, imported when a token is touched
 
     if not config.token_key:
         raise ChannelRejected("CONTENT_TOKEN_KEY is not set: account tokens cannot be read or stored")
@@ -23,7 +28,7 @@ def _fernet(config: ContentConfig):  # type: ignore[no-untyped-def]  # cryptogra
 
 
 def seal(config: ContentConfig, token: str) -> str:
-    return _fernet(config).encrypt(token.encode()).decode()
+    return str(_fernet(config).encrypt(token.encode()).decode())
 
 
 def unseal(config: ContentConfig, sealed: str | None, *, what: str) -> str:
@@ -37,6 +42,6 @@ def unseal(config: ContentConfig, sealed: str | None, *, what: str) -> str:
     if not sealed:
         raise ChannelRejected(f"{what}: no token stored")
     try:
-        return _fernet(config).decrypt(sealed.encode()).decode()
+        return str(_fernet(config).decrypt(sealed.encode()).decode())
     except InvalidToken:
         raise ChannelRejected(f"{what}: the stored token does not decrypt under CONTENT_TOKEN_KEY") from None

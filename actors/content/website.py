@@ -10,6 +10,7 @@ Idempotency key: the (source, URL) unique item and its hash — a rerun stores n
 
 from __future__ import annotations
 
+from typing import Any
 from urllib import robotparser
 from urllib.parse import urlsplit, urlunsplit
 
@@ -49,7 +50,7 @@ def robots_allow(session: requests.Session, url: str, config: ContentConfig) -> 
     config=ContentConfig,
     retry_delays=RETRY_DELAYS,
 )
-def scrape_website(ctx: ItemContext, payload: ScrapeWebsite) -> dict:
+def scrape_website(ctx: ItemContext, payload: ScrapeWebsite) -> dict[str, Any]:
     source = sources.load(ctx.session, payload.source_id, "website")
     if source is None:
         return {"items_processed": 0, "skipped": "the source was deleted"}

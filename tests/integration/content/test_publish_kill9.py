@@ -55,7 +55,9 @@ def test_a_worker_killed_mid_request_never_publishes_an_item_twice(app, raw, db_
     brand = make_brand(raw, make_org(raw))
     account = make_account(raw, make_org(raw))
     with raw.cursor() as cur:
-        cur.execute("INSERT INTO content.content_requests (brand_id, topic) VALUES (%s, 'launch') RETURNING id", (brand,))
+        cur.execute(
+            "INSERT INTO content.content_requests (brand_id, topic) VALUES (%s, 'launch') RETURNING id", (brand,)
+        )
         request = cur.fetchone()[0]
         cur.execute(
             "INSERT INTO content.content_items (request_id, platform, body, generator) "
