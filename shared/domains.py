@@ -63,9 +63,10 @@ class Domain:
         return ROOT / "actors" / self.name / "migrations"
 
 
-#: challenges (auto-complete, stats, streak reminders), example (the example job), game (the chat
-#: game: decay, delivery, recaps…), tasks (recurring instances, reminders, overdue scan).
-DOMAINS: dict[str, Domain] = {d.name: d for d in map(Domain, ("challenges", "example", "game", "tasks"))}
+#: challenges (auto-complete, stats, streak reminders), content (the content platform: generation,
+#: scraping, RSS, analytics, tokens, documents, publishing, images), example (the example job), game
+#: (the chat game: decay, delivery, recaps…), tasks (recurring instances, reminders, overdue scan).
+DOMAINS: dict[str, Domain] = {d.name: d for d in map(Domain, ("challenges", "content", "example", "game", "tasks"))}
 
 
 def parse_apps(value: str | Iterable[str] | None) -> tuple[str, ...]:

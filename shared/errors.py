@@ -66,6 +66,29 @@ class ChannelTransient(DramaturgError):
         self.retry_after = retry_after
 
 
+class RetryAfter(DramaturgError):
+    """The remote asked to be called again later (HTTP 429 Retry-After); the attempt is not counted.
+
+    The Retries middleware re-schedules the message after ``seconds`` without
+    spending one of its retries, at most ``DRAMATURG_MAX_DEFERRALS`` times per
+    message (then the next one counts as an ordinary failed attempt), and never
+    further out than ``MAX_DEFER_SECONDS`` (shared/middleware/retries.py).
+    """
+
+    def __init__(self, seconds: float, message: str | None = None) -> None:
+        super().__init__(message or f"the remote asked to retry after {seconds:g} s")
+        self.seconds = max(0.0, float(seconds))
+        #: Set by the Retries middleware: ``(n, bound)`` when this attempt was deferred.
+        self.deferral: tuple[int, int] | None = None
+
+    def __str__(self) -> str:
+        text = super().__str__()
+        if self.deferral is not None:
+            n, bound = self.deferral
+            text += f" (deferred {self.seconds:g} s, not counted as a retry; deferral {n} of {bound})"
+        return text
+
+
 class ChannelRejected(DramaturgError):
     """The channel refused the request permanently; retrying cannot fix it."""
 

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # --- retries and history ----------------------------------------------------
     max_retries: int = Field(3, alias="DRAMATURG_MAX_RETRIES", ge=0)
     retry_base_seconds: float = Field(60.0, alias="DRAMATURG_RETRY_BASE_SECONDS", gt=0)
+    #: How often one message may be re-scheduled by ``RetryAfter`` (HTTP 429) without spending a retry.
+    max_deferrals: int = Field(10, alias="DRAMATURG_MAX_DEFERRALS", ge=0, le=1000)
     history_retention_days: float = Field(30, alias="DRAMATURG_HISTORY_RETENTION_DAYS", gt=0)
 
     # --- alerts and channels ------------------------------------------------------

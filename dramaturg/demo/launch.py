@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from rich.console import Console
 
+from dramaturg.demo.content import ContentScene
 from dramaturg.demo.seed import demo_start, names_by_chat, seed
 from dramaturg.demo.telegram_sink import TelegramSink
 from dramaturg.demo.watch import Narrator
@@ -48,9 +49,11 @@ class Demo:
         sink: TelegramSink | None,
         narrator: Narrator,
         console: Console,
+        content: ContentScene | None = None,
     ) -> None:
         self.app, self.start, self.rate, self.env = app, start, rate, env
         self.sink, self.narrator, self.console = sink, narrator, console
+        self.content = content
 
     @classmethod
     def prepare(cls, app: App) -> Demo:
@@ -90,7 +93,11 @@ class Demo:
             )
         logger.info("demo seeded for %s: %s", start.date(), ", ".join(f"{v} new {k}" for k, v in counts.items()))
         narrator = Narrator(demo_app.engine, demo_app.clock.now, console).start()
-        return cls(demo_app, start, rate, env, sink, narrator, console)
+        content = None
+        if "content" in settings.apps:  # the content app's scene: its remotes, its data, its narrator
+            content = ContentScene.prepare(demo_app, start, demo_app.clock.now, console)
+            env.update(content.env)
+        return cls(demo_app, start, rate, env, sink, narrator, console, content)
 
     def child_output(self, name: str) -> TextIO:
         """The file a child's log goes to, so the terminal shows deliveries rather than tick logs."""
@@ -106,6 +113,8 @@ class Demo:
             wait_for_run(self.app, run_id, timeout=timeout)
         except TimeoutError:
             logger.warning("the demo's first cleanup (run %s) has not finished; starting the scheduler anyway", run_id)
+        if self.content is not None:
+            self.content.kick(self.app)
 
     def banner(self) -> None:
         from dramaturg.command_line import dramaturg_command
@@ -129,7 +138,13 @@ class Demo:
             "  • [bold]decay[/] at 23:00 and 00:00 (Ada loses points, Cleo's game ends and her message is cancelled)\n"
             "  • [bold]cleanup[/]: a stale event failed at start-up, an expired registration deleted at 23:30\n"
             "  • [bold]summary[/] at 23:59: a daily recap per player (a template without ANTHROPIC_API_KEY)\n"
-            f"Worker and scheduler logs: {data}/demo-worker.log, {data}/demo-scheduler.log.\n"
+            + (
+                "  • content: posts written for X and LinkedIn (✍️ ), the website and feed scraped (📰), the broken\n"
+                "    site unhealthy on its 5th failure (🚫), a 429 back-off (⏸ ) then analytics and learnings (📈)\n"
+                if self.content
+                else ""
+            )
+            + f"Worker and scheduler logs: {data}/demo-worker.log, {data}/demo-scheduler.log.\n"
             "In another terminal, on the demo's clock:\n"
             f"  [cyan]{clock} {command} status[/]\n"
             f"  [cyan]{clock} {command} history --limit 20[/]\n"
@@ -140,6 +155,8 @@ class Demo:
 
     def stop(self) -> None:
         self.narrator.stop()
+        if self.content is not None:
+            self.content.stop()
         if self.sink is not None:
             self.sink.stop()
         try:  # the database runs on real time again after the demo

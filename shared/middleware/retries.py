@@ -11,6 +11,18 @@ brought (``invalid input syntax``, out of range: ``PAYLOAD_DB_ERRORS``),
 permanent channel rejections and unknown deliveries fail at once: retrying
 cannot fix them. Values resolve message →
 actor → middleware default, as in Dramatiq.
+
+An actor may declare an explicit delay list instead of the 2^n rule:
+``retry_delays=(60, 300, 900)`` means up to 3 retries, at exactly 1, 5 and
+15 minutes after each failed attempt (the list's length is the retry limit
+unless ``max_retries`` says otherwise; past its end the last delay repeats).
+
+``RetryAfter(seconds)`` (a 429 with Retry-After) re-schedules the message after
+that delay *without* spending a retry: the attempt number stays, the message's
+``deferrals`` count grows. Bounded twice so it cannot loop forever: at most
+``DRAMATURG_MAX_DEFERRALS`` (10) deferrals per message — the next one counts as
+an ordinary failed attempt (with the remote's delay as a floor) — and no
+deferral further out than ``MAX_DEFER_SECONDS``.
 """
 
 from __future__ import annotations
@@ -27,12 +39,16 @@ from dramatiq.middleware import Retries
 from pydantic import ValidationError
 
 from shared.db import PAYLOAD_DB_ERRORS, retry_through_outage
-from shared.errors import NOT_RETRIED, ChannelTransient
+from shared.errors import NOT_RETRIED, ChannelTransient, RetryAfter
 
 if TYPE_CHECKING:
     from shared.postgres_broker import PostgresBroker
 
 logger = logging.getLogger(__name__)
+
+
+#: The longest a ``RetryAfter`` may push a message out (a remote asking for a day is not obeyed blindly).
+MAX_DEFER_SECONDS = 3600.0
 
 
 def backoff_ms(retries_so_far: int, base_ms: int) -> int:
@@ -58,9 +74,32 @@ def plan_retry(
 ) -> RetryPlan:
     """Resolve retries message → actor → default, as Dramatiq does, and the exact 2^n delay."""
     retries = int(message_options.get("retries", 0))
+    delays = message_options.get("retry_delays", actor_options.get("retry_delays"))
+    if delays:
+        # An explicit list: its length is the limit unless one is set explicitly.
+        limit = message_options.get("max_retries", actor_options.get("max_retries", len(delays)))
+        seconds = delays[min(retries, len(delays) - 1)]
+        return RetryPlan(retries=retries, max_retries=limit, delay_ms=int(float(seconds) * 1000))
     limit = message_options.get("max_retries", actor_options.get("max_retries", max_retries))
     base = message_options.get("min_backoff", actor_options.get("min_backoff", base_ms))
     return RetryPlan(retries=retries, max_retries=limit, delay_ms=backoff_ms(retries, base))
+
+
+@dataclass(frozen=True)
+class Deferral:
+    """What a ``RetryAfter`` does to a message: re-scheduled uncounted, or counted as a failure."""
+
+    allowed: bool  # False: the bound is reached; the attempt counts as an ordinary failure
+    number: int  # this deferral's number (1-based) when allowed
+    bound: int
+    delay_ms: int
+
+
+def plan_deferral(message_options: Mapping[str, Any], seconds: float, *, max_deferrals: int) -> Deferral:
+    """The one rule for ``RetryAfter``: the n-th deferral of a message is allowed while n ≤ the bound."""
+    done = int(message_options.get("deferrals", 0))
+    delay_ms = int(min(max(seconds, 0.0), MAX_DEFER_SECONDS) * 1000)
+    return Deferral(allowed=done < max_deferrals, number=done + 1, bound=max_deferrals, delay_ms=delay_ms)
 
 
 class ExactBackoffRetries(Retries):
@@ -69,6 +108,10 @@ class ExactBackoffRetries(Retries):
         # named, not super(): mypy then knows the untyped call is dramatiq's
         Retries.__init__(self, max_retries=max_retries if max_retries is not None else 3)
         self._max_retries, self._base_ms = max_retries, base_ms
+
+    @property
+    def actor_options(self) -> set[str]:
+        return {*super().actor_options, "retry_delays"}
 
     def plan(self, broker: PostgresBroker, message: Message[Any] | MessageProxy) -> RetryPlan:
         """This message's retry plan with this middleware's defaults (else the bound settings')."""
@@ -97,6 +140,9 @@ class ExactBackoffRetries(Retries):
             message.fail()
             return
 
+        if isinstance(exception, RetryAfter) and self._defer(broker, message, exception):
+            return
+
         plan = self.plan(broker, message)
         retries, max_retries = plan.retries, plan.max_retries
         if plan.last:
@@ -109,6 +155,8 @@ class ExactBackoffRetries(Retries):
             delay = max(delay, exception.delay)
         if isinstance(exception, ChannelTransient) and exception.retry_after:
             delay = max(delay, int(exception.retry_after * 1000))
+        if isinstance(exception, RetryAfter):  # past the deferral bound: counted, the remote's delay a floor
+            delay = max(delay, int(min(exception.seconds, MAX_DEFER_SECONDS) * 1000))
         message.options["retries"] = retries + 1
         logger.info("retrying %s in %d ms (retry %d of %d)", message.message_id, delay, retries + 1, max_retries)
         # If saving the retry failed, Dramatiq would ack the message and it would be gone for good
@@ -116,6 +164,28 @@ class ExactBackoffRetries(Retries):
         retry_through_outage(
             lambda: broker.enqueue(message, delay=delay), what=f"saving the retry of {message.message_id}"
         )
+
+    def _defer(self, broker, message, exception: RetryAfter) -> bool:
+        """Re-schedule ``message`` after the remote's delay without spending a retry; False past the bound."""
+        deferral = plan_deferral(message.options, exception.seconds, max_deferrals=broker.settings.max_deferrals)
+        if not deferral.allowed:
+            logger.warning(
+                "%s was deferred %d times already: this attempt counts as a failure", message.message_id, deferral.bound
+            )
+            return False
+        message.options["deferrals"] = deferral.number
+        exception.deferral = (deferral.number, deferral.bound)  # job_history's error says so
+        logger.info(
+            "deferring %s by %d ms at the remote's request (deferral %d of %d, no retry spent)",
+            message.message_id,
+            deferral.delay_ms,
+            deferral.number,
+            deferral.bound,
+        )
+        retry_through_outage(
+            lambda: broker.enqueue(message, delay=deferral.delay_ms), what=f"deferring {message.message_id}"
+        )
+        return True
 
 
 def retry_plan_of(broker: PostgresBroker, message: Message[Any] | MessageProxy) -> RetryPlan:

@@ -76,6 +76,22 @@ def test_up_demo_delivers_to_the_sink_runs_decay_and_deliver_and_stops_cleanly_o
             interval=0.5,
             message="succeeded cron runs of decay and deliver",
         )
+        # And the content scene ran: items written offline, the broken site unhealthy, the 429 deferred,
+        # then analytics and learnings for the demo's three posts
+        wait_until(
+            lambda: _content_state(empty_db_url) == (2, "unhealthy", 3, 3),
+            timeout=60,
+            interval=0.5,
+            message=lambda: f"the content scene's outcome: {_content_state(empty_db_url)}",
+        )
+        # And the terminal told it: generation, the unhealthy source, the back-off, the learnings
+        marks = ("content-generate", "unhealthy", "re-scheduled without spending a retry", "learning")
+        wait_until(
+            lambda: all(m in (tmp_path / "up.log").read_text() for m in marks),
+            timeout=30,
+            interval=0.5,
+            message=lambda: f"the content scene's lines in {(tmp_path / 'up.log').read_text()[-3000:]}",
+        )
     finally:
         # When Ctrl-C reaches the process group
         os.killpg(proc.pid, signal.SIGINT)
@@ -92,3 +108,26 @@ def test_up_demo_delivers_to_the_sink_runs_decay_and_deliver_and_stops_cleanly_o
     assert "dramaturg stopped" in output and "dramaturg demo" in output and "dramaturg status" in output
     # And the terminal showed the deliveries with the players' names
     assert "telegram → Boris (@boris_demo)" in output or "telegram → Ada (@ada_demo)" in output, output
+
+
+def _content_state(db_url: str) -> tuple | None:
+    """(offline items, the broken source's status, posts with analytics, learnings), or None before migrating."""
+    url = make_url(db_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    try:
+        conn = psycopg2.connect(url)
+    except psycopg2.OperationalError:
+        return None
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('content.content_items') IS NOT NULL")
+            if not cur.fetchone()[0]:
+                return None
+            cur.execute(
+                "SELECT (SELECT count(*) FROM content.content_items WHERE generator = 'offline'),"
+                " (SELECT status FROM content.context_sources WHERE url LIKE '%%/gone'),"
+                " (SELECT count(*) FROM content.post_analytics),"
+                " (SELECT count(*) FROM content.brand_learnings)"
+            )
+            return cur.fetchone()
+    finally:
+        conn.close()

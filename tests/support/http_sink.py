@@ -173,8 +173,8 @@ def _make_handler(sink: HttpSink) -> type[BaseHTTPRequestHandler]:
             )
             try:
                 self.send_response(reply.status)
-                ctype = "application/json" if reply.json is not None else "text/plain"
-                self.send_header("Content-Type", ctype)
+                if not any(name.lower() == "content-type" for name in reply.headers):
+                    self.send_header("Content-Type", "application/json" if reply.json is not None else "text/plain")
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)

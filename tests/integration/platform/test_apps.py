@@ -50,6 +50,22 @@ def test_enabled_apps_bring_their_jobs_and_only_theirs(build):
     assert "decay" not in app.registry and "example-touch" not in app.registry
 
 
+def test_the_content_app_brings_its_cron_jobs_and_actors_on_its_own_queues(build):
+    app = build(DRAMATURG_APPS="content")
+    assert _declared_here(app) == MAINTENANCE | {"scrape-sources", "sync-analytics", "refresh-tokens"}
+    schedules = {name: spec.schedule for name, spec in app.registry.jobs.items() if name not in MAINTENANCE}
+    assert schedules == {"scrape-sources": "0 */6 * * *", "sync-analytics": "0 * * * *", "refresh-tokens": "45 * * * *"}
+    queues = {a.actor_name: a.queue_name for a in app.broker.actors.values() if a.actor_name.startswith("content.")}
+    assert {q for q in queues.values()} == {
+        "cron",
+        "content-generation",
+        "context-scraping",
+        "analytics-sync",
+        "content-support",
+    }
+    assert queues["content.generate"] == "content-generation" and queues["content.sync_analytics"] == "analytics-sync"
+
+
 def test_a_disabled_apps_job_cannot_be_triggered_and_the_error_names_the_app(build, raw):
     # Given the task app enabled, the game not
     app = build(DRAMATURG_APPS="tasks")

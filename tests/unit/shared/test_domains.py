@@ -33,7 +33,7 @@ def test_an_unknown_app_names_the_variable_and_the_closest_app():
 
 
 def test_an_app_name_far_from_any_lists_the_valid_ones():
-    with pytest.raises(ValueError, match="apps: challenges, example, game, tasks"):
+    with pytest.raises(ValueError, match="apps: challenges, content, example, game, tasks"):
         parse_apps("billing")
 
 

@@ -1,0 +1,24 @@
+"""The content platform (spec 002): generation, website and RSS scraping, documents, analytics, tokens,
+publishing and images, on the queues content-generation, context-scraping, analytics-sync and content-support."""
+
+import importlib.util
+
+_NEEDED = {"feedparser": "feedparser", "bs4": "beautifulsoup4", "pypdf": "pypdf", "cryptography": "cryptography"}
+_missing = [package for module, package in _NEEDED.items() if importlib.util.find_spec(module) is None]
+if _missing:
+    raise ImportError(
+        f"the content app needs the [content] extra: pip install 'dramaturg[content]' (missing: {', '.join(_missing)})"
+    )
+
+from actors.content import (  # noqa: E402, F401
+    analytics,
+    documents,
+    generate,
+    image,
+    publish,
+    refresh,
+    rss,
+    scrape,
+    tables,
+    website,
+)
