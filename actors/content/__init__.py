@@ -16,6 +16,7 @@ from actors.content import (  # noqa: E402, F401
     generate,
     image,
     publish,
+    queues,
     refresh,
     rss,
     scrape,

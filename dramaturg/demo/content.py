@@ -51,7 +51,7 @@ def seed(session: Any, remote_url: str, start: datetime, token_key: str) -> dict
         session.execute(
             t.context_sources.insert().values(org_id=org, url=url, kind=kind, consecutive_failures=failures)
         )
-    config = ContentConfig(CONTENT_TOKEN_KEY=token_key)
+    config = ContentConfig.model_validate({"CONTENT_TOKEN_KEY": token_key})
     account = session.execute(
         t.social_accounts.insert()
         .values(

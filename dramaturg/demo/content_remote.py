@@ -63,7 +63,7 @@ class ContentRemote:
     def url(self) -> str:
         assert self._server is not None, "not started"
         host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def answer(self, method: str, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """(status, headers, body) for one request."""
@@ -92,8 +92,8 @@ class ContentRemote:
                 external = self._posts.setdefault(key, f"nw-pub-{next(self._ids)}")
             return 201, {"Content-Type": "application/json"}, json.dumps({"id": external}).encode()
         if method == "POST" and path == "/oauth/token":
-            body = {"access_token": f"demo-access-{next(self._ids)}", "token_type": "Bearer", "expires_in": 7200}
-            return 200, {"Content-Type": "application/json"}, json.dumps(body).encode()
+            token = {"access_token": f"demo-access-{next(self._ids)}", "token_type": "Bearer", "expires_in": 7200}
+            return 200, {"Content-Type": "application/json"}, json.dumps(token).encode()
         if method == "POST" and path == "/v1/images":
             return 200, {"Content-Type": "application/json"}, json.dumps({"url": f"{self.url}/img/1.png"}).encode()
         return 404, {"Content-Type": "text/plain"}, b"not found"

@@ -165,7 +165,7 @@ class ExactBackoffRetries(Retries):
             lambda: broker.enqueue(message, delay=delay), what=f"saving the retry of {message.message_id}"
         )
 
-    def _defer(self, broker, message, exception: RetryAfter) -> bool:
+    def _defer(self, broker: PostgresBroker, message: Message[Any] | MessageProxy, exception: RetryAfter) -> bool:
         """Re-schedule ``message`` after the remote's delay without spending a retry; False past the bound."""
         deferral = plan_deferral(message.options, exception.seconds, max_deferrals=broker.settings.max_deferrals)
         if not deferral.allowed:

@@ -223,9 +223,9 @@ def test_status_shows_each_limited_queues_cap_running_count_and_lease(app, raw):
     assert limits[CAPPED] == {"queue": CAPPED, "concurrency": CAP, "running": 2, "lease_seconds": 30.0}  # global
     assert limits[LEASED] == {"queue": LEASED, "concurrency": None, "running": 0, "lease_seconds": LEASE}
     assert UNCAPPED not in limits
-    # And the table shows them to a person
+    # And the plain output (stdout is a pipe here: tab-separated sections) shows them too
     text = status()
-    assert "queue limits" in text
-    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in text.splitlines() if "│" in line]
+    assert "# queue limits" in text
+    rows = [line.split("\t") for line in text.splitlines() if "\t" in line]
     assert [CAPPED, "2", str(CAP), "30"] in rows
     assert [LEASED, "0", "—", "3"] in rows

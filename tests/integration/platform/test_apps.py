@@ -64,6 +64,13 @@ def test_the_content_app_brings_its_cron_jobs_and_actors_on_its_own_queues(build
         "content-support",
     }
     assert queues["content.generate"] == "content-generation" and queues["content.sync_analytics"] == "analytics-sync"
+    # And its queues' cluster-wide caps and leases (spec 002: 10 / 5 min, 30 / 2 min, 60 / 3 min)
+    limits = {q: (lim.concurrency, lim.lease_seconds) for q, lim in app.broker.limited_queues().items()}
+    assert {q: limits.get(q) for q in ("content-generation", "context-scraping", "analytics-sync")} == {
+        "content-generation": (10, 300),
+        "context-scraping": (30, 120),
+        "analytics-sync": (60, 180),
+    }
 
 
 def test_a_disabled_apps_job_cannot_be_triggered_and_the_error_names_the_app(build, raw):
