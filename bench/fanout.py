@@ -28,6 +28,9 @@ def _start_worker(url: str) -> subprocess.Popen:
         "DRAMATURG_ACTOR_MODULES": "bench.fanout_job",
         "DRAMATURG_WORKER_THREADS": str(THREADS),
         "DRAMATURG_POLL_SECONDS": "0.2",
+        **(
+            {"DRAMATURG_CLAIM_WINDOW": os.environ["BENCH_CLAIM_WINDOW"]} if os.environ.get("BENCH_CLAIM_WINDOW") else {}
+        ),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "dramaturg", "worker"],
@@ -60,6 +63,7 @@ def fan_out(url: str, n: int) -> dict:
     systems.scalar(
         url,
         "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
+        "CREATE TABLE bench_decay_marks (user_id int NOT NULL, period text NOT NULL, PRIMARY KEY (user_id, period)); "
         f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users",
     )
     runtime = build_app(load_settings({"DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job"}))

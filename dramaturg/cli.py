@@ -82,6 +82,8 @@ def cmd_worker(args) -> int:
         worker_threads=args.threads or app.settings.worker_threads,
         worker_timeout=int(app.settings.poll_seconds * 1000),
     )
+    if app.settings.claim_window:  # else Dramatiq's prefetch, 2 × threads
+        worker.queue_prefetch = app.settings.claim_window
     stop = _stop_on_signals()
     worker.start()
     from dramaturg.process_health import attach_worker

@@ -14,6 +14,8 @@ from typing import NamedTuple
 from dramatiq.broker import MessageProxy
 from dramatiq.message import Message
 
+from shared.run_record import StartedRun
+
 
 class Claim(NamedTuple):
     """``(message_id, claims)`` of one claim of a row."""
@@ -33,6 +35,8 @@ class ClaimedMessage(MessageProxy):
     def __init__(self, message: Message, claim: Claim) -> None:
         super().__init__(message)
         self.claim = claim
+        #: Its job_history row, when the consumer wrote it running in the claim's transaction.
+        self.started_run: StartedRun | None = None
 
 
 def claim_of(message) -> Claim | None:

@@ -8,7 +8,9 @@ One ledger per broker (process). Its life cycle:
 
 - a consumer **holds** the claims it takes (``hold``); the heartbeat renews
   the leases of every held claim (``held``);
-- worker threads **report** outcomes (``ack``, ``reject``, ``release``);
+- worker threads **report** outcomes (``ack``, ``reject``, ``release``) and the
+  job_history outcome of a succeeded attempt (``succeeded``), so history is
+  written with the acks and costs no round trip of its own;
   Dramatiq acks a failed message once Retries re-queued it, so a retry that
   could not be saved is marked first (``retry_not_saved``) and its ack turns
   into a release: the row goes back as it was instead of ending ``done``;
@@ -34,7 +36,9 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from shared import history
 from shared.claims import Claim, split
+from shared.run_record import Finish
 from shared.sql import queries
 
 SQL = queries("queue")
@@ -48,12 +52,14 @@ class Outcomes:
     releases: list[Claim] = field(default_factory=list)
     #: (claim, reason, the failed message's body or None to keep the row's own)
     rejects: list[tuple[Claim, str, str | None]] = field(default_factory=list)
+    #: job_history outcomes of succeeded attempts (their acks follow, in this batch or a later one)
+    finishes: list[Finish] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.acks or self.releases or self.rejects)
+        return bool(self.acks or self.releases or self.rejects or self.finishes)
 
     def __len__(self) -> int:
-        return len(self.acks) + len(self.releases) + len(self.rejects)
+        return len(self.acks) + len(self.releases) + len(self.rejects) + len(self.finishes)
 
     def settling(self) -> list[Claim]:
         """The claims these outcomes end (a release ended its claim when it was reported)."""
@@ -65,6 +71,9 @@ class Outcomes:
         A row no longer held by that claim — re-queued by a retry, claimed
         again, rescued after our lease expired — is left alone: the fence is the point.
         """
+        # History first, in one transaction with the acks: a committed ack never leaves
+        # its run's row saying running (each finish is fenced on its own attempt).
+        history.succeed_many(cur.connection, self.finishes)
         if self.acks:
             cur.execute(SQL["queue_ack_many"], {**split(self.acks), "owner": owner})
         if self.releases:
@@ -134,6 +143,11 @@ class OutcomeLedger:
                 self._pending.acks.append(claim)
             self._lock.notify_all()
 
+    def succeeded(self, finish: Finish) -> None:
+        """The job_history outcome of a succeeded attempt; its ack is reported next."""
+        with self._lock:
+            self._pending.finishes.append(finish)
+
     def reject(self, claim: Claim, reason: str, body: str | None) -> None:
         with self._lock:
             self._unsaved.discard(claim)
@@ -172,6 +186,7 @@ class OutcomeLedger:
             self._pending.acks[:0] = outcomes.acks
             self._pending.releases[:0] = outcomes.releases
             self._pending.rejects[:0] = outcomes.rejects
+            self._pending.finishes[:0] = outcomes.finishes
 
     def settle(self, outcomes: Outcomes) -> None:
         with self._lock:

@@ -122,6 +122,10 @@ class PostgresBroker(Broker):
                     )
                     self.bind(engine=engine, clock=clock_from_settings(settings), settings=settings)
 
+    def records_history(self) -> bool:
+        """Whether a job_history middleware runs here (then consumers write runs' rows at claim)."""
+        return any(getattr(m, "records_job_history", False) for m in self.middleware)
+
     # --- queues ----------------------------------------------------------------------
     def declare_queue(self, queue_name: str) -> None:
         # All queues share one table; only tell Dramatiq the name exists. No
@@ -212,15 +216,27 @@ class PostgresBroker(Broker):
         if joined is not None:
             new = self._insert(joined, messages, now, eta)
         else:
-            with self.pooled() as raw:
-                try:
-                    new = self._insert(raw, messages, now, eta)
-                    raw.commit()
-                except BaseException:
-                    raw.rollback()
-                    raise
+            new = self._insert_pooled(messages, now, eta)
         self._emit_enqueue("after", messages, delay)
         return new
+
+    def _insert_pooled(self, messages: Sequence[Message], now: datetime, eta: datetime | None) -> list[str]:
+        """Insert and commit on a pooled connection. Connections are not pinged per checkout,
+        so one the server dropped (a restart) fails here: the send is tried once more, on a
+        fresh connection (the insert is idempotent on message id)."""
+        for attempt in (1, 2):
+            try:
+                with self.pooled() as raw:
+                    new = self._insert(raw, messages, now, eta)
+                    raw.commit()
+                    return new
+            except DatabaseUnavailable:
+                raise  # no connection could be had at all: trying again at once would not help
+            except OUTAGE_ERRORS as exc:
+                if attempt == 2:
+                    raise
+                logger.info("send hit a dropped connection (%s); trying once more", first_line(exc))
+        raise AssertionError("unreachable")
 
     def _emit_enqueue(self, when: str, messages: Sequence[Message], delay: int | None) -> None:
         """``emit_before``/``emit_after("enqueue", …)`` for each message, calling only the
@@ -260,9 +276,7 @@ class PostgresBroker(Broker):
                         "priorities": [self._priority(m) for m in messages],
                     },
                 )
-            rows = cur.fetchall()
-            for queue in sorted({q for _, q in rows}):
-                cur.execute(SQL["queue_notify"], {"queue": queue})
+            rows = cur.fetchall()  # the statement notified each queue that got a new row
         return [str(mid) for mid, _ in rows]
 
     def _stage(self, cur, messages: Sequence[Message]) -> None:
@@ -313,7 +327,10 @@ class PostgresBroker(Broker):
             try:
                 fairy.dbapi_connection.rollback()
             except Exception:
+                # This connection is dead, and after a server restart so are the idle
+                # ones beside it: close those too, so the next checkout opens a fresh one.
                 fairy.invalidate()
+                self.engine.pool.dispose()
             raise
         finally:
             fairy.close()
