@@ -282,14 +282,18 @@ class PostgresBroker(Broker):
     def _stage(self, cur, messages: Sequence[Message]) -> None:
         """COPY the batch into this session's staging table (text format)."""
         lines = []
+        priorities: dict[str, int] = {}  # per actor, looked up once per batch
         for m in messages:
+            priority = priorities.get(m.actor_name)
+            if priority is None:
+                priority = priorities[m.actor_name] = self._priority(m)
             body = m.encode().decode("utf-8")
             # COPY text format: backslash is the escape; JSON never holds a raw
             # tab or newline, but a custom encoder might.
             body = body.replace("\\", "\\\\")
             if "\t" in body or "\n" in body or "\r" in body:
                 body = body.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-            lines.append(f"{m.message_id}\t{m.queue_name}\t{body}\t{self._priority(m)}\n")
+            lines.append(f"{m.message_id}\t{m.queue_name}\t{body}\t{priority}\n")
         cur.execute(SQL["queue_stage_create"])
         cur.copy_expert(SQL["queue_stage_copy"], io.StringIO("".join(lines)))
 
