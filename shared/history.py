@@ -86,22 +86,17 @@ def start_many(raw: Any, runs: Sequence[dict[str, Any]], *, now: datetime) -> di
         return {str(message_id): run_id for message_id, run_id in cur.fetchall()}
 
 
-def succeed_many(raw: Any, finishes: Sequence[Finish]) -> None:
-    """Write succeeded attempts (one statement), fenced on (run id, attempt) and status running."""
-    if not finishes:
-        return
-    with raw.cursor() as cur:
-        cur.execute(
-            SQL["history_succeed_many"],
-            {
-                "ids": [f.run_id for f in finishes],
-                "attempts": [f.attempt for f in finishes],
-                "finished": [f.now for f in finishes],
-                "durations": [f.duration_ms for f in finishes],
-                "items": [f.items for f in finishes],
-                "results": [f.result_json for f in finishes],
-            },
-        )
+def succeed_statement(finishes: Sequence[Finish]) -> tuple[str, dict[str, Any]]:
+    """The one statement writing succeeded attempts, fenced on (run id, attempt) and status
+    running: (sql, params), for the caller to send with its own (shared/outcomes.py)."""
+    return SQL["history_succeed_many"], {
+        "ids": [f.run_id for f in finishes],
+        "attempts": [f.attempt for f in finishes],
+        "finished": [f.now for f in finishes],
+        "durations": [f.duration_ms for f in finishes],
+        "items": [f.items for f in finishes],
+        "results": [f.result_json for f in finishes],
+    }
 
 
 def _int_or_none(value: object) -> int | None:

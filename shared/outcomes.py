@@ -66,28 +66,37 @@ class Outcomes:
         return self.acks + [claim for claim, _, _ in self.rejects]
 
     def write(self, cur, owner) -> None:
-        """One statement per kind, each fenced on (message id, claims) and ``owner``.
+        """One statement per kind, each fenced on (message id, claims) and ``owner``, sent
+        together in one round trip.
 
         A row no longer held by that claim — re-queued by a retry, claimed
         again, rescued after our lease expired — is left alone: the fence is the point.
         """
-        # History first, in one transaction with the acks: a committed ack never leaves
-        # its run's row saying running (each finish is fenced on its own attempt).
-        history.succeed_many(cur.connection, self.finishes)
+        statements: list[tuple[str, dict]] = []
+        if self.finishes:
+            # History with the acks, in one transaction: a committed ack never leaves its
+            # run's row saying running (each finish is fenced on its own attempt).
+            statements.append(history.succeed_statement(self.finishes))
         if self.acks:
-            cur.execute(SQL["queue_ack_many"], {**split(self.acks), "owner": owner})
+            statements.append((SQL["queue_ack_many"], {**split(self.acks), "owner": owner}))
         if self.releases:
-            cur.execute(SQL["queue_release"], {**split(self.releases), "owner": owner})
+            statements.append((SQL["queue_release"], {**split(self.releases), "owner": owner}))
         if self.rejects:
-            cur.execute(
-                SQL["queue_reject_many"],
-                {
-                    **split(claim for claim, _, _ in self.rejects),
-                    "reasons": [reason for _, reason, _ in self.rejects],
-                    "messages": [body for _, _, body in self.rejects],
-                    "owner": owner,
-                },
+            statements.append(
+                (
+                    SQL["queue_reject_many"],
+                    {
+                        **split(claim for claim, _, _ in self.rejects),
+                        "reasons": [reason for _, reason, _ in self.rejects],
+                        "messages": [body for _, _, body in self.rejects],
+                        "owner": owner,
+                    },
+                )
             )
+        if statements:
+            # psycopg2 interpolates on the client anyway: joining the statements costs
+            # nothing here and saves a round trip per extra kind.
+            cur.execute(b";\n".join(cur.mogrify(sql, params) for sql, params in statements))
 
 
 class OutcomeLedger:
