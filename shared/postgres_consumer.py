@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 import time
 from collections import deque
+from datetime import datetime
+from typing import Any
 
 import psycopg2
 import psycopg2.extras
@@ -144,7 +146,7 @@ class PostgresConsumer(Consumer):
             accepted.append(ClaimedMessage(message, claim))
         return accepted, rejected
 
-    def _start_runs(self, conn, accepted: list[ClaimedMessage], now) -> None:
+    def _start_runs(self, conn: Any, accepted: list[ClaimedMessage], now: datetime) -> None:
         """The claimed runs' ``running`` rows, in the claim's transaction.
 
         The claim commits before any worker thread sees the message, so a run that had

@@ -21,6 +21,9 @@ import json
 import logging
 import time
 import traceback as tb
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
 from dramatiq import Middleware
 from dramatiq.middleware import SkipMessage
@@ -142,7 +145,9 @@ class JobHistory(Middleware):
             reset_run(token)
 
 
-def _batched_finish(message, info: RunInfo, status: str, now, duration_ms: int, secrets) -> Finish | None:
+def _batched_finish(
+    message: Any, info: RunInfo, status: str, now: datetime, duration_ms: int, secrets: Sequence[str]
+) -> Finish | None:
     """A succeeded attempt of a claimed message, to write with its ack; None: write it now.
 
     Failures are written at once: a retry is already back in the queue and its next
