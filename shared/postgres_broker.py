@@ -28,6 +28,7 @@ import uuid
 from collections.abc import Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import dramatiq
 from dramatiq.broker import Broker
@@ -224,9 +225,14 @@ class PostgresBroker(Broker):
         """Insert and commit on a pooled connection. Connections are not pinged per checkout,
         so one the server dropped (a restart) fails here: the send is tried once more, on a
         fresh connection (the insert is idempotent on message id)."""
+        one_statement = len(messages) < COPY_THRESHOLD
         for attempt in (1, 2):
             try:
                 with self.pooled() as raw:
+                    if one_statement:
+                        # One statement is atomic on its own: in autocommit it is the whole
+                        # send, one round trip (psycopg2 would add a BEGIN and a COMMIT).
+                        return self._insert_autocommit(raw, messages, now, eta)
                     new = self._insert(raw, messages, now, eta)
                     raw.commit()
                     return new
@@ -237,6 +243,16 @@ class PostgresBroker(Broker):
                     raise
                 logger.info("send hit a dropped connection (%s); trying once more", first_line(exc))
         raise AssertionError("unreachable")
+
+    def _insert_autocommit(
+        self, raw: Any, messages: Sequence[Message], now: datetime, eta: datetime | None
+    ) -> list[str]:
+        raw.autocommit = True
+        try:
+            return self._insert(raw, messages, now, eta)
+        finally:
+            if not raw.closed:
+                raw.autocommit = False  # the pool hands out transactional connections
 
     def _emit_enqueue(self, when: str, messages: Sequence[Message], delay: int | None) -> None:
         """``emit_before``/``emit_after("enqueue", …)`` for each message, calling only the
