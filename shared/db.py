@@ -18,7 +18,6 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
 
 from shared.embedded import embedded_url
 from shared.errors import DatabaseUnavailable, first_line
@@ -44,46 +43,16 @@ def make_engine(
     """An engine with a bounded pool of ``pool_size`` kept connections plus ``max_overflow``
     (default: as many again) on demand; a thread waits at most ``pool_timeout`` for one.
 
-    A connection that sat in the pool longer than ``PING_AFTER_IDLE_SECONDS`` is pinged
-    at checkout (and replaced if the database restarted meanwhile), so a worker survives
-    a restart without one of its own; one in constant use is not: a ping per checkout
-    was a round trip on every send and every job's transaction. A connection the server
-    dropped within that second fails its statement with an outage error, which makes
-    SQLAlchemy discard the whole pool's connections from before it (every caller handles
-    outage errors: the consumer reconnects, a job retries, a send retries once).
+    ``pool_pre_ping`` lets a worker survive a database restart without a restart of its own.
     """
-    engine = sa.create_engine(
+    return sa.create_engine(
         make_url(url).set(drivername="postgresql+psycopg2"),
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_timeout=pool_timeout,
+        pool_pre_ping=True,
         connect_args={"connect_timeout": max(1, int(connect_timeout)), "application_name": "dramaturg"},
     )
-    sa.event.listen(engine, "checkin", _note_checkin)
-    sa.event.listen(engine, "checkout", _ping_if_idle(engine.dialect))
-    return engine
-
-
-#: A pooled connection idle longer than this is pinged before it is handed out.
-PING_AFTER_IDLE_SECONDS = 1.0
-
-
-def _note_checkin(dbapi_connection: object, record: ConnectionPoolEntry) -> None:
-    record.info["checked_in"] = time.monotonic()
-
-
-def _ping_if_idle(dialect: sa.Dialect) -> Callable[[object, ConnectionPoolEntry, object], None]:
-    def ping(dbapi_connection: object, record: ConnectionPoolEntry, proxy: object) -> None:
-        checked_in = record.info.get("checked_in")
-        if checked_in is None or time.monotonic() - checked_in < PING_AFTER_IDLE_SECONDS:
-            return  # new, or in use a moment ago
-        try:
-            dialect.do_ping(dbapi_connection)  # the pre-ping's own (autocommit) SELECT 1
-        except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
-            # The pool discards this connection and checks out (or opens) another.
-            raise sa_exc.DisconnectionError(first_line(exc)) from None
-
-    return ping
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
