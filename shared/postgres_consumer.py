@@ -147,7 +147,7 @@ class PostgresConsumer(Consumer):
         return accepted, rejected
 
     def _start_runs(self, conn: Any, accepted: list[ClaimedMessage], now: datetime) -> None:
-        """The claimed runs' ``running`` rows, in the claim's transaction.
+        """The claimed fan-out children's ``running`` rows, in the claim's transaction.
 
         The claim commits before any worker thread sees the message, so a run that had
         an effect always has its row: the effect's own (durable) commit comes later in
@@ -160,7 +160,9 @@ class PostgresConsumer(Consumer):
                 fields = run_fields(self.broker, message)
             except Exception:  # the middleware records it, one by one, with its own error handling
                 continue
-            if batchable(fields):
+            # Fan-out children only: a run the job API created stays queued until a worker
+            # thread starts it, so it can still be cancelled while a worker holds it prefetched.
+            if fields["trigger"] == "fanout" and batchable(fields):
                 batch.append((message, fields))
         started = history.start_many(conn, [fields for _, fields in batch], now=now)
         for message, fields in batch:

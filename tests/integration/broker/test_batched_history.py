@@ -49,6 +49,11 @@ count_once = dramatiq.actor(
 )
 
 
+def _child(n: int) -> dramatiq.Message:
+    """A fan-out child's message (the consumer writes running rows at claim for children)."""
+    return count_once.message_with_options(args=(n,), trigger="fanout")
+
+
 def _dead_worker(app) -> PostgresBroker:
     """A worker process's broker that records history (so its consumer writes running rows at
     claim) with a 1 s lease, never heartbeating: it claims, then dies."""
@@ -78,7 +83,7 @@ def _rows(raw, sql: str, params: tuple = ()) -> list[tuple]:
 
 
 def test_claimed_batch_gets_running_rows_in_the_claim_transaction(app, tables):
-    ids = app.broker.enqueue_many([count_once.message(i) for i in range(5)])
+    ids = app.broker.enqueue_many([_child(i) for i in range(5)])
     dead = consumer_of(_dead_worker(app), prefetch=5)
     dead._cycle(True, 5)
     assert len(dead.buffer) == 5
@@ -91,7 +96,7 @@ def test_claimed_batch_gets_running_rows_in_the_claim_transaction(app, tables):
 def test_crash_after_running_rows_and_partial_effects_loses_none_and_doubles_none(app, tables, request):
     # Given a worker that claimed N messages (running rows written at claim) and applied
     # the effect of half of them, then died before writing any outcome
-    ids = app.broker.enqueue_many([count_once.message(i) for i in range(N)])
+    ids = app.broker.enqueue_many([_child(i) for i in range(N)])
     dead = consumer_of(_dead_worker(app), prefetch=N)
     dead._cycle(True, N)
     claimed = list(dead.buffer)
@@ -117,7 +122,7 @@ def test_crash_after_running_rows_and_partial_effects_loses_none_and_doubles_non
 
 
 def test_a_release_puts_the_runs_rows_back_to_queued(app, tables):
-    app.broker.enqueue_many([count_once.message(i) for i in range(3)])
+    app.broker.enqueue_many([_child(i) for i in range(3)])
     dead = consumer_of(_dead_worker(app), prefetch=3)
     dead._cycle(True, 3)
     assert _rows(tables, "SELECT DISTINCT status FROM dramaturg.job_history") == [("running",)]
@@ -131,7 +136,7 @@ def test_a_release_puts_the_runs_rows_back_to_queued(app, tables):
 def test_succeeded_outcomes_ride_with_the_acks(app, tables, worker):
     # No history statement of its own per message: the outcome sits in the ledger until the
     # consumer's cycle writes it with the ack, and both are there once the queue says done.
-    app.broker.enqueue_many([count_once.message(i) for i in range(N)])
+    app.broker.enqueue_many([_child(i) for i in range(N)])
     wait_until(lambda: states(tables) == {"done": N}, timeout=30, message="all processed")
     # (an outcome is reported before its ack, so it is written with it or in an earlier cycle)
     assert _rows(tables, "SELECT status, count(*) FROM dramaturg.job_history GROUP BY 1") == [("succeeded", N)]
