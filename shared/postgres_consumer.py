@@ -9,7 +9,7 @@ rows (``FOR UPDATE SKIP LOCKED``, never the whole queue) in the same
 transaction. Every claimed row's envelope is validated there
 (``shared/envelope.py``): a malformed one is rejected, with a failed
 job_history row, before any worker thread sees it. When the broker records
-history, the claimed runs' ``running`` rows are written in that transaction
+history, the claimed fan-out children's ``running`` rows are written in that transaction
 too, and their succeeded outcomes come back through the ledger with the acks:
 history costs one statement per cycle, not round trips per message. With nothing due it sleeps
 on LISTEN — at most ``poll_seconds`` — and with every slot busy it sleeps
