@@ -53,7 +53,7 @@ def test_enabled_apps_bring_their_jobs_and_only_theirs(build):
 def test_the_content_app_brings_its_cron_jobs_and_actors_on_its_own_queues(build):
     app = build(DRAMATURG_APPS="content")
     assert _declared_here(app) == MAINTENANCE | {"scrape-sources", "sync-analytics", "refresh-tokens"}
-    schedules = {name: spec.schedule for name, spec in app.registry.jobs.items() if name not in MAINTENANCE}
+    schedules = {name: app.registry.jobs[name].schedule for name in _declared_here(app) - MAINTENANCE}
     assert schedules == {"scrape-sources": "0 */6 * * *", "sync-analytics": "0 * * * *", "refresh-tokens": "45 * * * *"}
     queues = {a.actor_name: a.queue_name for a in app.broker.actors.values() if a.actor_name.startswith("content.")}
     assert {q for q in queues.values()} == {
