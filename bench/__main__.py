@@ -114,6 +114,8 @@ def main(argv=None) -> None:
     fig("rescue_lease5", "dramaturg", lambda u: footprint.rescue("dramaturg", u, 5.0, 30.0), size["once"])
     fig("rescue", "stock", lambda u: footprint.rescue("stock", u, 30.0, 45.0), size["once"])
     fig("fan_out", "dramaturg", lambda u: fanout.fan_out(u, size["fanout"]), size["once"])
+    for procs in (2, 4):
+        fig(f"fan_out_{procs}", "dramaturg", lambda u, p=procs: fanout.fan_out(u, size["fanout"], p), size["once"])
 
     results["command"] = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
     if only:

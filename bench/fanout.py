@@ -1,8 +1,8 @@
 """The fan-out figure through the real platform, against one set-based UPDATE doing the same change.
 
-A ``dramaturg worker`` process (the real CLI worker: all of the platform's
-middleware, job_history for the run and every child, 8 threads) runs
-:mod:`bench.fanout_job`; the parent triggers it with ``trigger_job`` and
+``processes`` ``dramaturg worker`` processes (the real CLI worker: all of the
+platform's middleware, job_history for the run and every child, 8 threads
+each) run :mod:`bench.fanout_job`; the parent triggers it with ``trigger_job`` and
 times trigger → every child finished (job_history says so). Then the same
 change as ``UPDATE bench_users SET score = score * 0.9``.
 """
@@ -28,6 +28,9 @@ def _start_worker(url: str) -> subprocess.Popen:
         "DRAMATURG_ACTOR_MODULES": "bench.fanout_job",
         "DRAMATURG_WORKER_THREADS": str(THREADS),
         "DRAMATURG_POLL_SECONDS": "0.2",
+        **(
+            {"DRAMATURG_CLAIM_WINDOW": os.environ["BENCH_CLAIM_WINDOW"]} if os.environ.get("BENCH_CLAIM_WINDOW") else {}
+        ),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "dramaturg", "worker"],
@@ -36,21 +39,25 @@ def _start_worker(url: str) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    # ready when its consumers LISTEN (they claim right after)
-    while not systems.scalar(
-        url,
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-        "AND application_name = 'dramaturg-listen'",
-    ):
-        if time.monotonic() > deadline or proc.poll() is not None:
-            proc.kill()
-            raise RuntimeError("the dramaturg worker did not start")
-        time.sleep(0.1)
     return proc
 
 
-def fan_out(url: str, n: int) -> dict:
+def _wait_listening(url: str, procs: list[subprocess.Popen]) -> None:
+    deadline = time.monotonic() + 60
+    # ready when their consumers LISTEN (they claim right after)
+    while systems.scalar(
+        url,
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+        "AND application_name = 'dramaturg-listen'",
+    ) < len(procs):
+        if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
+            for p in procs:
+                p.kill()
+            raise RuntimeError("the dramaturg workers did not start")
+        time.sleep(0.1)
+
+
+def fan_out(url: str, n: int, processes: int = 1) -> dict:
     """Seconds from trigger to all ``n`` children finished; the parent run's own share; the set-based UPDATE."""
     from scheduler.trigger import trigger_job
     from shared import history
@@ -60,10 +67,12 @@ def fan_out(url: str, n: int) -> dict:
     systems.scalar(
         url,
         "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
+        "CREATE TABLE bench_decay_marks (user_id int NOT NULL, period text NOT NULL, PRIMARY KEY (user_id, period)); "
         f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users",
     )
     runtime = build_app(load_settings({"DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job"}))
-    proc = _start_worker(url)
+    procs = [_start_worker(url) for _ in range(processes)]
+    _wait_listening(url, procs)
     try:
         t = time.perf_counter()
         run_id = trigger_job(runtime, "bench-decay")
@@ -76,13 +85,15 @@ def fan_out(url: str, n: int) -> dict:
                 raw.rollback()
             if row["status"] in FINAL and done >= n:
                 break
-            if time.monotonic() > deadline or proc.poll() is not None:
+            if time.monotonic() > deadline or any(p.poll() is not None for p in procs):
                 raise RuntimeError(f"fan-out did not finish: run {row['status']}, {done}/{n} children")
             time.sleep(0.2)
         fan = time.perf_counter() - t
     finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(30)
+        for p in procs:
+            p.send_signal(signal.SIGTERM)
+        for p in procs:
+            p.wait(30)
         runtime.broker.close()
         runtime.engine.dispose()
     changed = systems.scalar(url, "SELECT count(*) FROM bench_users WHERE score < 100")
@@ -98,4 +109,5 @@ def fan_out(url: str, n: int) -> dict:
         "set_update_s": setbased,
         "children_per_s": n / fan,
         "changed": changed,
+        "processes": processes,
     }

@@ -15,6 +15,8 @@ from typing import Any, NamedTuple
 from dramatiq.broker import MessageProxy
 from dramatiq.message import Message
 
+from shared.run_record import StartedRun
+
 
 class Claim(NamedTuple):
     """``(message_id, claims)`` of one claim of a row."""
@@ -34,6 +36,8 @@ class ClaimedMessage(MessageProxy):
     def __init__(self, message: Message[Any], claim: Claim) -> None:
         MessageProxy.__init__(self, message)  # named: mypy then knows the untyped call is dramatiq's
         self.claim = claim
+        #: Its job_history row, when the consumer wrote it running in the claim's transaction.
+        self.started_run: StartedRun | None = None
 
 
 def claim_of(message: object) -> Claim | None:

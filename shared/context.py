@@ -26,6 +26,7 @@ class RunInfo:
     items_processed: int | None = None
     result: dict[str, Any] | None = None
     entity_ids: list[str] = field(default_factory=list)
+    attempt: int | None = None  # the attempt number its job_history row holds
 
 
 def current_run() -> RunInfo | None:

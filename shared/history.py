@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import Json, RealDictCursor
 
+from shared.run_record import Finish
 from shared.sql import queries
 
 SQL = queries("history")
@@ -56,6 +59,50 @@ def start(raw: PgConnection, **fields: Any) -> int | None:
     """Mark a run running (creating its row if needed); None when the run was cancelled."""
     fields["args"] = Json(fields.get("args") or {})
     return _one(raw, "history_start", fields)
+
+
+def start_many(raw: Any, runs: Sequence[dict[str, Any]], *, now: datetime) -> dict[str, int]:
+    """Mark a batch of runs running (creating their rows if needed), in the caller's transaction.
+
+    Each of ``runs`` has the fields of :func:`shared.run_record.run_fields`. Returns
+    message id → run id; a run cancelled while queued is missing (it must not run).
+    """
+    if not runs:
+        return {}
+    with raw.cursor() as cur:
+        cur.execute(
+            SQL["history_start_many"],
+            {
+                "jobs": [r["job"] for r in runs],
+                "actors": [r["actor"] for r in runs],
+                "ids": [r["message_id"] for r in runs],
+                "parents": [_int_or_none(r["parent_id"]) for r in runs],
+                "triggers": [r["trigger"] for r in runs],
+                "attempts": [r["attempt"] for r in runs],
+                "periods": [None if r["period"] is None else str(r["period"]) for r in runs],
+                "args": [json.dumps(r["args"] or {}) for r in runs],
+                "enqueued": [r["enqueued_at"] for r in runs],
+                "now": now,
+            },
+        )
+        return {str(message_id): run_id for message_id, run_id in cur.fetchall()}
+
+
+def succeed_statement(finishes: Sequence[Finish]) -> tuple[str, dict[str, Any]]:
+    """The one statement writing succeeded attempts, fenced on (run id, attempt) and status
+    running: (sql, params), for the caller to send with its own (shared/outcomes.py)."""
+    return SQL["history_succeed_many"], {
+        "ids": [f.run_id for f in finishes],
+        "attempts": [f.attempt for f in finishes],
+        "finished": [f.now for f in finishes],
+        "durations": [f.duration_ms for f in finishes],
+        "items": [f.items for f in finishes],
+        "results": [f.result_json for f in finishes],
+    }
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def finish(

@@ -8,7 +8,9 @@ One ledger per broker (process). Its life cycle:
 
 - a consumer **holds** the claims it takes (``hold``); the heartbeat renews
   the leases of every held claim (``held``);
-- worker threads **report** outcomes (``ack``, ``reject``, ``release``);
+- worker threads **report** outcomes (``ack``, ``reject``, ``release``) and the
+  job_history outcome of a succeeded attempt (``succeeded``), so history is
+  written with the acks and costs no round trip of its own;
   Dramatiq acks a failed message once Retries re-queued it, so a retry that
   could not be saved is marked first (``retry_not_saved``) and its ack turns
   into a release: the row goes back as it was instead of ending ``done``;
@@ -34,10 +36,13 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from psycopg2.extensions import cursor as PgCursor
 
+from shared import history
 from shared.claims import Claim, split
+from shared.run_record import Finish
 from shared.sql import queries
 
 SQL = queries("queue")
@@ -51,37 +56,51 @@ class Outcomes:
     releases: list[Claim] = field(default_factory=list)
     #: (claim, reason, the failed message's body or None to keep the row's own)
     rejects: list[tuple[Claim, str, str | None]] = field(default_factory=list)
+    #: job_history outcomes of succeeded attempts (their acks follow, in this batch or a later one)
+    finishes: list[Finish] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.acks or self.releases or self.rejects)
+        return bool(self.acks or self.releases or self.rejects or self.finishes)
 
     def __len__(self) -> int:
-        return len(self.acks) + len(self.releases) + len(self.rejects)
+        return len(self.acks) + len(self.releases) + len(self.rejects) + len(self.finishes)
 
     def settling(self) -> list[Claim]:
         """The claims these outcomes end (a release ended its claim when it was reported)."""
         return self.acks + [claim for claim, _, _ in self.rejects]
 
     def write(self, cur: PgCursor, owner: uuid.UUID) -> None:
-        """One statement per kind, each fenced on (message id, claims) and ``owner``.
+        """One statement per kind, each fenced on (message id, claims) and ``owner``, sent
+        together in one round trip.
 
         A row no longer held by that claim — re-queued by a retry, claimed
         again, rescued after our lease expired — is left alone: the fence is the point.
         """
+        statements: list[tuple[str, dict[str, Any]]] = []
+        if self.finishes:
+            # History with the acks, in one transaction: a committed ack never leaves its
+            # run's row saying running (each finish is fenced on its own attempt).
+            statements.append(history.succeed_statement(self.finishes))
         if self.acks:
-            cur.execute(SQL["queue_ack_many"], {**split(self.acks), "owner": owner})
+            statements.append((SQL["queue_ack_many"], {**split(self.acks), "owner": owner}))
         if self.releases:
-            cur.execute(SQL["queue_release"], {**split(self.releases), "owner": owner})
+            statements.append((SQL["queue_release"], {**split(self.releases), "owner": owner}))
         if self.rejects:
-            cur.execute(
-                SQL["queue_reject_many"],
-                {
-                    **split(claim for claim, _, _ in self.rejects),
-                    "reasons": [reason for _, reason, _ in self.rejects],
-                    "messages": [body for _, _, body in self.rejects],
-                    "owner": owner,
-                },
+            statements.append(
+                (
+                    SQL["queue_reject_many"],
+                    {
+                        **split(claim for claim, _, _ in self.rejects),
+                        "reasons": [reason for _, reason, _ in self.rejects],
+                        "messages": [body for _, _, body in self.rejects],
+                        "owner": owner,
+                    },
+                )
             )
+        if statements:
+            # psycopg2 interpolates on the client anyway: joining the statements costs
+            # nothing here and saves a round trip per extra kind.
+            cur.execute(b";\n".join(cur.mogrify(sql, params) for sql, params in statements))
 
 
 class OutcomeLedger:
@@ -145,6 +164,11 @@ class OutcomeLedger:
                 self._pending.acks.append(claim)
             self._lock.notify_all()
 
+    def succeeded(self, finish: Finish) -> None:
+        """The job_history outcome of a succeeded attempt; its ack is reported next."""
+        with self._lock:
+            self._pending.finishes.append(finish)
+
     def reject(self, claim: Claim, reason: str, body: str | None) -> None:
         with self._lock:
             self._unsaved.discard(claim)
@@ -183,6 +207,7 @@ class OutcomeLedger:
             self._pending.acks[:0] = outcomes.acks
             self._pending.releases[:0] = outcomes.releases
             self._pending.rejects[:0] = outcomes.rejects
+            self._pending.finishes[:0] = outcomes.finishes
 
     def settle(self, outcomes: Outcomes) -> None:
         with self._lock:

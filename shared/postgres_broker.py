@@ -144,6 +144,10 @@ class PostgresBroker(Broker):
                     )
                     self.bind(engine=engine, clock=clock_from_settings(settings), settings=settings)
 
+    def records_history(self) -> bool:
+        """Whether a job_history middleware runs here (then consumers write runs' rows at claim)."""
+        return any(getattr(m, "records_job_history", False) for m in self.middleware)
+
     # --- queues ----------------------------------------------------------------------
     def declare_queue(self, queue_name: str) -> None:
         # All queues share one table; only tell Dramatiq the name exists. No
@@ -271,15 +275,42 @@ class PostgresBroker(Broker):
         if joined is not None:
             new = self._insert(joined, messages, now, eta)
         else:
-            with self.pooled() as raw:
-                try:
-                    new = self._insert(raw, messages, now, eta)
-                    raw.commit()
-                except BaseException:
-                    raw.rollback()
-                    raise
+            new = self._insert_pooled(messages, now, eta)
         self._emit_enqueue("after", messages, delay)
         return new
+
+    def _insert_pooled(self, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None) -> list[str]:
+        """Insert and commit on a pooled connection. Connections are not pinged per checkout,
+        so one the server dropped (a restart) fails here: the send is tried once more, on a
+        fresh connection (the insert is idempotent on message id)."""
+        one_statement = len(messages) < COPY_THRESHOLD
+        for attempt in (1, 2):
+            try:
+                with self.pooled() as raw:
+                    if one_statement:
+                        # One statement is atomic on its own: in autocommit it is the whole
+                        # send, one round trip (psycopg2 would add a BEGIN and a COMMIT).
+                        return self._insert_autocommit(raw, messages, now, eta)
+                    new = self._insert(raw, messages, now, eta)
+                    raw.commit()
+                    return new
+            except DatabaseUnavailable:
+                raise  # no connection could be had at all: trying again at once would not help
+            except OUTAGE_ERRORS as exc:
+                if attempt == 2:
+                    raise
+                logger.info("send hit a dropped connection (%s); trying once more", first_line(exc))
+        raise AssertionError("unreachable")
+
+    def _insert_autocommit(
+        self, raw: PgConnection, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None
+    ) -> list[str]:
+        raw.autocommit = True
+        try:
+            return self._insert(raw, messages, now, eta)
+        finally:
+            if not raw.closed:
+                raw.autocommit = False  # the pool hands out transactional connections
 
     def _emit_enqueue(self, when: str, messages: Sequence[AnyMessage], delay: int | None) -> None:
         """``emit_before``/``emit_after("enqueue", …)`` for each message, calling only the
@@ -321,22 +352,24 @@ class PostgresBroker(Broker):
                         "priorities": [self._priority(m) for m in messages],
                     },
                 )
-            rows = cur.fetchall()
-            for queue in sorted({q for _, q in rows}):
-                cur.execute(SQL["queue_notify"], {"queue": queue})
+            rows = cur.fetchall()  # the statement notified each queue that got a new row
         return [str(mid) for mid, _ in rows]
 
     def _stage(self, cur: PgCursor, messages: Sequence[AnyMessage]) -> None:
         """COPY the batch into this session's staging table (text format)."""
         lines = []
+        priorities: dict[str, int] = {}  # per actor, looked up once per batch
         for m in messages:
+            priority = priorities.get(m.actor_name)
+            if priority is None:
+                priority = priorities[m.actor_name] = self._priority(m)
             body = m.encode().decode("utf-8")
             # COPY text format: backslash is the escape; JSON never holds a raw
             # tab or newline, but a custom encoder might.
             body = body.replace("\\", "\\\\")
             if "\t" in body or "\n" in body or "\r" in body:
                 body = body.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-            lines.append(f"{m.message_id}\t{m.queue_name}\t{body}\t{self._priority(m)}\n")
+            lines.append(f"{m.message_id}\t{m.queue_name}\t{body}\t{priority}\n")
         cur.execute(SQL["queue_stage_create"])
         cur.copy_expert(SQL["queue_stage_copy"], io.StringIO("".join(lines)))
 
@@ -375,7 +408,10 @@ class PostgresBroker(Broker):
             try:
                 raw.rollback()
             except Exception:
+                # This connection is dead, and after a server restart so are the idle
+                # ones beside it: close those too, so the next checkout opens a fresh one.
                 fairy.invalidate()
+                self.engine.pool.dispose()
             raise
         finally:
             fairy.close()

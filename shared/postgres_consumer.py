@@ -8,7 +8,10 @@ reported outcomes in one statement per kind, then claims the next batch of due
 rows (``FOR UPDATE SKIP LOCKED``, never the whole queue) in the same
 transaction. Every claimed row's envelope is validated there
 (``shared/envelope.py``): a malformed one is rejected, with a failed
-job_history row, before any worker thread sees it. With nothing due it sleeps
+job_history row, before any worker thread sees it. When the broker records
+history, the claimed fan-out children's ``running`` rows are written in that transaction
+too, and their succeeded outcomes come back through the ledger with the acks:
+history costs one statement per cycle, not round trips per message. With nothing due it sleeps
 on LISTEN — at most ``poll_seconds`` — and with every slot busy it sleeps
 until a worker thread reports back.
 
@@ -43,6 +46,7 @@ from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener, enqueue_channel
 from shared.outcomes import Outcomes
 from shared.redact import redact
+from shared.run_record import StartedRun, batchable, run_fields
 from shared.sql import queries
 
 if TYPE_CHECKING:
@@ -72,6 +76,7 @@ class PostgresConsumer(Consumer):
         self.reader = EnvelopeReader(broker.actors)
         self.channel = enqueue_channel(queue_name)
         self.conn: PgConnection | None = None  # claims and outcomes
+        self.records_history = broker.records_history()
 
     @property
     def held(self) -> list[Claim]:
@@ -125,6 +130,8 @@ class PostgresConsumer(Consumer):
                         accepted, rejected = self._read(self._claim(cur, claim, now))
                         if rejected:
                             self._reject_at_claim(conn, cur, owner, rejected, now)
+                        if accepted and self.records_history:
+                            self._start_runs(conn, accepted, now)
                 conn.commit()
         except BaseException:
             self._drop_connection()
@@ -167,6 +174,28 @@ class PostgresConsumer(Consumer):
                 logger.warning("redelivering %s (claim #%d): a previous worker did not finish it", message_id, n)
             accepted.append(ClaimedMessage(message, claim))
         return accepted, rejected
+
+    def _start_runs(self, conn: PgConnection, accepted: list[ClaimedMessage], now: datetime) -> None:
+        """The claimed fan-out children's ``running`` rows, in the claim's transaction.
+
+        The claim commits before any worker thread sees the message, so a run that had
+        an effect always has its row: the effect's own (durable) commit comes later in
+        the WAL than this one, even with ``synchronous_commit = off`` here. A run whose
+        values cannot go into the batch is left to the history middleware.
+        """
+        batch: list[tuple[ClaimedMessage, dict[str, Any]]] = []
+        for message in accepted:
+            try:
+                fields = run_fields(self.broker, message)
+            except Exception:  # the middleware records it, one by one, with its own error handling
+                continue
+            # Fan-out children only: a run the job API created stays queued until a worker
+            # thread starts it, so it can still be cancelled while a worker holds it prefetched.
+            if fields["trigger"] == "fanout" and batchable(fields):
+                batch.append((message, fields))
+        started = history.start_many(conn, [fields for _, fields in batch], now=now)
+        for message, fields in batch:
+            message.started_run = StartedRun(started.get(message.message_id), fields)
 
     def _reject_at_claim(
         self, conn: PgConnection, cur: PgCursor, owner: uuid.UUID, rejected: list[tuple[Claim, str, str]], now: datetime

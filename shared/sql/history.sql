@@ -87,3 +87,30 @@ FROM unnest(%(jobs)s::text[], %(actors)s::text[], %(ids)s::uuid[], %(triggers)s:
 ON CONFLICT (message_id) DO UPDATE
 SET status = 'failed', attempt = EXCLUDED.attempt, finished_at = EXCLUDED.finished_at, duration_ms = 0,
     error = EXCLUDED.error
+
+-- name: history_start_many
+-- The running rows of a claimed batch, in the claim's transaction (shared/postgres_consumer.py):
+-- as history_start, one statement for the batch. A parent that no longer exists (pruned, or a
+-- hand-made id) is dropped rather than failing the whole claim on the foreign key.
+INSERT INTO dramaturg.job_history (job_name, actor_name, message_id, parent_id, trigger, status, attempt, period, args, enqueued_at, started_at)
+SELECT r.job, r.actor, r.message_id, (SELECT p.id FROM dramaturg.job_history p WHERE p.id = r.parent_id),
+       r.trigger, 'running', r.attempt, r.period, r.args, r.enqueued_at, %(now)s
+FROM unnest(%(jobs)s::text[], %(actors)s::text[], %(ids)s::uuid[], %(parents)s::bigint[], %(triggers)s::text[],
+            %(attempts)s::int[], %(periods)s::text[], %(args)s::jsonb[], %(enqueued)s::timestamptz[])
+     AS r(job, actor, message_id, parent_id, trigger, attempt, period, args, enqueued_at)
+ON CONFLICT (message_id) DO UPDATE
+SET status = 'running', attempt = EXCLUDED.attempt, started_at = EXCLUDED.started_at,
+    finished_at = NULL, duration_ms = NULL, error = NULL, traceback = NULL
+WHERE job_history.status <> 'cancelled'
+RETURNING message_id, id
+
+-- name: history_succeed_many
+-- Succeeded attempts, written with their acks (shared/outcomes.py). Fenced on the attempt and
+-- status running: one final outcome per attempt; a row the rescue path closed is left alone.
+UPDATE dramaturg.job_history h
+SET status = 'succeeded', finished_at = r.finished_at, duration_ms = r.duration_ms,
+    items_processed = r.items, result = r.result, error = NULL, traceback = NULL
+FROM unnest(%(ids)s::bigint[], %(attempts)s::int[], %(finished)s::timestamptz[], %(durations)s::int[],
+            %(items)s::int[], %(results)s::jsonb[])
+     AS r(id, attempt, finished_at, duration_ms, items, result)
+WHERE h.id = r.id AND h.attempt = r.attempt AND h.status = 'running'

@@ -9,12 +9,20 @@
 -- name: queue_insert_many
 -- Idempotent bulk enqueue: an existing message id is left untouched (stock
 -- dramatiq-pg upserts and re-queues finished messages). Returns the new ids.
-INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, priority, enqueued_at, mtime)
-SELECT m.message_id, m.queue_name, 'queued', m.message, COALESCE(m.eta, clock_timestamp()), m.priority, %(now)s, clock_timestamp()
-FROM unnest(%(ids)s::uuid[], %(queues)s::text[], %(messages)s::jsonb[], %(etas)s::timestamptz[], %(priorities)s::smallint[])
-     AS m(message_id, queue_name, message, eta, priority)
-ON CONFLICT (message_id) DO NOTHING
-RETURNING message_id, queue_name
+-- The NOTIFY of each queue that got a new row rides in the same statement (one
+-- round trip for a send): the uncorrelated subquery runs once, over the new rows.
+-- Ids come back as text: parsing 10,000 into UUID objects cost more than the insert.
+WITH new AS (
+    INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, priority, enqueued_at, mtime)
+    SELECT m.message_id, m.queue_name, 'queued', m.message, COALESCE(m.eta, clock_timestamp()), m.priority, %(now)s, clock_timestamp()
+    FROM unnest(%(ids)s::uuid[], %(queues)s::text[], %(messages)s::jsonb[], %(etas)s::timestamptz[], %(priorities)s::smallint[])
+         AS m(message_id, queue_name, message, eta, priority)
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING message_id, queue_name
+)
+SELECT message_id::text, queue_name FROM new
+WHERE (SELECT count(pg_notify('dramatiq.' || q.queue_name || '.enqueue', ''))
+       FROM (SELECT DISTINCT queue_name FROM new) q) >= 0
 
 -- name: queue_stage_create
 -- Bulk enqueue stages rows with COPY (much cheaper per row than binding
@@ -34,14 +42,19 @@ COPY dramaturg_enqueue_stage (message_id, queue_name, message, priority) FROM ST
 -- inside a caller's longer transaction (ON COMMIT only clears it at commit),
 -- so the next batch on this connection starts clean. Same rules as
 -- queue_insert_many: an existing id is left untouched; returns the new ids.
+-- The NOTIFYs ride along as in queue_insert_many.
 WITH batch AS (
     DELETE FROM dramaturg_enqueue_stage RETURNING message_id, queue_name, message, priority
+), new AS (
+    INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, priority, enqueued_at, mtime)
+    SELECT message_id, queue_name, 'queued', message, COALESCE(%(eta)s, clock_timestamp()), priority, %(now)s, clock_timestamp()
+    FROM batch
+    ON CONFLICT (message_id) DO NOTHING
+    RETURNING message_id, queue_name
 )
-INSERT INTO dramatiq.queue (message_id, queue_name, state, message, eta, priority, enqueued_at, mtime)
-SELECT message_id, queue_name, 'queued', message, COALESCE(%(eta)s, clock_timestamp()), priority, %(now)s, clock_timestamp()
-FROM batch
-ON CONFLICT (message_id) DO NOTHING
-RETURNING message_id, queue_name
+SELECT message_id::text, queue_name FROM new
+WHERE (SELECT count(pg_notify('dramatiq.' || q.queue_name || '.enqueue', ''))
+       FROM (SELECT DISTINCT queue_name FROM new) q) >= 0
 
 -- name: queue_notify
 -- A wake-up hint only: consumers also poll, so a lost NOTIFY delays, never loses.
@@ -148,10 +161,19 @@ WHERE message_id = %(id)s AND claims = %(claims)s AND state = 'consumed' AND lea
 
 -- name: queue_release
 -- Give back claimed-but-unstarted messages (worker shutdown), keeping their place.
-UPDATE dramatiq.queue q
-SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
-FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
-WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
+-- Their job_history rows, written running at claim, go back to queued with them
+-- (only for rows this release really gave back; one that did run says so already).
+WITH released AS (
+    UPDATE dramatiq.queue q
+    SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+    FROM unnest(%(ids)s::uuid[], %(claims)s::int[]) AS c(message_id, claims)
+    WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consumed' AND q.lease_owner = %(owner)s
+    RETURNING q.message_id
+)
+UPDATE dramaturg.job_history h
+SET status = 'queued', started_at = NULL
+FROM released
+WHERE h.message_id = released.message_id AND h.status = 'running'
 
 -- name: queue_heartbeat
 -- Renew only rows this worker still holds: a row it gave up on (say, a retry
@@ -164,14 +186,29 @@ WHERE q.message_id = c.message_id AND q.claims = c.claims AND q.state = 'consume
 
 -- name: queue_rescue_expired
 -- Rows whose lease ran out belong to a dead (or stalled) worker: queue them again.
-UPDATE dramatiq.queue
-SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
-WHERE message_id IN (
-    SELECT message_id FROM dramatiq.queue
-    WHERE state = 'consumed' AND lease_expires_at < clock_timestamp()
-    FOR UPDATE SKIP LOCKED
+-- A run its row still says running is closed as abandoned in attempt_log (its
+-- effect, if it had one, is the idempotent kind a redelivery repeats as a no-op)
+-- and queued again; a late outcome from a stalled worker is fenced off by status.
+WITH rescued AS (
+    UPDATE dramatiq.queue
+    SET state = 'queued', lease_owner = NULL, lease_expires_at = NULL, mtime = clock_timestamp()
+    WHERE message_id IN (
+        SELECT message_id FROM dramatiq.queue
+        WHERE state = 'consumed' AND lease_expires_at < clock_timestamp()
+        FOR UPDATE SKIP LOCKED
+    )
+    RETURNING message_id, queue_name
+), abandoned AS (
+    UPDATE dramaturg.job_history h
+    SET status = 'queued',
+        attempt_log = coalesce(h.attempt_log, '[]'::jsonb) || jsonb_build_array(jsonb_build_object(
+            'attempt', h.attempt, 'status', 'abandoned',
+            'error', 'its worker stopped before writing an outcome (lease expired)',
+            'started_at', h.started_at, 'finished_at', clock_timestamp(), 'duration_ms', NULL))
+    FROM rescued
+    WHERE h.message_id = rescued.message_id AND h.status = 'running'
 )
-RETURNING message_id, queue_name
+SELECT message_id, queue_name FROM rescued
 
 -- name: queue_depths
 SELECT queue_name, state::text, count(*) AS n,

@@ -1,0 +1,22 @@
+"""An actor for the fairness test, loaded by worker processes with
+``DRAMATURG_ACTOR_MODULES=tests.integration.broker.fairness_actors``: each run
+records which process ran it."""
+
+from __future__ import annotations
+
+import os
+
+import dramatiq
+
+from shared.broker import broker
+
+QUEUE = "test-fairness"
+
+
+def _ran_by(n: int) -> None:
+    with broker.pooled() as raw, raw.cursor() as cur:
+        cur.execute("INSERT INTO fairness_runs (n, pid) VALUES (%s, %s)", (n, os.getpid()))
+        raw.commit()
+
+
+ran_by = dramatiq.actor(_ran_by, actor_name="test.fairness.ran_by", queue_name=QUEUE, broker=broker, max_retries=0)
