@@ -29,7 +29,7 @@ import uuid
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import psycopg2
 import psycopg2.extras
@@ -44,20 +44,47 @@ from shared.db import OUTAGE_ERRORS
 from shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener, enqueue_channel
-from shared.outcomes import Outcomes
+from shared.outcomes import OutcomeLedger, Outcomes
 from shared.redact import redact
 from shared.run_record import StartedRun, batchable, run_fields
 from shared.sql import queries
 
 if TYPE_CHECKING:
-    from shared.postgres_broker import PostgresBroker
+    from shared.clock import Clock
+    from shared.queue_limits import QueueLimit
+    from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")
 
 
+class ClaimingBroker(Protocol):
+    """What a consumer needs of its broker: ``PostgresBroker.consume`` hands it itself.
+
+    A protocol rather than the class, so the consumer does not import the
+    broker that imports it.
+    """
+
+    @property
+    def worker_id(self) -> uuid.UUID: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def outcomes(self) -> OutcomeLedger: ...
+    @property
+    def listener(self) -> Listener | None: ...
+    @property
+    def actors(self) -> dict[str, Any]: ...
+    def dsn(self) -> str: ...
+    def due_now(self, now: datetime) -> datetime | None: ...
+    def queue_limit(self, queue_name: str) -> QueueLimit: ...
+    def records_history(self) -> bool: ...
+
+
 class PostgresConsumer(Consumer):
-    def __init__(self, *, broker: PostgresBroker, queue_name: str, prefetch: int, timeout: int) -> None:
+    def __init__(self, *, broker: ClaimingBroker, queue_name: str, prefetch: int, timeout: int) -> None:
         self.broker = broker
         self.ledger = broker.outcomes  # held claims and reported outcomes, shared by the process
         self.queue_name = queue_name
