@@ -18,6 +18,15 @@ def load(session: Session, account_id: int) -> Any:
     return session.execute(sa_text(SQL, "account_get"), {"id": account_id}).one_or_none()
 
 
+def unusable(account: Any) -> str | None:
+    """Why a child skips this account (deleted, or not active: e.g. needs_reauth); None: use it."""
+    if account is None:
+        return "the account was deleted"
+    if account.status != "active":
+        return f"account {account.id} is {account.status}"
+    return None
+
+
 def mark_needs_reauth(app: App, account_id: int, error: str) -> None:
     """In its own committed transaction: the child raises next, and its own transaction rolls back."""
 

@@ -58,10 +58,8 @@ def _counter(metrics: dict[str, Any], name: str) -> int:
 )
 def sync_account_analytics(ctx: ItemContext, payload: SyncAnalytics) -> dict[str, Any]:
     account = accounts.load(ctx.session, payload.account_id)
-    if account is None:
-        return {"items_processed": 0, "skipped": "the account was deleted"}
-    if account.status != "active":
-        return {"items_processed": 0, "skipped": f"account {account.id} is {account.status}"}
+    if (skip := accounts.unusable(account)) is not None:
+        return {"items_processed": 0, "skipped": skip}
     config: ContentConfig = ctx.config
     root = api.base(config.social_api_base, "CONTENT_SOCIAL_API_BASE")
     token = tokens.unseal(config, account.access_token, what=f"account {account.id}")

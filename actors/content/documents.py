@@ -91,16 +91,13 @@ def process_document(ctx: ItemContext, payload: ProcessDocument) -> dict[str, An
         raise ChannelRejected(f"{source.url}: cannot read the {media} document: {type(exc).__name__}: {exc}") from None
     if not text.text:
         raise ChannelRejected(f"{source.url}: the document has no text")
-    stored = sources.Stored()
-    sources.store(
+    return sources.store_page(
         ctx.session,
-        stored,
-        source_id=source.id,
+        source.id,
         key=source.url,
         url=source.url,
         title=text.title,
         body=text.text,
         now=ctx.now,
+        media_type=media,
     )
-    sources.succeeded(ctx.session, source.id, ctx.now)
-    return stored.result(source_id=source.id, media_type=media)

@@ -39,10 +39,8 @@ class RefreshToken(BaseModel):
 )
 def refresh_token(ctx: ItemContext, payload: RefreshToken) -> dict[str, Any]:
     account = accounts.load(ctx.session, payload.account_id)
-    if account is None:
-        return {"items_processed": 0, "skipped": "the account was deleted"}
-    if account.status != "active":
-        return {"items_processed": 0, "skipped": f"account {account.id} is {account.status}"}
+    if (skip := accounts.unusable(account)) is not None:
+        return {"items_processed": 0, "skipped": skip}
     config: ContentConfig = ctx.config
     url = api.base(config.oauth_token_url, "CONTENT_OAUTH_TOKEN_URL")
     what = f"account {account.id}"

@@ -92,6 +92,25 @@ def store(
         stored.updated.append(row.id)
 
 
+def store_page(
+    session: Session,
+    source_id: int,
+    *,
+    key: str,
+    url: str,
+    title: str | None,
+    body: str,
+    now: datetime,
+    **extra: Any,
+) -> dict[str, Any]:
+    """A single-page source (a website, a document): its one context item under ``key`` (the
+    source's URL), and the source marked healthy. Returns the run's result."""
+    stored = Stored()
+    store(session, stored, source_id=source_id, key=key, url=url, title=title, body=body, now=now)
+    succeeded(session, source_id, now)
+    return stored.result(source_id=source_id, **extra)
+
+
 def succeeded(
     session: Session, source_id: int, now: datetime, *, etag: str | None = None, last_modified: str | None = None
 ) -> None:

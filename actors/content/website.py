@@ -62,16 +62,6 @@ def scrape_website(ctx: ItemContext, payload: ScrapeWebsite) -> dict[str, Any]:
     text = extract.html(page.body)
     if not text.text:
         raise ChannelRejected(f"{source.url}: no text to extract")
-    stored = sources.Stored()
-    sources.store(
-        ctx.session,
-        stored,
-        source_id=source.id,
-        key=source.url,
-        url=page.url,
-        title=text.title,
-        body=text.text,
-        now=ctx.now,
+    return sources.store_page(
+        ctx.session, source.id, key=source.url, url=page.url, title=text.title, body=text.text, now=ctx.now
     )
-    sources.succeeded(ctx.session, source.id, ctx.now)
-    return stored.result(source_id=source.id)

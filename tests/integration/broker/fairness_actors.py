@@ -17,7 +17,7 @@ QUEUE = "test-fairness"
 def _ran_by(n: int) -> None:
     # A short job that takes wall time, not CPU: each worker's share then follows its claims and
     # threads (what the test is about), not which process the loaded machine schedules more.
-    time.sleep(0.02)
+    time.sleep(0.02)  # sleep-ok: the job's own work, not synchronisation
     with broker.pooled() as raw, raw.cursor() as cur:
         cur.execute("INSERT INTO fairness_runs (n, pid) VALUES (%s, %s)", (n, os.getpid()))
         raw.commit()
