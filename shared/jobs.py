@@ -10,6 +10,7 @@ and the web dyno. The name is the same everywhere: settings
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -121,9 +122,22 @@ def env_name(job: str) -> str:
 
 def tick_id(job: str, tick_iso: str) -> str:
     """The message id of ``job``'s tick at an instant: equal across schedulers, so enqueued once."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"tick|{job}|{tick_iso}"))
+    return name_id(f"tick|{job}|{tick_iso}")
 
 
 def child_id(job: str, entity: str, period: str) -> str:
     """The message id of a fan-out child: the idempotency key (job, entity, period)."""
-    return str(uuid.uuid5(ID_NAMESPACE, f"item|{job}|{entity}|{period}"))
+    return name_id(f"item|{job}|{entity}|{period}")
+
+
+_NAMESPACE_BYTES = ID_NAMESPACE.bytes
+
+
+def name_id(name: str) -> str:
+    """``str(uuid.uuid5(ID_NAMESPACE, name))``, in a fifth of its time: a fan-out's parent names
+    100,000 children, and ``uuid.UUID`` checks and builds an object only to be printed."""
+    digest = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name.encode("utf-8"), usedforsecurity=False).digest()[:16])
+    digest[6] = (digest[6] & 0x0F) | 0x50  # version 5
+    digest[8] = (digest[8] & 0x3F) | 0x80  # the RFC 4122 variant
+    h = digest.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"

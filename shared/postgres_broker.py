@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 import dramatiq
+import psycopg2.errors
 from dramatiq.broker import Broker, MessageProxy
 from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError
@@ -45,6 +46,7 @@ from shared.clock import Clock, clock_from_settings, is_simulated
 from shared.db import OUTAGE_ERRORS, database_url, make_engine, mask_url
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener
+from shared.message_body import copy_field, message_body
 from shared.outcomes import OutcomeLedger
 from shared.postgres_consumer import PostgresConsumer
 from shared.queue_limits import QueueLimit, checked_limit, queue_env_name
@@ -336,7 +338,14 @@ class PostgresBroker(Broker):
         self, raw: PgConnection, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None
     ) -> list[str]:
         with raw.cursor() as cur:
-            if len(messages) >= COPY_THRESHOLD:
+            large = len(messages) >= COPY_THRESHOLD
+            if large:
+                copied = self._copy_new(raw, cur, messages, now, eta)
+                if copied is not None:
+                    return copied
+            if large and not raw.autocommit:
+                # The stage lives until the transaction's end: in autocommit each statement
+                # would empty it, so such a connection takes the one-statement insert below.
                 self._stage(cur, messages)
                 cur.execute(SQL["queue_insert_staged"], {"now": now, "eta": eta})
             else:
@@ -347,7 +356,7 @@ class PostgresBroker(Broker):
                         "now": now,
                         "ids": [m.message_id for m in messages],
                         "queues": [m.queue_name for m in messages],
-                        "messages": [m.encode().decode("utf-8") for m in messages],
+                        "messages": [message_body(m) for m in messages],
                         "etas": [eta] * len(messages),
                         "priorities": [self._priority(m) for m in messages],
                     },
@@ -355,21 +364,50 @@ class PostgresBroker(Broker):
             rows = cur.fetchall()  # the statement notified each queue that got a new row
         return [str(mid) for mid, _ in rows]
 
-    def _stage(self, cur: PgCursor, messages: Sequence[AnyMessage]) -> None:
-        """COPY the batch into this session's staging table (text format)."""
-        lines = []
-        priorities: dict[str, int] = {}  # per actor, looked up once per batch
+    def _copy_new(
+        self, raw: PgConnection, cur: PgCursor, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None
+    ) -> list[str] | None:
+        """COPY the batch straight into the queue table; None if an id already exists (nothing
+        written then: the staged path takes the batch and skips those ids). See queue_copy_savepoint."""
+        tail = f"\t{now.isoformat()}" + ("" if eta is None else f"\t{eta.isoformat()}") + "\n"
+        lines = [
+            f"{m.message_id}\t{m.queue_name}\tqueued\t{body}\t{priority}{tail}"
+            for m, body, priority in self._copy_rows(messages)
+        ]
+        autocommit = raw.autocommit
+        if not autocommit:
+            cur.execute(SQL["queue_copy_savepoint"])
+        try:
+            cur.copy_expert(SQL["queue_copy" if eta is None else "queue_copy_eta"], io.StringIO("".join(lines)))
+        except psycopg2.errors.UniqueViolation:
+            if not autocommit:
+                cur.execute(SQL["queue_copy_undo"])
+            return None
+        except BaseException:
+            if not autocommit and not raw.closed:
+                try:  # leave the caller's transaction as it was before this batch, then say why
+                    cur.execute(SQL["queue_copy_undo"])
+                except psycopg2.Error:
+                    pass
+            raise
+        queues = sorted({m.queue_name for m in messages})
+        cur.execute(SQL["queue_notify_many" if autocommit else "queue_copy_done"], {"queues": queues})
+        return [str(m.message_id) for m in messages]
+
+    def _copy_rows(self, messages: Sequence[AnyMessage]) -> Iterator[tuple[AnyMessage, str, int]]:
+        """Each message with its body as a COPY text field and its actor's priority (looked up once per actor)."""
+        priorities: dict[str, int] = {}
         for m in messages:
             priority = priorities.get(m.actor_name)
             if priority is None:
                 priority = priorities[m.actor_name] = self._priority(m)
-            body = m.encode().decode("utf-8")
-            # COPY text format: backslash is the escape; JSON never holds a raw
-            # tab or newline, but a custom encoder might.
-            body = body.replace("\\", "\\\\")
-            if "\t" in body or "\n" in body or "\r" in body:
-                body = body.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-            lines.append(f"{m.message_id}\t{m.queue_name}\t{body}\t{priority}\n")
+            yield m, copy_field(message_body(m)), priority
+
+    def _stage(self, cur: PgCursor, messages: Sequence[AnyMessage]) -> None:
+        """COPY the batch into this session's staging table (text format)."""
+        lines = [
+            f"{m.message_id}\t{m.queue_name}\t{body}\t{priority}\n" for m, body, priority in self._copy_rows(messages)
+        ]
         cur.execute(SQL["queue_stage_create"])
         cur.copy_expert(SQL["queue_stage_copy"], io.StringIO("".join(lines)))
 

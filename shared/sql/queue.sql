@@ -56,6 +56,33 @@ SELECT message_id::text, queue_name FROM new
 WHERE (SELECT count(pg_notify('dramatiq.' || q.queue_name || '.enqueue', ''))
        FROM (SELECT DISTINCT queue_name FROM new) q) >= 0
 
+-- name: queue_copy_savepoint
+-- A bulk enqueue first tries COPY straight into the table (shared/postgres_broker.py
+-- _copy_new): when every id is new — a fan-out's first run for its period, any batch of
+-- fresh ids — it is the raw COPY and nothing more. An existing id aborts the COPY at
+-- that row; the savepoint keeps the caller's transaction, and the staged path below
+-- skips the ids that exist. (In autocommit the COPY is its own transaction: no savepoint.)
+SAVEPOINT dramaturg_copy
+
+-- name: queue_copy
+-- eta and mtime take their column defaults (the database's clock at the transaction's
+-- start), as a NULL eta means in queue_insert_many.
+COPY dramatiq.queue (message_id, queue_name, state, message, priority, enqueued_at) FROM STDIN
+
+-- name: queue_copy_eta
+COPY dramatiq.queue (message_id, queue_name, state, message, priority, enqueued_at, eta) FROM STDIN
+
+-- name: queue_copy_undo
+ROLLBACK TO SAVEPOINT dramaturg_copy; RELEASE SAVEPOINT dramaturg_copy
+
+-- name: queue_copy_done
+RELEASE SAVEPOINT dramaturg_copy;
+SELECT count(pg_notify('dramatiq.' || q || '.enqueue', '')) FROM unnest(%(queues)s::text[]) AS q
+
+-- name: queue_notify_many
+-- queue_copy_done in autocommit (no savepoint to release).
+SELECT count(pg_notify('dramatiq.' || q || '.enqueue', '')) FROM unnest(%(queues)s::text[]) AS q
+
 -- name: queue_notify
 -- A wake-up hint only: consumers also poll, so a lost NOTIFY delays, never loses.
 SELECT pg_notify('dramatiq.' || %(queue)s || '.enqueue', '')

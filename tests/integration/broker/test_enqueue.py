@@ -11,6 +11,7 @@ from dramatiq import Middleware
 
 from shared.errors import DatabaseUnavailable
 from tests.integration.broker.conftest import QUEUE, consumer_of, effect_counts, noop, other_broker, record, states
+from tests.support.waiting import wait_until
 
 
 def test_enqueueing_an_existing_id_again_changes_nothing(app, raw):
@@ -74,6 +75,69 @@ def test_bulk_enqueue_joined_to_a_rolled_back_session_leaves_nothing(app, raw):
     with app.sessions.begin() as session:
         app.broker.enqueue_many([noop.message(0)], conn=session)
     assert states(raw) == {"queued": 1}
+
+
+def _queued_ids(raw) -> set[str]:
+    with raw.cursor() as cur:
+        cur.execute("SELECT message_id::text FROM dramatiq.queue")
+        rows = {r[0] for r in cur.fetchall()}
+    raw.rollback()
+    return rows
+
+
+def test_a_large_batch_with_some_existing_ids_inserts_only_the_new_ones_and_keeps_the_transaction(app, raw):
+    # Given 10 queued messages, and a session that has written its own data
+    old = [noop.message(i) for i in range(10)]
+    app.broker.enqueue_many(old)
+    fresh = [noop.message(i) for i in range(10, 200)]
+    batch = old[:5] + fresh[:100] + old[5:] + fresh[100:] + [fresh[0]]  # and one id twice in the batch
+    with app.sessions() as session:
+        session.connection().exec_driver_sql("CREATE TEMP TABLE marker (x int); INSERT INTO marker VALUES (1)")
+        # When a batch large enough for COPY mixes them with 190 new ones
+        new = app.broker.enqueue_many(batch, conn=session)
+        # Then the caller's transaction is intact and goes on
+        assert session.connection().exec_driver_sql("SELECT count(*) FROM marker").scalar() == 1
+        session.commit()
+    # And exactly the new ids were inserted, in the batch's order, and the old rows are untouched
+    assert new == [m.message_id for m in fresh]
+    assert _queued_ids(raw) == {m.message_id for m in old + fresh}
+    assert states(raw) == {"queued": 200}
+
+
+def test_a_large_batch_of_new_ids_lands_whole_with_its_eta_and_runs(app, raw, worker, effects):
+    # Given a batch of new ids due in the future, and one due now
+    later = app.broker.clock.now() + timedelta(hours=1)
+    delayed = [noop.message(i) for i in range(100)]
+    assert app.broker.enqueue_many(delayed, eta=later) == [m.message_id for m in delayed]
+    due = [record.message(i) for i in range(100)]
+    # When the due one is enqueued (COPY, with no transaction of the caller's)
+    assert app.broker.enqueue_many(due) == [m.message_id for m in due]
+    # Then the worker runs the due ones (the NOTIFY rode along), and the delayed ones wait
+    wait_until(lambda: effect_counts(effects) == {i: 1 for i in range(100)}, timeout=30)
+    with raw.cursor() as cur:
+        cur.execute("SELECT count(*) FROM dramatiq.queue WHERE state = 'queued' AND eta = %s", (later,))
+        assert cur.fetchone()[0] == 100
+    raw.rollback()
+
+
+def test_a_large_batch_on_an_autocommit_connection_skips_existing_ids(app, raw):
+    # Given a psycopg2 connection in autocommit, and one id already queued
+    existing = noop.message(0)
+    app.broker.enqueue_many([existing])
+    pooled = app.engine.raw_connection()
+    conn = pooled.dbapi_connection
+    try:
+        conn.autocommit = True
+        batch = [noop.message(i) for i in range(1, 100)]
+        # When a COPY-sized batch is enqueued through it, fresh, then with the existing id
+        assert app.broker.enqueue_many(batch, conn=conn) == [m.message_id for m in batch]
+        more = [noop.message(i) for i in range(100, 170)]
+        assert app.broker.enqueue_many([existing, *more], conn=conn) == [m.message_id for m in more]
+    finally:
+        conn.autocommit = False
+        pooled.close()
+    # Then every message is there once
+    assert states(raw) == {"queued": 170}
 
 
 @pytest.fixture
