@@ -106,7 +106,7 @@ def cmd_worker(args: argparse.Namespace, stop: StopFlag) -> int:
         worker_threads=args.threads or app.settings.worker_threads,
         worker_timeout=int(app.settings.poll_seconds * 1000),
     )
-    if app.settings.claim_window:  # else Dramatiq's prefetch, 2 × threads
+    if app.settings.claim_window:  # else the consumers adapt theirs from Dramatiq's 2 × threads
         worker.queue_prefetch = app.settings.claim_window
     worker.start()
     from dramaturg.process_health import attach_worker

@@ -76,6 +76,14 @@ class Outcomes:
         A row no longer held by that claim — re-queued by a retry, claimed
         again, rescued after our lease expired — is left alone: the fence is the point.
         """
+        sql = self.statement(cur, owner)
+        if sql is not None:
+            cur.execute(sql)
+
+    def statement(self, cur: PgCursor, owner: uuid.UUID) -> bytes | None:
+        """What :meth:`write` sends (None when there is nothing), for a caller that sends more in the
+        same round trip. psycopg2 interpolates on the client anyway: joining the statements costs
+        nothing here and saves a round trip per extra kind."""
         statements: list[tuple[str, dict[str, Any]]] = []
         if self.finishes:
             # History with the acks, in one transaction: a committed ack never leaves its
@@ -97,10 +105,9 @@ class Outcomes:
                     },
                 )
             )
-        if statements:
-            # psycopg2 interpolates on the client anyway: joining the statements costs
-            # nothing here and saves a round trip per extra kind.
-            cur.execute(b";\n".join(cur.mogrify(sql, params) for sql, params in statements))
+        if not statements:
+            return None
+        return b";\n".join(cur.mogrify(sql, params) for sql, params in statements)
 
 
 class OutcomeLedger:

@@ -39,6 +39,7 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
 
 from shared import history
+from shared.claim_window import ClaimWindow
 from shared.claims import Claim, ClaimedMessage, claim_of
 from shared.db import OUTAGE_ERRORS
 from shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
@@ -88,16 +89,16 @@ class PostgresConsumer(Consumer):
         self.broker = broker
         self.ledger = broker.outcomes  # held claims and reported outcomes, shared by the process
         self.queue_name = queue_name
-        self.prefetch = max(1, prefetch)
+        prefetch = max(1, prefetch)
         self.limit = broker.queue_limit(queue_name)
+        fixed = bool(broker.settings.claim_window)  # DRAMATURG_CLAIM_WINDOW: the window Dramatiq passed
         if self.limit.concurrency is not None:
             # Claimed rows hold the queue's slots cluster-wide: never hold rows this process
             # cannot start, so another worker with idle threads is not kept below the cap.
             # Dramatiq prefetches twice its threads (``dramaturg worker --threads`` may differ from the setting).
-            threads = min(broker.settings.worker_threads, max(1, self.prefetch // 2))
-            self.prefetch = min(self.prefetch, threads, self.limit.concurrency)
-        #: Refill once this many of the window's slots are free: one claim per several messages.
-        self.refill_at = max(1, self.prefetch // 2)
+            threads = min(broker.settings.worker_threads, max(1, prefetch // 2))
+            prefetch, fixed = min(prefetch, threads, self.limit.concurrency), True
+        self.window = ClaimWindow(prefetch, fixed=fixed)
         self.timeout = timeout / 1000
         self.buffer: deque[ClaimedMessage] = deque()  # claimed, not yet handed to Dramatiq
         self.reader = EnvelopeReader(broker.actors)
@@ -121,7 +122,7 @@ class PostgresConsumer(Consumer):
             self._cycle(refill=not self.buffer)
             if self.buffer:
                 return self.buffer.popleft()
-            if self.prefetch - self.ledger.holding(self.queue_name) < self.refill_at:
+            if self.window.size - self.ledger.holding(self.queue_name) < self.window.refill_at:
                 # busy: wait for a worker thread to report an outcome
                 self.ledger.wait_for_report(min(self.timeout, 0.5))
             else:
@@ -139,10 +140,11 @@ class PostgresConsumer(Consumer):
         is not a valid message is rejected, with a failed job_history row, in the same
         transaction: it never reaches a worker thread."""
         outcomes = self.ledger.take()
-        free = self.prefetch - self.ledger.holding(self.queue_name, settling=outcomes)
+        self.window.observe(len(outcomes.settling()), time.monotonic())
+        free = self.window.size - self.ledger.holding(self.queue_name, settling=outcomes)
         claim = 0
         if refill:
-            claim = limit if limit is not None else (free if free >= self.refill_at else 0)
+            claim = limit if limit is not None else (free if free >= self.window.refill_at else 0)
         if not (outcomes or claim):
             return
         owner = self.broker.worker_id
@@ -151,14 +153,16 @@ class PostgresConsumer(Consumer):
             with self.ledger.settling(outcomes):
                 conn = self._connection()
                 with conn.cursor() as cur:
-                    outcomes.write(cur, owner)
                     if claim:
                         now = self.broker.clock.now()
-                        accepted, rejected = self._read(self._claim(cur, claim, now))
+                        # the outcomes ride in the claim's round trip
+                        accepted, rejected = self._read(self._claim(cur, claim, now, outcomes.statement(cur, owner)))
                         if rejected:
                             self._reject_at_claim(conn, cur, owner, rejected, now)
                         if accepted and self.records_history:
                             self._start_runs(conn, accepted, now)
+                    else:
+                        outcomes.write(cur, owner)
                 conn.commit()
         except BaseException:
             self._drop_connection()
@@ -167,11 +171,14 @@ class PostgresConsumer(Consumer):
             self.ledger.hold(self.queue_name, [m.claim for m in accepted])
             self.buffer.extend(accepted)
 
-    def _claim(self, cur: psycopg2.extensions.cursor, limit: int, now: datetime) -> list[tuple[Any, ...]]:
+    def _claim(
+        self, cur: psycopg2.extensions.cursor, limit: int, now: datetime, before: bytes | None = None
+    ) -> list[tuple[Any, ...]]:
         """Claim up to ``limit`` due rows of this queue with its lease — on a capped queue no more
-        than its free slots cluster-wide, counted under the queue's lock (held to commit)."""
+        than its free slots cluster-wide, counted under the queue's lock (held to commit).
+        ``before``: statements sent ahead of the claim in its round trip."""
         cap = self.limit.concurrency
-        cur.execute(
+        claim = cur.mogrify(
             SQL["queue_claim" if cap is None else "queue_claim_capped"],
             {
                 "queue": self.queue_name,
@@ -182,6 +189,7 @@ class PostgresConsumer(Consumer):
                 "cap": cap,
             },
         )
+        cur.execute(claim if before is None else before + b";\n" + claim)
         return cur.fetchall()
 
     def _read(self, rows: list[tuple[Any, ...]]) -> tuple[list[ClaimedMessage], list[tuple[Claim, str, str]]]:

@@ -71,9 +71,10 @@ class Settings(BaseSettings):
     worker_threads: int = Field(8, alias="DRAMATURG_WORKER_THREADS", ge=1, le=256)
     worker_processes: int = Field(1, alias="DRAMATURG_WORKER_PROCESSES", ge=1, le=64)
     #: Messages one consumer (one queue of one worker process) holds claimed at once; it
-    #: claims again once half are done. 0: Dramatiq's prefetch, 2 × threads. Larger windows
-    #: mean fewer, bigger claims (short jobs drain faster); each still leaves the rest of the
-    #: backlog to other workers (bench/NOTES.md has the figures and the fairness test).
+    #: claims again once half are done. 0: adaptive (shared/claim_window.py) — Dramatiq's
+    #: 2 × threads for slow jobs, up to 64 for jobs of a few milliseconds, about 50 ms of the
+    #: consumer's pace. A number fixes it. Either way the rest of the backlog stays with other
+    #: workers (bench/NOTES.md has the figures and the fairness test).
     claim_window: int = Field(0, alias="DRAMATURG_CLAIM_WINDOW", ge=0, le=10_000)
     lease_seconds: float = Field(30.0, alias="DRAMATURG_LEASE_SECONDS", gt=0)
     poll_seconds: float = Field(1.0, alias="DRAMATURG_POLL_SECONDS", gt=0)
