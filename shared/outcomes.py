@@ -31,6 +31,7 @@ still here.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -197,11 +198,20 @@ class OutcomeLedger:
         with self._lock:
             return bool(self._pending)
 
-    def wait_for_report(self, timeout: float) -> None:
-        """Block until some outcome is reported (or ``timeout`` seconds pass)."""
+    def wait_until_holding(self, queue: str, at_most: int, timeout: float) -> None:
+        """Block until the claims of ``queue`` still held once the reported outcomes settle are
+        ``at_most`` (or ``timeout`` seconds pass): a busy consumer then writes them together with
+        its next claim, one round trip, instead of a write per report."""
+        deadline = time.monotonic() + timeout
         with self._lock:
-            if not self._pending:
-                self._lock.wait(timeout)
+            while self._per_queue[queue] - self._settled_by_pending(queue) > at_most:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._lock.wait(left)
+
+    def _settled_by_pending(self, queue: str) -> int:
+        return sum(1 for claim in self._pending.settling() if self._held.get(claim) == queue)
 
     def take(self) -> Outcomes:
         with self._lock:

@@ -12,8 +12,10 @@ job_history row, before any worker thread sees it. When the broker records
 history, the claimed fan-out children's ``running`` rows are written in that transaction
 too, and their succeeded outcomes come back through the ledger with the acks:
 history costs one statement per cycle, not round trips per message. With nothing due it sleeps
-on LISTEN — at most ``poll_seconds`` — and with every slot busy it sleeps
-until a worker thread reports back.
+on LISTEN — at most ``poll_seconds`` — and with its claim window full it sleeps
+until worker threads have reported enough to claim again (at most
+``OUTCOME_DELAY``), then writes their outcomes in the claim's round trip. The
+window itself follows the consumer's pace (``shared/claim_window.py``).
 
 A queue with a concurrency cap (``shared/queue_limits.py``) is claimed under a
 per-queue lock that counts its running rows first (``queue_claim_capped``); its
@@ -57,6 +59,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 SQL = queries("queue")
+#: Longest a busy consumer leaves reported outcomes unwritten while it waits to claim again (seconds).
+OUTCOME_DELAY = 0.1
 
 
 class ClaimingBroker(Protocol):
@@ -123,8 +127,10 @@ class PostgresConsumer(Consumer):
             if self.buffer:
                 return self.buffer.popleft()
             if self.window.size - self.ledger.holding(self.queue_name) < self.window.refill_at:
-                # busy: wait for a worker thread to report an outcome
-                self.ledger.wait_for_report(min(self.timeout, 0.5))
+                # busy: wait until enough is reported to claim again, then write and claim in one go
+                self.ledger.wait_until_holding(
+                    self.queue_name, self.window.size - self.window.refill_at, min(self.timeout, OUTCOME_DELAY)
+                )
             else:
                 self._wait_for_notify()
             return None
