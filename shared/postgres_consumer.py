@@ -161,15 +161,18 @@ class PostgresConsumer(Consumer):
                 with conn.cursor() as cur:
                     if claim:
                         now = self.broker.clock.now()
-                        # the outcomes ride in the claim's round trip
-                        accepted, rejected = self._read(self._claim(cur, claim, now, outcomes.statement(cur, owner)))
+                        # The connection is in autocommit: BEGIN and the outcomes ride in the
+                        # claim's round trip, and the transaction ends with one COMMIT.
+                        before = b";\n".join([b"BEGIN", *filter(None, [outcomes.statement(cur, owner)])])
+                        accepted, rejected = self._read(self._claim(cur, claim, now, before))
                         if rejected:
                             self._reject_at_claim(conn, cur, owner, rejected, now)
                         if accepted and self.records_history:
                             self._start_runs(conn, accepted, now)
+                        cur.execute("COMMIT")
                     else:
+                        # one round trip: a multi-statement query is one transaction of its own
                         outcomes.write(cur, owner)
-                conn.commit()
         except BaseException:
             self._drop_connection()
             raise
@@ -263,12 +266,14 @@ class PostgresConsumer(Consumer):
                 raise DatabaseUnavailable(f"consumer cannot connect: {first_line(exc)}") from None
             self.conn = conn
             psycopg2.extras.register_uuid(conn_or_curs=conn)  # the worker id is a UUID
+            # Autocommit: a cycle sends its own BEGIN with its first statement (psycopg2
+            # would send it alone first, one more round trip per cycle).
+            conn.autocommit = True
             with conn.cursor() as cur:
                 # A claim or ack lost in a database crash only means the message is
                 # delivered again (at least once, as always): no need to wait for
                 # the WAL flush on every cycle.
                 cur.execute("SET synchronous_commit = off")
-            conn.commit()
         return self.conn
 
     def _drop_connection(self) -> None:
