@@ -123,7 +123,9 @@ class PostgresConsumer(Consumer):
         try:
             # LISTEN (the process's one listener) before the first claim, so no enqueue slips between them
             self._listener().register(self.channel)
-            self._cycle(refill=not self.buffer)
+            if not self.buffer:
+                # (with claimed rows still to hand out, outcomes wait for the next claim's round trip)
+                self._cycle(refill=True)
             if self.buffer:
                 return self.buffer.popleft()
             if self.window.size - self.ledger.holding(self.queue_name) < self.window.refill_at:
