@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from shared.embedded import embedded_url
 from shared.errors import DatabaseRefused, DatabaseUnavailable, first_line
+from shared.lost_connections import CheckoutChecks, GuardedConnection
 from shared.redact import redact, secrets_in_url
 
 if TYPE_CHECKING:
@@ -42,6 +43,12 @@ def mask_url(url: str) -> str:
     return redact(url, secrets_in_url(url))
 
 
+#: A pooled connection idle longer than this is pinged before use: a restart takes
+#: longer, so one used more recently was either dropped while the server was still
+#: down (its caller saw an outage anyway) or is alive.
+PING_AFTER_IDLE_SECONDS = 1.0
+
+
 def make_engine(
     url: str,
     *,
@@ -49,20 +56,29 @@ def make_engine(
     max_overflow: int | None = None,
     pool_timeout: float = 10.0,
     connect_timeout: float = 5.0,
+    ping_after_idle: float = PING_AFTER_IDLE_SECONDS,
 ) -> Engine:
     """An engine with a bounded pool of ``pool_size`` kept connections plus ``max_overflow``
     (default: as many again) on demand; a thread waits at most ``pool_timeout`` for one.
 
-    ``pool_pre_ping`` lets a worker survive a database restart without a restart of its own.
+    A worker survives a database restart without a restart of its own: a connection
+    idle over ``ping_after_idle`` seconds is pinged at checkout, and a lost one raises
+    an outage error (``OUTAGE_ERRORS``) and is replaced (shared/lost_connections.py).
+    No ping per checkout: that was a round trip on every send and every job.
     """
-    return sa.create_engine(
+    engine = sa.create_engine(
         make_url(url).set(drivername="postgresql+psycopg2"),
         pool_size=pool_size,
         max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_timeout=pool_timeout,
-        pool_pre_ping=True,
-        connect_args={"connect_timeout": max(1, int(connect_timeout)), "application_name": "dramaturg"},
+        connect_args={
+            "connect_timeout": max(1, int(connect_timeout)),
+            "application_name": "dramaturg",
+            "connection_factory": GuardedConnection,
+        },
     )
+    CheckoutChecks(engine, idle_seconds=ping_after_idle)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

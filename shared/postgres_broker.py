@@ -46,6 +46,7 @@ from shared.clock import Clock, clock_from_settings, is_simulated
 from shared.db import OUTAGE_ERRORS, database_url, make_engine, mask_url
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener
+from shared.lost_connections import is_lost
 from shared.message_body import copy_field, message_body
 from shared.outcomes import OutcomeLedger
 from shared.postgres_consumer import PostgresConsumer
@@ -282,9 +283,10 @@ class PostgresBroker(Broker):
         return new
 
     def _insert_pooled(self, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None) -> list[str]:
-        """Insert and commit on a pooled connection. Connections are not pinged per checkout,
-        so one the server dropped (a restart) fails here: the send is tried once more, on a
-        fresh connection (the insert is idempotent on message id)."""
+        """Insert and commit on a pooled connection. A connection used within the last second
+        is not pinged at checkout, so one the server dropped meanwhile (a restart) fails here
+        with an outage error: the send is tried once more, on a fresh connection (the insert
+        is idempotent on message id)."""
         one_statement = len(messages) < COPY_THRESHOLD
         for attempt in (1, 2):
             try:
@@ -445,7 +447,10 @@ class PostgresBroker(Broker):
         except BaseException:
             try:
                 raw.rollback()
+                usable = not is_lost(raw)
             except Exception:
+                usable = False
+            if not usable:
                 # This connection is dead, and after a server restart so are the idle
                 # ones beside it: close those too, so the next checkout opens a fresh one.
                 fairy.invalidate()

@@ -47,6 +47,7 @@ from shared.db import OUTAGE_ERRORS
 from shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener, enqueue_channel
+from shared.lost_connections import GuardedConnection
 from shared.outcomes import OutcomeLedger, Outcomes
 from shared.redact import redact
 from shared.run_record import StartedRun, batchable, run_fields
@@ -263,6 +264,7 @@ class PostgresConsumer(Consumer):
                     self.broker.dsn(),
                     connect_timeout=max(2, int(self.broker.settings.db_connect_timeout)),
                     application_name="dramaturg-consumer",
+                    connection_factory=GuardedConnection,  # a dropped connection is an outage error
                 )
             except psycopg2.OperationalError as exc:
                 raise DatabaseUnavailable(f"consumer cannot connect: {first_line(exc)}") from None
