@@ -116,6 +116,8 @@ def main(argv=None) -> None:
     fig("fan_out", "dramaturg", lambda u: fanout.fan_out(u, size["fanout"]), size["once"])
     for procs in (2, 4):
         fig(f"fan_out_{procs}", "dramaturg", lambda u, p=procs: fanout.fan_out(u, size["fanout"], p), size["once"])
+    # the same users, fanned out fanout.CHUNK at a time (fan_out(..., chunk=N)), one worker process
+    fig("fan_out_chunked", "dramaturg", lambda u: fanout.fan_out(u, size["fanout"], 1, fanout.CHUNK), size["once"])
 
     results["command"] = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
     if only:

@@ -7,12 +7,15 @@ transaction; each child multiplies one user's score by 0.9 and writes its
 idempotency marker (user, hour) in one statement, one round trip, as the
 game's decay does per player: a redelivered child finds its marker and changes
 nothing. Idempotency key: (job, user, hour) — the child's message id — so a
-second trigger in the same hour enqueues nothing. Loaded by workers through ``DRAMATURG_ACTOR_MODULES=bench.fanout_job``.
+second trigger in the same hour enqueues nothing. With the argument ``chunk=N``
+the parent sends one message per N users (``fan_out(..., chunk=N)``): the same
+child runs once per user, the N users in one transaction. Loaded by workers
+through ``DRAMATURG_ACTOR_MODULES=bench.fanout_job``.
 """
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
@@ -31,6 +34,10 @@ class BenchUser(BaseModel):
     user_id: int
 
 
+class DecayArgs(BaseModel):
+    chunk: int = Field(1, ge=1)  # users per child message
+
+
 @item_actor("bench.decay.item", queue=EXAMPLE, payload=BenchUser)
 def decay_user(ctx: ItemContext, payload: BenchUser) -> int:
     return ctx.session.execute(DECAY_ONE, {"id": payload.user_id, "period": ctx.period}).rowcount
@@ -42,8 +49,9 @@ def decay_user(ctx: ItemContext, payload: BenchUser) -> int:
     actor_name="bench.decay",
     period="hour",
     enabled=False,
+    args_model=DecayArgs,
     description="benchmark: decay every bench user's score, one child per user",
 )
 def decay(ctx: JobContext) -> int:
     ids = ctx.session.execute(USERS).scalars()
-    return ctx.fan_out(decay_user, ((str(i), {"user_id": i}) for i in ids))
+    return ctx.fan_out(decay_user, ((str(i), {"user_id": i}) for i in ids), chunk=ctx.args["chunk"])

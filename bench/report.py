@@ -144,6 +144,16 @@ def _bars(results: dict) -> list[tuple[str, str, str]]:
                 verdict(cps / drain >= 0.5 if cps and drain else None),
             )
         )
+    eps = med("fan_out_chunked", "dramaturg", "children_per_s")
+    if eps:
+        bars.append(
+            (
+                f"the same {size['fanout']:,} users with chunk={F['fan_out_chunked']['dramaturg'][0]['chunk']} "
+                "(users/s, 1 worker process) ≥ 50 % of the drain",
+                f"{eps / drain:.0%} ({_n(eps)} users/s vs drain {_n(drain)} /s)" if drain else "n/a",
+                verdict(eps / drain >= 0.5 if drain else None),
+            )
+        )
     parent = med("fan_out", "dramaturg", "parent_s")
     bars.append(
         (

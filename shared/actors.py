@@ -10,12 +10,17 @@ to enqueue children in that same transaction.
 first (a bad payload fails at once, never retried), then the function runs
 as ``fn(ctx, payload)`` in one transaction; ``ctx.session``, ``ctx.now``.
 
+``fan_out(..., chunk=N)`` sends one message per N entities instead of one per
+entity: the child's function still runs once per entity, all N in the
+message's one transaction (see :meth:`JobContext.fan_out` for the trade-off).
+
 Both return the number of items they processed (or a dict with
 ``items_processed``); it lands in job_history.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -36,7 +41,7 @@ from shared.app import App
 from shared.broker import broker
 from shared.context import current_run
 from shared.errors import PayloadError
-from shared.jobs import JobSpec, child_id, validate_spec
+from shared.jobs import CHUNK_KEY, JobSpec, child_id, chunk_payloads, validate_spec
 from shared.middleware.app_context import AppContext
 from shared.postgres_broker import raw_connection_of
 from shared.queues import CRON
@@ -105,35 +110,83 @@ class JobContext:
         *,
         batch: int = FANOUT_BATCH,
         key_period: str | None = None,
+        chunk: int = 1,
     ) -> int:
         """Enqueue one ``child`` message per ``(entity_key, payload)`` in this transaction.
 
         Each child's id is derived from (job, entity, period), so a re-run for the
-        same period enqueues nothing twice. Returns how many were new.
+        same period enqueues nothing twice. Returns how many messages were new.
+
+        ``chunk=N`` (N > 1) puts N consecutive entities in one message (its id derived
+        from all N keys): the child runs its function once per entity, in order, all in
+        the message's one transaction, and its history row counts the entities. Every
+        per-message cost (claim, history row, commit) is paid once per N entities. The
+        price: one entity's error rolls back and retries the whole chunk (and fails it
+        for good after the last retry, calling ``on_exhausted`` for each of its
+        entities), the transaction holds all N entities' row locks at once, and the
+        history row names the chunk, not each entity. Per-entity exactly-once still
+        rests on the child's own marker: a chunk rerun after a crash, or a chunk
+        regrouped differently by a re-run of the period, finds each entity's marker.
         """
+        if chunk < 1:
+            raise ValueError(f"chunk must be at least 1, got {chunk}")
         new = 0
-        chunk: list[Any] = []
+        messages = self._messages(child, items, key_period, chunk)
+        pending: list[Any] = []
         conn = raw_connection_of(self.session)  # this run's transaction, taken once
         # While one batch is COPYed (the driver lets go of the GIL), the next is built: a
         # 100,000-child parent takes about the longer of the two, not their sum. One batch in
         # flight at a time, on the same connection, so the batches land in order.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dramaturg-fan-out") as sender:
             in_flight: Future[list[str]] | None = None
-            for entity, payload in items:
-                if len(self.entity_keys) < LOGGED_ENTITIES:
-                    self.entity_keys.append(str(entity))
-                chunk.append(self.child_message(child, str(entity), payload, key_period=key_period))
-                if len(chunk) >= batch:
+            for message in messages:
+                pending.append(message)
+                if len(pending) >= batch:
                     if in_flight is not None:
                         new += len(in_flight.result())
-                    in_flight = sender.submit(self.app.broker.enqueue_many, chunk, conn=conn)
-                    chunk = []
+                    in_flight = sender.submit(self.app.broker.enqueue_many, pending, conn=conn)
+                    pending = []
             if in_flight is not None:
                 new += len(in_flight.result())
-        if chunk:
-            new += len(self.app.broker.enqueue_many(chunk, conn=conn))
+        if pending:
+            new += len(self.app.broker.enqueue_many(pending, conn=conn))
         self.children += new
         return new
+
+    def _messages(
+        self,
+        child: dramatiq.Actor[..., Any],
+        items: Iterable[tuple[str, dict[str, Any]]],
+        key_period: str | None,
+        chunk: int,
+    ) -> Iterator[dramatiq.Message[Any]]:
+        keys: list[str] = []
+        payloads: list[dict[str, Any]] = []
+        for entity, payload in items:
+            key = str(entity)
+            if len(self.entity_keys) < LOGGED_ENTITIES:
+                self.entity_keys.append(key)
+            if chunk == 1:
+                yield self.child_message(child, key, payload, key_period=key_period)
+                continue
+            keys.append(key)
+            payloads.append(payload)
+            if len(keys) == chunk:
+                yield self._chunk_message(child, keys, payloads, key_period)
+                keys, payloads = [], []
+        if keys:
+            yield self._chunk_message(child, keys, payloads, key_period)
+
+    def _chunk_message(
+        self, child: dramatiq.Actor[..., Any], keys: list[str], payloads: list[dict[str, Any]], key_period: str | None
+    ) -> dramatiq.Message[Any]:
+        # The id names every key of the chunk: a re-run grouping the same entities alike
+        # enqueues nothing twice; any other grouping is a new message whose entities the
+        # child's own markers guard.
+        digest = hashlib.sha1("\x1f".join(keys).encode("utf-8"), usedforsecurity=False).hexdigest()
+        message = self.child_message(child, f"chunk:{len(keys)}:{digest}", {}, key_period=key_period)
+        message.kwargs[CHUNK_KEY] = payloads
+        return message
 
 
 @dataclass
@@ -162,6 +215,17 @@ def _record(out: object, children: int = 0) -> None:
         # Lets a waiter (``trigger --wait``) know how many children to wait for,
         # including those no worker has started yet.
         info.result = {**(info.result or {}), "children_enqueued": children}
+
+
+def _chunk_outcome(outs: list[Any]) -> dict[str, Any]:
+    """A chunk's result: how many of its entities the function counted as processed."""
+    processed = 0
+    for out in outs:
+        if isinstance(out, dict):
+            processed += int(out.get("items_processed") or 0)
+        elif isinstance(out, int):
+            processed += out
+    return {"items_processed": processed, "entities": len(outs)}
 
 
 def _refuse_future_tick(job: str, tick: datetime, rt: App) -> None:
@@ -316,13 +380,20 @@ def item_actor(
     def decorate(fn: Callable[[ItemContext, P], Any]) -> dramatiq.Actor[..., Any]:
         def run(**kwargs: Any) -> None:
             app = AppContext.current()
+            chunked = CHUNK_KEY in kwargs
+            given = chunk_payloads(kwargs, actor_name)
             try:
-                data = payload.model_validate(kwargs)
+                payloads = [payload.model_validate(one) for one in given]
             except ValidationError as exc:
                 raise PayloadError(f"invalid payload for {actor_name}: {exc}") from None
             info = current_run()
             if info is not None:  # log lines of this run name the entities it touches
-                info.entity_ids = [f"{k}={v}" for k, v in kwargs.items() if k == "id" or k.endswith("_id")]
+                info.entity_ids = [
+                    f"{k}={v}"
+                    for one in given[:LOGGED_ENTITIES]
+                    for k, v in one.items()
+                    if k == "id" or k.endswith("_id")
+                ]
             with app.sessions.begin() as session:
                 now = app.clock.now()
                 # Sent directly (not fanned out): the period is the minute it runs in.
@@ -330,8 +401,8 @@ def item_actor(
                 ctx = ItemContext(
                     session, now, period, app, app.config(config) if config else None, info.run_id if info else None
                 )
-                out = fn(ctx, data)
-            _record(out)
+                outs = [fn(ctx, data) for data in payloads]
+            _record(_chunk_outcome(outs) if chunked else outs[0])
 
         run.__name__ = fn.__name__
         run.__doc__ = fn.__doc__

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.errors import ConfigError, UnknownJob
+from shared.errors import ConfigError, PayloadError, UnknownJob
 
 NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 CATCH_UP = ("all", "latest", "none")
@@ -123,6 +123,25 @@ def env_name(job: str) -> str:
 def tick_id(job: str, tick_iso: str) -> str:
     """The message id of ``job``'s tick at an instant: equal across schedulers, so enqueued once."""
     return name_id(f"tick|{job}|{tick_iso}")
+
+
+#: The kwargs key of a chunked child's payloads (``fan_out(..., chunk=N)``); a pydantic field
+#: cannot start with ``_``, so it never collides with a payload model's own fields.
+CHUNK_KEY = "_items"
+
+
+def chunk_payloads(kwargs: dict[str, Any], actor_name: str) -> list[dict[str, Any]]:
+    """The entity payloads a child message carries: its kwargs, or each of a chunk's.
+
+    Raises:
+        PayloadError: a chunk that is not a list of objects, or has other kwargs beside it.
+    """
+    if CHUNK_KEY not in kwargs:
+        return [kwargs]
+    items = kwargs[CHUNK_KEY]
+    if len(kwargs) != 1 or not isinstance(items, list) or not all(isinstance(one, dict) for one in items):
+        raise PayloadError(f"invalid chunk for {actor_name}: {CHUNK_KEY} must be the only argument, a list of objects")
+    return items
 
 
 def child_id(job: str, entity: str, period: str) -> str:

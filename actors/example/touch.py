@@ -8,7 +8,8 @@ transaction that selected them. Idempotency key: (job, item, period) — the
 child's message id, and the unique ``example_touches (item_id, period)`` row
 written in the same transaction as the counter update, so the effect happens
 once even if the child runs twice. ``fail_first`` makes the child fail its
-first N attempts, which is how the platform's retries are exercised.
+first N attempts, which is how the platform's retries are exercised. The
+argument ``chunk=N`` fans out N items per child message (``fan_out(..., chunk=N)``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from datetime import datetime
 from typing import Any, cast
 
 from dramatiq.middleware import CurrentMessage
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.orm import Session
 
@@ -30,6 +31,10 @@ SQL = SqlFile(__package__, "touch")
 
 class TouchItem(BaseModel):
     item_id: int
+
+
+class TouchArgs(BaseModel):
+    chunk: int = Field(1, ge=1, le=10_000)  # items per child message
 
 
 def mark_failed(session: Session, payload: dict[str, Any], error: str, now: datetime) -> None:
@@ -63,8 +68,9 @@ def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
     actor_name="example.touch",
     period="minute",
     enabled=False,
+    args_model=TouchArgs,
     description="example: touch every active example item once per period (off unless enabled)",
 )
 def touch(ctx: JobContext) -> int:
     ids = ctx.session.execute(sa_text(SQL, "example_items_active")).scalars()
-    return ctx.fan_out(touch_item, ((str(i), {"item_id": i}) for i in ids))
+    return ctx.fan_out(touch_item, ((str(i), {"item_id": i}) for i in ids), chunk=ctx.args["chunk"])

@@ -33,6 +33,9 @@ class GameConfig(BaseSettings):
     deliver_batch: int = Field(50, alias="GAME_DELIVER_BATCH", ge=1, le=1000)
     stale_hours: float = Field(24.0, alias="GAME_STALE_HOURS", gt=0)
     fanout_page: int = Field(1000, alias="GAME_FANOUT_PAGE", ge=1)
+    # Players per decay child message (fan_out's chunk): 1 is a child per player; a few hundred
+    # pay the per-message costs once per chunk (README: "chunk=N" and its trade-off).
+    decay_chunk: int = Field(1, alias="GAME_DECAY_CHUNK", ge=1, le=10_000)
 
     @field_validator("grace_hours", "decay_rates", "delay_min_minutes", "delay_max_minutes", mode="before")
     @classmethod

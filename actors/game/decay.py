@@ -3,7 +3,8 @@
 When: ``0 * * * *`` (period "hour", catch-up "all": each missed hour runs
 once, for its own instant). The cron run selects active users with at least
 one whole overdue hour not yet charged (keyset-paged) and fans out one
-``game.decay.item`` child each, in its own transaction.
+``game.decay.item`` child each, in its own transaction (``GAME_DECAY_CHUNK=N``:
+one message per N players, each player handled alike, the N in one transaction).
 
 Idempotency key: (user, decay watermark hour). The child locks the user row
 FOR UPDATE, computes from the watermark (the latest ``score_history.decay_hour``)
@@ -121,4 +122,4 @@ def _eligible(ctx: JobContext, cfg: GameConfig) -> Iterator[UUID]:
 def decay(ctx: JobContext) -> int:
     cfg = ctx.config
     items = ((str(uid), {"user_id": str(uid), "as_of": ctx.now.isoformat()}) for uid in _eligible(ctx, cfg))
-    return ctx.fan_out(decay_user, items)
+    return ctx.fan_out(decay_user, items, chunk=cfg.decay_chunk)

@@ -2,8 +2,10 @@
 
 An actor declares ``on_exhausted=fn``; ``fn(session, kwargs, error, now)``
 runs in its own transaction after the last retry (or a non-retryable error),
-e.g. to set ``scheduled_events.status = 'failed'`` with the error. Errors in
-the hook are logged, never raised: the message is already settled.
+e.g. to set ``scheduled_events.status = 'failed'`` with the error; for a
+chunked child (``fan_out(..., chunk=N)``) once per entity of the chunk, all in
+that one transaction. Errors in the hook are logged, never raised: the message
+is already settled.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from dramatiq import Middleware
 from dramatiq.broker import MessageProxy
 
 from shared.db import retry_through_outage
+from shared.jobs import chunk_payloads
 from shared.middleware.app_context import AppContext
 from shared.redact import redact
 
@@ -47,7 +50,9 @@ class MarkFailedOnExhaustion(Middleware):
 
         def settle() -> None:
             with AppContext.current().sessions.begin() as session:
-                hook(session, dict(message.kwargs), error, broker.clock.now())
+                now = broker.clock.now()
+                for payload in chunk_payloads(dict(message.kwargs), message.actor_name):
+                    hook(session, dict(payload), error, now)
 
         try:
             # A database restart must not leave the entity unsettled (e.g. an event stuck in 'sending').

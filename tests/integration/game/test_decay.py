@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 
+import pytest
+
 from scheduler.trigger import trigger_job
 from tests.conftest import T0
 from tests.integration.game.conftest import make_user, row, rows, run_job, settle
@@ -125,3 +127,21 @@ def test_players_not_active_are_never_decayed(app, worker, raw):
     # Then nobody is charged
     assert result["items_processed"] == 0
     assert all(_decays(raw, u) == [] for u in users)
+
+
+class TestChunkedDecay:
+    @pytest.fixture
+    def settings_overrides(self, settings_overrides) -> dict:
+        return {**settings_overrides, "GAME_DECAY_CHUNK": "2"}
+
+    def test_players_in_chunks_are_each_charged_once_however_often_decay_runs(self, app, worker, raw):
+        # Given five overdue players, one per chapter, and decay fanning out two per message
+        users = {c: make_user(raw, chapter=c, idle=timedelta(hours=g) + H) for c, g in GRACE.items()}
+        # When decay runs twice in the same hour
+        first, second = _run(app, raw), _run(app, raw)
+        # Then the first sent three messages (2 + 2 + 1 players) and the second none
+        assert (first["items_processed"], second["items_processed"]) == (3, 0)
+        # And every player was charged its chapter's rate exactly once
+        for chapter, user in users.items():
+            assert _score(raw, user) == (Decimal("50.00") - RATE[chapter], "active")
+            assert len(_decays(raw, user)) == 1
