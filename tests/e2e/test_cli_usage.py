@@ -73,8 +73,8 @@ def test_usage_errors_under_json_are_json(db_url):
 
 
 def test_an_argument_for_a_job_that_takes_none_is_refused_and_nothing_is_enqueued(db_url, raw):
-    line = _one_line_usage_error(dramaturg(db_url, "trigger", "example-touch", "--arg", "limit=3"))
-    assert "the job 'example-touch' takes no arguments" in line
+    line = _one_line_usage_error(dramaturg(db_url, "trigger", "prune-queue", "--arg", "limit=3"))
+    assert "the job 'prune-queue' takes no arguments" in line
     with raw.cursor() as cur:
         cur.execute("SELECT (SELECT count(*) FROM dramatiq.queue) + (SELECT count(*) FROM dramaturg.job_history)")
         assert cur.fetchone()[0] == 0
