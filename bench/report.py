@@ -212,7 +212,19 @@ def _fanout_line(results: dict) -> str:
         f"{results['size']['fanout']:,} `@item_actor` children each doing its UPDATE and its idempotency marker in "
         f"one statement in its own transaction, job_history rows for the run and every child, `dramaturg worker` "
         f"processes with 8 threads each): {each}; the same change as one set-based UPDATE: "
-        f"{runs[0][1]['set_update_s']:.2f} s."
+        f"{runs[0][1]['set_update_s']:.2f} s." + _chunked_line(F)
+    )
+
+
+def _chunked_line(F: dict) -> str:
+    run = (F.get("fan_out_chunked", {}).get("dramaturg") or [None])[0]
+    if not run:
+        return ""
+    return (
+        f" The same users with `fan_out(..., chunk={run['chunk']})` ({run['messages']:,} messages, the child's "
+        f"function run per user, the {run['chunk']} in the message's one transaction, one history row per "
+        f"message), 1 process: {run['fan_out_s']:.1f} s ({run['children_per_s']:,.0f} users/s, the parent's "
+        f"select + enqueue {run['parent_s']:.2f} s, rows changed {run['changed']:,})."
     )
 
 
