@@ -24,8 +24,10 @@ from tests.support.processes import DramaturgProcess, Supervisor
 from tests.support.waiting import wait_until
 
 SIZES = [
-    pytest.param(1000, 5, (1.0, 3.0), id="quick-1000-children-5-kills"),
-    pytest.param(10_000, 20, (2.0, 15.0), id="full-10000-children-20-kills", marks=pytest.mark.slow),
+    pytest.param(1000, 1, 5, (1.0, 3.0), id="quick-1000-children-5-kills"),
+    # fan_out's chunk: four players per message, each charged in the message's one transaction
+    pytest.param(2000, 4, 5, (1.0, 3.0), id="quick-2000-players-in-chunks-of-4-5-kills"),
+    pytest.param(10_000, 1, 20, (2.0, 15.0), id="full-10000-children-20-kills", marks=pytest.mark.slow),
 ]
 
 
@@ -67,15 +69,17 @@ def _ledger(url: str) -> dict:
     }
 
 
-@pytest.mark.parametrize(("children", "kills", "interval"), SIZES)
+@pytest.mark.parametrize(("children", "chunk", "kills", "interval"), SIZES)
 def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queued(
-    fault_db, fault_env, tmp_path, children, kills, interval
+    fault_db, fault_env, tmp_path, children, chunk, kills, interval
 ):
     # Given players who each owe a known number of decay hours at T0
     _make_players(fault_db, children)
     app = build_app(load_settings({"DATABASE_URL": fault_db, "DRAMATURG_APPS": "all"}), clock=_frozen_at_t0())
     # Two threads, as on a small dyno: the fan-out takes long enough for the kills to land on work.
-    env = fault_env(DRAMATURG_LEASE_SECONDS="5", DRAMATURG_WORKER_THREADS="2", **timeline_env())
+    env = fault_env(
+        DRAMATURG_LEASE_SECONDS="5", DRAMATURG_WORKER_THREADS="2", GAME_DECAY_CHUNK=str(chunk), **timeline_env()
+    )
     worker = DramaturgProcess(["worker"], env, tmp_path, "worker")
     rng = random.Random(1)
     with Supervisor([worker]) as supervisor:
@@ -114,6 +118,7 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
     figures(
         "F1",
         children=children,
+        chunk=chunk,
         kills=kills,
         kills_during_work=kills_during_work,
         restarts=restarts,
@@ -126,7 +131,7 @@ def test_f1_decay_children_survive_kill9_with_exact_ledger_and_nothing_left_queu
         drained_after_last_kill_s=round(drained_after, 1),
     )
     # And every player was charged exactly once, to the cent: 0 lost, 0 double-applied
-    assert children_done == {"done": children}
+    assert children_done == {"done": -(-children // chunk)}
     assert ledger["rows"] == ledger["players"] == children
     assert ledger["wrong_scores"] == 0 and ledger["delta"] == ledger["expected_delta"]
     # And the kills really landed on work in progress (how many messages were then delivered
