@@ -20,16 +20,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import dramatiq
 from dramatiq.errors import Retry
 from dramatiq.middleware import CurrentMessage, SkipMessage
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
 
 from shared import locks
 from shared.app import App
@@ -40,6 +37,11 @@ from shared.jobs import JobSpec, child_id, validate_spec
 from shared.middleware.app_context import AppContext
 from shared.postgres_broker import raw_connection_of
 from shared.queues import CRON
+
+if TYPE_CHECKING:
+    from pydantic_settings import BaseSettings
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql import Executable
 
 FANOUT_BATCH = 5000
 #: How many entity ids a run's log lines name at most.

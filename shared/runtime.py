@@ -28,7 +28,7 @@ from shared.app import App
 from shared.broker import app_context, broker
 from shared.budget import pool_limits
 from shared.clock import Clock, clock_from_settings
-from shared.db import database_url, make_engine, make_session_factory
+from shared.db import database_url, make_engine
 from shared.domains import DOMAINS, PLATFORM_ACTOR_MODULES, domain_of
 from shared.errors import ConfigError
 from shared.jobs import Registry
@@ -82,7 +82,6 @@ def build_app(
         settings=settings,
         clock=clock,
         engine=engine,
-        sessions=make_session_factory(engine),
         broker=broker,
         registry=Registry.from_actors(actors, not_enabled=lambda job: app_declaring(job, settings)),
         url=url,
