@@ -39,7 +39,6 @@ from shared.postgres_broker import raw_connection_of
 from shared.queues import CRON
 
 if TYPE_CHECKING:
-    from pydantic_settings import BaseSettings
     from sqlalchemy.orm import Session
     from sqlalchemy.sql import Executable
 
@@ -203,7 +202,7 @@ def cron_job(
     timezone: str | None = None,
     enabled: bool = True,
     args_model: type[BaseModel] | None = None,
-    config: type[BaseSettings] | None = None,
+    config: type[BaseModel] | None = None,
     replay_horizon: float = 7 * 24 * 3600.0,
     **options: Any,
 ) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor[..., Any]]:
@@ -307,7 +306,7 @@ def item_actor(
     queue: str,
     payload: type[P],
     on_exhausted: Callable[[Session, dict[str, Any], str, datetime], None] | None = None,
-    config: type[BaseSettings] | None = None,
+    config: type[BaseModel] | None = None,
     **options: Any,
 ) -> Callable[[Callable[[ItemContext, P], Any]], dramatiq.Actor[..., Any]]:
     """Declare a child actor taking a pydantic ``payload`` (ids and plain JSON).

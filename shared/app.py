@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, TypeVar
 from shared.errors import ConfigError
 
 if TYPE_CHECKING:
-    from pydantic_settings import BaseSettings
+    from pydantic import BaseModel
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from shared.postgres_broker import PostgresBroker
     from shared.settings import Settings
 
-C = TypeVar("C", bound="BaseSettings")
+C = TypeVar("C", bound="BaseModel")
 
 
 @dataclass(frozen=True, eq=False)
@@ -46,7 +46,7 @@ class App:
     registry: Registry
     url: str
     #: Each domain's settings class → its instance, validated when the App was built.
-    configs: Mapping[type[BaseSettings], BaseSettings] = field(default_factory=dict)
+    configs: Mapping[type[BaseModel], BaseModel] = field(default_factory=dict)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

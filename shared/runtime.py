@@ -22,7 +22,7 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 
-from pydantic_settings import BaseSettings
+from pydantic import BaseModel
 
 from shared.app import App
 from shared.broker import app_context, broker
@@ -137,7 +137,7 @@ def import_actor_modules(names: Iterable[str]) -> None:
             raise ConfigError(f"DRAMATURG_ACTOR_MODULES: cannot import {name!r}: {exc}") from None
 
 
-def domain_configs(actors: Iterable[object], environ: Mapping[str, str]) -> dict[type[BaseSettings], BaseSettings]:
+def domain_configs(actors: Iterable[object], environ: Mapping[str, str]) -> dict[type[BaseModel], BaseModel]:
     """Validate each settings class the actors declare (``config=GameConfig``) once, from ``environ``.
 
     Raises:
@@ -147,5 +147,5 @@ def domain_configs(actors: Iterable[object], environ: Mapping[str, str]) -> dict
     return {m: validate_env(m, environ, _what(m)) for m in sorted(models, key=lambda m: m.__name__)}
 
 
-def _what(model: type[BaseSettings]) -> str:
+def _what(model: type[BaseModel]) -> str:
     return str(model.model_config.get("title") or model.__name__)
