@@ -4,19 +4,22 @@ On a terminal: rich tables whose columns are chosen by the terminal's width
 (the least useful ones are left out until the rest fit; a word is never broken
 across lines, a long free text is cut with an ellipsis). When stdout is not a
 terminal (a pipe, a file): one header line and one line per row, the fields
-separated by tabs, for ``cut``, ``awk`` and spreadsheets.
+separated by tabs, for ``cut``, ``awk`` and spreadsheets. rich is imported only
+for a terminal: a script reading the lines does not wait for it.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from shared.redact import redact
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.text import Text
 
 STATUS_STYLE = {
     "succeeded": "green",
@@ -40,20 +43,75 @@ class Column:
         self.header, self.priority, self.free_text = header, priority, free_text
 
 
-def _status(status: str | None) -> Text:
-    # Text, not markup: a status or an error message must never be parsed as markup.
-    return Text(status or "—", style=STATUS_STYLE.get(status or "", ""))
+class Styled(NamedTuple):
+    """A cell shown as it is, in ``style`` on a terminal: never parsed as rich markup (a plain ``str`` cell is)."""
+
+    text: str
+    style: str = ""
+
+
+Cell = str | Styled
+
+
+def _status(status: str | None) -> Styled:
+    # Styled, not markup: a status or an error message must never be parsed as markup.
+    return Styled(status or "—", STATUS_STYLE.get(status or "", ""))
 
 
 def _when(value: Any) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else "—"
 
 
-def _plain(cell: str | Text) -> str:
-    return cell.plain if isinstance(cell, Text) else cell
+def _plain(cell: Cell) -> str:
+    return cell.text if isinstance(cell, Styled) else cell
 
 
-def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> list[int]:
+def _rich(cell: Cell) -> str | Text:
+    from rich.text import Text
+
+    return Text(cell.text, style=cell.style) if isinstance(cell, Styled) else cell
+
+
+def is_terminal(file: TextIO) -> bool:
+    """Whether rich would treat ``file`` as a terminal (its ``Console.is_terminal``: ``TTY_COMPATIBLE=0/1``,
+    then ``FORCE_COLOR``, then ``isatty()``), decided without importing rich."""
+    compatible = os.environ.get("TTY_COMPATIBLE", "")
+    if compatible in ("0", "1"):
+        return compatible == "1"
+    force_color = os.environ.get("FORCE_COLOR")
+    if force_color is not None:
+        return force_color != ""
+    try:
+        return file.isatty()
+    except (AttributeError, ValueError):  # no isatty, or a closed file
+        return False
+
+
+class Output:
+    """Where a view prints: stdout, through a rich console made only when stdout is a terminal."""
+
+    def __init__(self, file: TextIO | None = None) -> None:
+        self.file = sys.stdout if file is None else file
+        self.is_terminal = is_terminal(self.file)
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(file=self.file)
+        return self._console
+
+    def line(self, text: str, style: str = "") -> None:
+        """One line of text, in ``style`` on a terminal (never parsed as markup)."""
+        if self.is_terminal:
+            self.console.print(_rich(Styled(text, style)))
+        else:
+            print(text, file=self.file)
+
+
+def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> list[int]:
     """Each column's width with nothing cut: its longest line, or its header."""
     return [
         max([len(c.header), *(max((len(x) for x in _plain(r[i]).split("\n")), default=0) for r in rows)])
@@ -61,7 +119,7 @@ def natural_widths(columns: Sequence[Column], rows: Sequence[Sequence[str | Text
     ]
 
 
-def fitting_columns(columns: Sequence[Column], rows: Sequence[Sequence[str | Text]], width: int) -> list[int]:
+def fitting_columns(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], width: int) -> list[int]:
     """The indexes of the columns to show in ``width`` characters: the least important left out first."""
     natural = natural_widths(columns, rows)
 
@@ -78,19 +136,22 @@ def fitting_columns(columns: Sequence[Column], rows: Sequence[Sequence[str | Tex
 
 
 def render(
-    console: Console,
+    out: Output,
     title: str,
     columns: Sequence[Column],
-    rows: Sequence[Sequence[str | Text]],
+    rows: Sequence[Sequence[Cell]],
     *,
     section: bool = False,
 ) -> None:
     """A table on a terminal, else tab-separated lines; ``section``: one of several, introduced by ``# title``."""
-    if not console.is_terminal:
+    if not out.is_terminal:
         if section:
-            print(f"# {title}", file=console.file)
-        _tsv(console, columns, rows)
+            print(f"# {title}", file=out.file)
+        _tsv(out.file, columns, rows)
         return
+    from rich.table import Table
+
+    console = out.console
     shown = fitting_columns(columns, rows, console.width)
     natural = natural_widths(columns, rows)
     free = [i for i in shown if columns[i].free_text]
@@ -102,24 +163,20 @@ def render(
         width = min(natural[i], max(_MIN_FREE_TEXT, room // len(free))) if i in free else natural[i]
         table.add_column(columns[i].header, no_wrap=True, overflow="ellipsis", width=width)
     for row in rows:
-        table.add_row(*(row[i] for i in shown))
+        table.add_row(*(_rich(row[i]) for i in shown))
     console.print(table)
     left_out = [columns[i].header for i in range(len(columns)) if i not in shown]
     if left_out:
-        console.print(Text(f"(not shown at this width: {', '.join(left_out)}; --json has everything)", style="dim"))
+        out.line(f"(not shown at this width: {', '.join(left_out)}; --json has everything)", "dim")
 
 
-def _tsv(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str | Text]]) -> None:
-    def field(cell: str | Text) -> str:
+def _tsv(file: TextIO, columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> None:
+    def field(cell: Cell) -> str:
         return " ".join(_plain(cell).split())  # no tab or newline inside a field
 
     lines = ["\t".join(c.header for c in columns), *("\t".join(field(c) for c in row) for row in rows)]
     # Plain print: no markup, no highlighting, no wrapping at the (absent) terminal's width.
-    print("\n".join(lines), file=console.file)
-
-
-def _console() -> Console:
-    return Console()
+    print("\n".join(lines), file=file)
 
 
 def history_table(rows: list[dict[str, Any]]) -> None:
@@ -148,11 +205,11 @@ def history_table(rows: list[dict[str, Any]]) -> None:
             str(r["duration_ms"] or "—"),
             str(r["items_processed"] if r["items_processed"] is not None else "—"),
             str(r["parent_id"] or ""),
-            Text(redact(r["error"]) or ""),
+            Styled(redact(r["error"]) or ""),
         ]
         for r in rows
     ]
-    render(_console(), "job history (newest first)", columns, cells)
+    render(Output(), "job history (newest first)", columns, cells)
 
 
 def status_view(
@@ -162,32 +219,32 @@ def status_view(
     clocks: Sequence[dict[str, Any]] = (),
     limits: Sequence[dict[str, Any]] = (),
 ) -> None:
-    console = _console()
+    out = Output()
     if depths:
         render(
-            console,
+            out,
             f"queues at {_when(now)} UTC",
             [Column("queue"), Column("state"), Column("messages"), Column("of which delayed", 1)],
             [[d["queue"], d["state"], str(d["count"]), str(d["delayed"] or "")] for d in depths],
             section=True,
         )
-    elif console.is_terminal:
-        console.print("[dim]queues are empty[/]")
+    elif out.is_terminal:
+        out.line("queues are empty", "dim")
     if limits:
-        limit_cells: list[list[str | Text]] = []
+        limit_cells: list[list[Cell]] = []
         for row in limits:
             cap = row["concurrency"]
             full = cap is not None and row["running"] >= cap
             limit_cells.append(
                 [
                     row["queue"],
-                    Text(str(row["running"]), style="bold yellow" if full else ""),
+                    Styled(str(row["running"]), "bold yellow" if full else ""),
                     "—" if cap is None else str(cap),
                     f"{row['lease_seconds']:g}",
                 ]
             )
         render(
-            console,
+            out,
             "queue limits (running = claimed rows, started or prefetched, cluster-wide)",
             [Column("queue"), Column("running"), Column("cap"), Column("lease s", 1)],
             limit_cells,
@@ -199,18 +256,18 @@ def status_view(
         job_cells.append(
             [
                 row["job"],
-                Text("yes") if row["enabled"] else Text("no", style="dim"),
+                Styled("yes") if row["enabled"] else Styled("no", "dim"),
                 row["schedule"],
                 _when(last.get("started_at")),
                 _status(last.get("status")),
                 str(last.get("duration_ms") or "—"),
                 str(last.get("items_processed") if last.get("items_processed") is not None else "—"),
                 (row["next_run"] or "—")[:19].replace("T", " "),
-                Text(str(row["failures_24h"]), style="bold red" if row["failures_24h"] else ""),
+                Styled(str(row["failures_24h"]), "bold red" if row["failures_24h"] else ""),
             ]
         )
     render(
-        console,
+        out,
         "jobs",
         [
             Column("job"),
@@ -229,7 +286,7 @@ def status_view(
     refused = [c for c in clocks if c["state"] == "refused"]
     if clocks:
         render(
-            console,
+            out,
             "process clocks (checked against the database's)",
             [
                 Column("process"),
@@ -243,22 +300,17 @@ def status_view(
                 [
                     row["process"],
                     row["role"],
-                    Text(row["state"], style="bold red" if row["state"] == "refused" else "green"),
+                    Styled(row["state"], "bold red" if row["state"] == "refused" else "green"),
                     f"{row['skew_seconds']:+.1f}",
                     _when(row["checked_at"]),
-                    Text(row["detail"] or ""),
+                    Styled(row["detail"] or ""),
                 ]
                 for row in clocks
             ],
             section=True,
         )
     if refused:
-        console.print(
-            Text(
-                f"{len(refused)} process(es) refuse to work: their clock disagrees with the database's",
-                style="bold red",
-            )
-        )
+        out.line(f"{len(refused)} process(es) refuse to work: their clock disagrees with the database's", "bold red")
 
 
 def schedule_table(rows: list[dict[str, Any]]) -> None:
@@ -276,11 +328,11 @@ def schedule_table(rows: list[dict[str, Any]]) -> None:
             r["job"],
             r["schedule"],
             r["timezone"],
-            Text("yes") if r["enabled"] else Text("no", style="dim"),
+            Styled("yes") if r["enabled"] else Styled("no", "dim"),
             r["catch_up"],
             (r["next_run"] or "—")[:19].replace("T", " "),
-            Text(r["description"]),
+            Styled(r["description"]),
         ]
         for r in rows
     ]
-    render(_console(), "schedule", columns, cells)
+    render(Output(), "schedule", columns, cells)

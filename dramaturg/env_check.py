@@ -6,7 +6,7 @@ import difflib
 import logging
 from collections.abc import Iterable, Mapping
 
-from pydantic_settings import BaseSettings
+from pydantic import BaseModel
 
 from shared.settings import JOB_PREFIX, Settings
 
@@ -14,7 +14,7 @@ logger = logging.getLogger("dramaturg")
 PREFIX = "DRAMATURG_"
 
 
-def known_variables(models: Iterable[type[BaseSettings]]) -> set[str]:
+def known_variables(models: Iterable[type[BaseModel]]) -> set[str]:
     """Every environment variable the settings classes read (by alias)."""
     return {f.alias for m in models for f in m.model_fields.values() if f.alias}
 
@@ -34,7 +34,7 @@ def unknown_variables(environ: Mapping[str, str], known: set[str]) -> list[tuple
     return found
 
 
-def warn_unknown_variables(environ: Mapping[str, str], domain_models: Iterable[type[BaseSettings]] = ()) -> None:
+def warn_unknown_variables(environ: Mapping[str, str], domain_models: Iterable[type[BaseModel]] = ()) -> None:
     from dramaturg.web.config import WebSettings
 
     for name, close in unknown_variables(environ, known_variables([Settings, WebSettings, *domain_models])):

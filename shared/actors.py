@@ -25,16 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 from zoneinfo import ZoneInfo
 
 import dramatiq
 from dramatiq.errors import Retry
 from dramatiq.middleware import CurrentMessage, SkipMessage
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings
-from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
 
 from shared import locks
 from shared.app import App
@@ -45,6 +42,10 @@ from shared.jobs import CHUNK_KEY, JobSpec, child_id, chunk_payloads, validate_s
 from shared.middleware.app_context import AppContext
 from shared.postgres_broker import raw_connection_of
 from shared.queues import CRON
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+    from sqlalchemy.sql import Executable
 
 FANOUT_BATCH = 5000
 #: How many entity ids a run's log lines name at most.
@@ -265,7 +266,7 @@ def cron_job(
     timezone: str | None = None,
     enabled: bool = True,
     args_model: type[BaseModel] | None = None,
-    config: type[BaseSettings] | None = None,
+    config: type[BaseModel] | None = None,
     replay_horizon: float = 7 * 24 * 3600.0,
     **options: Any,
 ) -> Callable[[Callable[[JobContext], Any]], dramatiq.Actor[..., Any]]:
@@ -369,7 +370,7 @@ def item_actor(
     queue: str,
     payload: type[P],
     on_exhausted: Callable[[Session, dict[str, Any], str, datetime], None] | None = None,
-    config: type[BaseSettings] | None = None,
+    config: type[BaseModel] | None = None,
     **options: Any,
 ) -> Callable[[Callable[[ItemContext, P], Any]], dramatiq.Actor[..., Any]]:
     """Declare a child actor taking a pydantic ``payload`` (ids and plain JSON).

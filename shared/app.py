@@ -7,25 +7,32 @@ builds it (the composition root); entry points pass it to the scheduler,
 the CLI's verbs and admin helpers; actors see it as ``ctx.app`` (and their
 domain's settings as ``ctx.config``) through the :class:`AppContext`
 middleware, which holds the App and sets it for each message it runs.
+
+The session factory is made on first use (``app.sessions``): it imports
+SQLAlchemy's ORM, which the CLI's reading verbs never need. This module
+imports its field types for type checking only, so importing it is cheap.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
-from pydantic_settings import BaseSettings
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
-
-from shared.clock import Clock
 from shared.errors import ConfigError
-from shared.jobs import Registry
-from shared.postgres_broker import PostgresBroker
-from shared.settings import Settings
 
-C = TypeVar("C", bound=BaseSettings)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+    from sqlalchemy.engine import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from shared.clock import Clock
+    from shared.jobs import Registry
+    from shared.postgres_broker import PostgresBroker
+    from shared.settings import Settings
+
+C = TypeVar("C", bound="BaseModel")
 
 
 @dataclass(frozen=True, eq=False)
@@ -35,12 +42,18 @@ class App:
     settings: Settings
     clock: Clock
     engine: Engine
-    sessions: sessionmaker[Session]
     broker: PostgresBroker
     registry: Registry
     url: str
     #: Each domain's settings class → its instance, validated when the App was built.
-    configs: Mapping[type[BaseSettings], BaseSettings] = field(default_factory=dict)
+    configs: Mapping[type[BaseModel], BaseModel] = field(default_factory=dict)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        """The session factory on :attr:`engine` (``expire_on_commit=False``), made on first use."""
+        from shared.db import make_session_factory
+
+        return make_session_factory(self.engine)
 
     def config(self, model: type[C]) -> C:
         """The validated settings of a domain (``GameConfig`` …).

@@ -19,7 +19,6 @@ import sqlalchemy as sa
 from psycopg2.extensions import connection as PgConnection
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.orm import Session, sessionmaker
 
 from shared.embedded import embedded_url
 from shared.errors import DatabaseRefused, DatabaseUnavailable, first_line
@@ -27,6 +26,8 @@ from shared.lost_connections import CheckoutChecks, GuardedConnection
 from shared.redact import redact, secrets_in_url
 
 if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
     from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,9 @@ def make_engine(
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    # The ORM is imported here, by the first session: verbs that only read (status, history) never need it.
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 from shared.sql import sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Mode = Literal["wait", "skip"]
 PERIODS = ("minute", "hour", "day", "none")

@@ -22,13 +22,13 @@ import os
 import sys
 from collections.abc import Iterable, Mapping
 
-from pydantic_settings import BaseSettings
+from pydantic import BaseModel
 
 from shared.app import App
 from shared.broker import app_context, broker
 from shared.budget import pool_limits
 from shared.clock import Clock, clock_from_settings
-from shared.db import database_url, make_engine, make_session_factory
+from shared.db import database_url, make_engine
 from shared.domains import DOMAINS, PLATFORM_ACTOR_MODULES, domain_of
 from shared.errors import ConfigError
 from shared.jobs import Registry
@@ -82,7 +82,6 @@ def build_app(
         settings=settings,
         clock=clock,
         engine=engine,
-        sessions=make_session_factory(engine),
         broker=broker,
         registry=Registry.from_actors(actors, not_enabled=lambda job: app_declaring(job, settings)),
         url=url,
@@ -138,7 +137,7 @@ def import_actor_modules(names: Iterable[str]) -> None:
             raise ConfigError(f"DRAMATURG_ACTOR_MODULES: cannot import {name!r}: {exc}") from None
 
 
-def domain_configs(actors: Iterable[object], environ: Mapping[str, str]) -> dict[type[BaseSettings], BaseSettings]:
+def domain_configs(actors: Iterable[object], environ: Mapping[str, str]) -> dict[type[BaseModel], BaseModel]:
     """Validate each settings class the actors declare (``config=GameConfig``) once, from ``environ``.
 
     Raises:
@@ -148,5 +147,5 @@ def domain_configs(actors: Iterable[object], environ: Mapping[str, str]) -> dict
     return {m: validate_env(m, environ, _what(m)) for m in sorted(models, key=lambda m: m.__name__)}
 
 
-def _what(model: type[BaseSettings]) -> str:
+def _what(model: type[BaseModel]) -> str:
     return str(model.model_config.get("title") or model.__name__)

@@ -15,16 +15,13 @@ import os
 from collections.abc import Mapping
 from datetime import time
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ConfigDict, Field
 
-from shared.settings import validate_env
+from shared.settings import EnvSettings, validate_env
 
 
-class ChallengesConfig(BaseSettings):
-    model_config = SettingsConfigDict(
-        populate_by_name=True, extra="ignore", frozen=True, title="challenge app configuration"
-    )
+class ChallengesConfig(EnvSettings):
+    model_config = ConfigDict(title="challenge app configuration")
 
     completion_threshold: float = Field(80.0, alias="CHALLENGES_COMPLETION_THRESHOLD", ge=0, le=100)
     notification_retention_days: float = Field(30, alias="CHALLENGES_NOTIFICATION_RETENTION_DAYS", gt=0)

@@ -1,5 +1,9 @@
 """The content platform (spec 002): generation, website and RSS scraping, documents, analytics, tokens,
-publishing and images, on the queues content-generation, context-scraping, analytics-sync and content-support."""
+publishing and images, on the queues content-generation, context-scraping, analytics-sync and content-support.
+
+Its modules import requests, feedparser, BeautifulSoup, pypdf and cryptography inside the functions that use
+them: every CLI verb that lists the jobs imports these modules, and only a worker's runs call those functions.
+The check below still fails at once when the [content] extra is missing."""
 
 import importlib.util
 

@@ -26,7 +26,6 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-import requests
 from pydantic import BaseModel
 
 from actors.content import accounts, api, tokens
@@ -57,6 +56,8 @@ def _counter(metrics: dict[str, Any], name: str) -> int:
     retry_delays=RETRY_DELAYS,
 )
 def sync_account_analytics(ctx: ItemContext, payload: SyncAnalytics) -> dict[str, Any]:
+    import requests
+
     account = accounts.load(ctx.session, payload.account_id)
     if (skip := accounts.unusable(account)) is not None:
         return {"items_processed": 0, "skipped": skip}

@@ -9,13 +9,14 @@ for the caller to read (a 401 or 400 says something about the account).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from actors.content.fetch import retry_after_seconds
 from shared.errors import ChannelRejected, ChannelTransient, RetryAfter
 from shared.redact import redact
+
+if TYPE_CHECKING:
+    import requests
 
 TIMEOUT = (3.05, 15.0)
 
@@ -40,6 +41,8 @@ def call(
     data: Mapping[str, Any] | None = None,
     secrets: Iterable[str] = (),
 ) -> requests.Response:
+    import requests
+
     secrets = tuple(secrets)
     where = redact(f"{method} {url}", secrets)
     try:

@@ -9,16 +9,14 @@ without a key the offline generator writes the texts.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from pydantic import AnyHttpUrl, Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AnyHttpUrl, ConfigDict, Field, field_validator
 
 from shared.redact import secrets_in_url
+from shared.settings import EnvSettings
 
 
-class ContentConfig(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True, title="content configuration")
+class ContentConfig(EnvSettings):
+    model_config = ConfigDict(title="content configuration")
 
     # --- remotes ---------------------------------------------------------------
     #: The social platform's REST API: GET /v1/posts/{id}/metrics, POST /v1/posts.
@@ -37,7 +35,7 @@ class ContentConfig(BaseSettings):
     #: Off by default: URLs resolving to private, loopback or link-local addresses are refused.
     scrape_allow_private: bool = Field(False, alias="DRAMATURG_SCRAPE_ALLOW_PRIVATE")
     #: Trusted hosts fetched even on a private address while the guard is on ("intranet.example:8080,wiki").
-    fetch_allow_hosts: Annotated[tuple[str, ...], NoDecode] = Field((), alias="CONTENT_FETCH_ALLOW_HOSTS")
+    fetch_allow_hosts: tuple[str, ...] = Field((), alias="CONTENT_FETCH_ALLOW_HOSTS")
     user_agent: str = Field("dramaturg-content/0.1 (+context fetcher)", alias="CONTENT_USER_AGENT")
     fetch_timeout: float = Field(10.0, alias="CONTENT_FETCH_TIMEOUT", gt=0, le=120)
     max_bytes: int = Field(5 * 1024 * 1024, alias="CONTENT_MAX_BYTES", ge=1024)

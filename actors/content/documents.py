@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import requests
 from pydantic import BaseModel
 
 from actors.content import extract, fetch, sources
@@ -76,6 +75,8 @@ def _stored_file(location: str, config: ContentConfig) -> tuple[str, bytes]:
     retry_delays=RETRY_DELAYS,
 )
 def process_document(ctx: ItemContext, payload: ProcessDocument) -> dict[str, Any]:
+    import requests
+
     source = sources.load(ctx.session, payload.source_id, "document")
     if source is None:
         return {"items_processed": 0, "skipped": "the source was deleted"}

@@ -11,8 +11,6 @@ import io
 import re
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup
-
 NOISE = ("script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg")
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 
@@ -28,6 +26,8 @@ def _collapse(text: str) -> str:
 
 
 def html(body: bytes | str) -> Extracted:
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(body, "html.parser")
     title_tag = soup.find("title") or soup.find("h1")
     title = _collapse(title_tag.get_text()) if title_tag else None

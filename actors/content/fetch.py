@@ -22,13 +22,15 @@ import socket
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
-
-import requests
 
 from actors.content.config import ContentConfig
 from shared.errors import ChannelRejected, ChannelTransient, RetryAfter
 from shared.redact import redact
+
+if TYPE_CHECKING:
+    import requests
 
 CHUNK = 64 * 1024
 #: Without a usable Retry-After, a 429 waits this long.
@@ -118,6 +120,8 @@ def _send(
     headers: Mapping[str, str] | None,
     secrets: tuple[str, ...],
 ) -> requests.Response:
+    import requests
+
     try:
         return session.get(
             url,
@@ -138,6 +142,8 @@ def _read(
     accept: Iterable[str] | None,
     secrets: tuple[str, ...],
 ) -> Fetched:
+    import requests
+
     status = response.status_code
     where = redact(f"GET {url}", secrets)
     if status == 429:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from pydantic import BaseModel
 
 from actors.content import api
@@ -44,6 +43,8 @@ def _url_of(body: dict[str, Any]) -> str | None:
     retry_delays=RETRY_DELAYS,
 )
 def generate_image(ctx: ItemContext, payload: GenerateImage) -> dict[str, Any]:
+    import requests
+
     item = ctx.session.execute(sa_text(SQL, "item_get"), {"id": payload.item_id}).one_or_none()
     if item is None:
         return {"items_processed": 0, "skipped": "the item was deleted"}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import requests
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel
 
@@ -105,6 +104,8 @@ def _result(outcome: str, item_id: int, **extra: Any) -> dict[str, Any]:
     retry_delays=RETRY_DELAYS,
 )
 def publish_content(ctx: ItemContext, payload: PublishContent) -> dict[str, Any]:
+    import requests
+
     config: ContentConfig = ctx.config
     root = api.base(config.social_api_base, "CONTENT_SOCIAL_API_BASE")
     outcome, item, account = _claim(ctx.app, payload, ctx.now)

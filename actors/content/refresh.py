@@ -15,7 +15,6 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import requests
 from pydantic import BaseModel
 
 from actors.content import accounts, api, tokens
@@ -38,6 +37,8 @@ class RefreshToken(BaseModel):
     retry_delays=RETRY_DELAYS,
 )
 def refresh_token(ctx: ItemContext, payload: RefreshToken) -> dict[str, Any]:
+    import requests
+
     account = accounts.load(ctx.session, payload.account_id)
     if (skip := accounts.unusable(account)) is not None:
         return {"items_processed": 0, "skipped": skip}

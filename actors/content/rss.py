@@ -9,10 +9,8 @@ rerun adds nothing new. Idempotency key: the (source, guid) unique item.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import feedparser
-import requests
 from pydantic import BaseModel
 
 from actors.content import extract, fetch, sources
@@ -20,6 +18,9 @@ from actors.content.config import RETRY_DELAYS, ContentConfig
 from shared.actors import ItemContext, item_actor
 from shared.errors import ChannelRejected
 from shared.queues import CONTEXT_SCRAPING
+
+if TYPE_CHECKING:
+    import feedparser
 
 FEED_TYPES = (
     "application/rss+xml",
@@ -52,6 +53,9 @@ def _entry_text(entry: feedparser.FeedParserDict) -> str:
     retry_delays=RETRY_DELAYS,
 )
 def sync_rss(ctx: ItemContext, payload: SyncRss) -> dict[str, Any]:
+    import feedparser
+    import requests
+
     source = sources.load(ctx.session, payload.source_id, "rss")
     if source is None:
         return {"items_processed": 0, "skipped": "the source was deleted"}

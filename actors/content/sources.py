@@ -13,14 +13,15 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from actors.content.config import ContentConfig
 from shared.errors import PayloadError
 from shared.middleware.app_context import AppContext
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SQL = SqlFile(__package__, "sources")
 

@@ -10,11 +10,10 @@ Idempotency key: the (source, URL) unique item and its hash — a rerun stores n
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib import robotparser
 from urllib.parse import urlsplit, urlunsplit
 
-import requests
 from pydantic import BaseModel
 
 from actors.content import extract, fetch, sources
@@ -22,6 +21,9 @@ from actors.content.config import RETRY_DELAYS, ContentConfig
 from shared.actors import ItemContext, item_actor
 from shared.errors import ChannelRejected
 from shared.queues import CONTEXT_SCRAPING
+
+if TYPE_CHECKING:
+    import requests
 
 
 class ScrapeWebsite(BaseModel):
@@ -51,6 +53,8 @@ def robots_allow(session: requests.Session, url: str, config: ContentConfig) -> 
     retry_delays=RETRY_DELAYS,
 )
 def scrape_website(ctx: ItemContext, payload: ScrapeWebsite) -> dict[str, Any]:
+    import requests
+
     source = sources.load(ctx.session, payload.source_id, "website")
     if source is None:
         return {"items_processed": 0, "skipped": "the source was deleted"}

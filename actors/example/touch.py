@@ -15,16 +15,18 @@ argument ``chunk=N`` fans out N items per child message (``fan_out(..., chunk=N)
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, Field
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
 
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import EXAMPLE
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SQL = SqlFile(__package__, "touch")
 

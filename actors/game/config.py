@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Annotated
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import ConfigDict, Field, field_validator
 
-from shared.settings import validate_env
+from shared.settings import EnvSettings, validate_env
 
-PerChapter = Annotated[tuple[float, float, float, float, float], NoDecode]
+PerChapter = tuple[float, float, float, float, float]
 
 
-class GameConfig(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True, title="game configuration")
+class GameConfig(EnvSettings):
+    model_config = ConfigDict(title="game configuration")
 
     grace_hours: PerChapter = Field((8, 16, 24, 48, 72), alias="GAME_GRACE_HOURS")
     decay_rates: PerChapter = Field((0.8, 0.6, 0.4, 0.3, 0.2), alias="GAME_DECAY_RATES")

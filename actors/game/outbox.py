@@ -9,16 +9,18 @@ writer changes nothing. Idempotency key: the event id and its state.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
 
 from shared.app import App
 from shared.db import retry_through_outage
 from shared.redact import redact
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
 
 Q = SqlFile(__package__, "outbox")
 

@@ -19,12 +19,11 @@ import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import sqlalchemy as sa
 from pydantic import BaseModel
-from sqlalchemy.orm import Session
 
 from actors.game.config import GameConfig
 from actors.game.responses import schedule_response
@@ -32,6 +31,9 @@ from shared import llm
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import GAME
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Q = SqlFile(__package__, "process_conversations")
 STAGES = ("closed", "summarised", "facts_extracted", "stats_updated", "response_scheduled")

@@ -14,15 +14,17 @@ from __future__ import annotations
 import json
 import random
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
 from sqlalchemy.engine import CursorResult
-from sqlalchemy.orm import Session
 
 from actors.game.config import GameConfig
 from shared.errors import PayloadError
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SQL = SqlFile(__package__, "responses")
 

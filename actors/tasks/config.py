@@ -9,16 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import ConfigDict, Field
 
-from shared.settings import validate_env
+from shared.settings import EnvSettings, validate_env
 
 
-class TasksConfig(BaseSettings):
-    model_config = SettingsConfigDict(
-        populate_by_name=True, extra="ignore", frozen=True, title="task app configuration"
-    )
+class TasksConfig(EnvSettings):
+    model_config = ConfigDict(title="task app configuration")
 
     overdue_notify: bool = Field(True, alias="TASKS_OVERDUE_NOTIFY")
 

@@ -20,11 +20,10 @@ reminder becomes ``failed`` with the error and is no longer picked up.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 from sqlalchemy import RowMapping
-from sqlalchemy.orm import Session
 
 from actors.tasks.config import TasksConfig
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
@@ -32,6 +31,9 @@ from shared.channels.webhook import WebhookClient
 from shared.errors import ChannelRejected
 from shared.queues import TASKS
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 SQL = SqlFile(__package__, "reminders")
 CHANNELS = {"web": ("web",), "chat": ("chat",), "both": ("web", "chat")}

@@ -2,7 +2,8 @@
 
 ``dramaturg/cli.py`` registers them (:func:`add_parsers`, :data:`COMMANDS`);
 each takes the parsed arguments and the platform built by the CLI. The CLI
-acts as an admin: who acted is recorded as ``cli:<user>@<host>``.
+acts as an admin: who acted is recorded as ``cli:<user>@<host>``. Every verb (``--help`` too)
+builds these parsers, so the database modules are imported by the verbs that use them, never here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from dramaturg import cli_args
 from dramaturg.cli_args import Parser
-from shared.db import pg_connection
 from shared.errors import RunNotFound
 
 if TYPE_CHECKING:
@@ -100,6 +100,7 @@ def cmd_web(args: argparse.Namespace, app: App) -> int:
 def cmd_show(args: argparse.Namespace, app: App) -> int:
     from dramaturg.web.views import run_detail
     from shared import runs
+    from shared.db import pg_connection
 
     with app.engine.connect() as conn:
         run = runs.get_run(pg_connection(conn), args.id)
@@ -174,6 +175,7 @@ def cmd_retry(args: argparse.Namespace, app: App) -> int:
 
 def cmd_keys(args: argparse.Namespace, app: App) -> int:
     from shared import api_keys
+    from shared.db import pg_connection
 
     now = app.clock.now()
     with app.engine.begin() as conn:

@@ -7,16 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from shared.settings import validate_env
+from shared.settings import EnvSettings, validate_env
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
-class WebSettings(BaseSettings):
-    model_config = SettingsConfigDict(populate_by_name=True, extra="ignore", frozen=True)
-
+class WebSettings(EnvSettings):
     host: str = Field("127.0.0.1", alias="DRAMATURG_WEB_HOST")
     port: int = Field(8000, alias="DRAMATURG_WEB_PORT", ge=0, le=65535)
     #: At most this many of an organization's jobs queued or running at once (0: no limit).

@@ -5,6 +5,9 @@ reached the remote, or it said "try later"), ``ChannelRejected`` (it said "no"),
 ``DeliveryUnknown`` (it may have acted; re-sending could duplicate). Secrets such
 as a bot token embedded in the URL are scrubbed from every message, and errors
 are raised ``from None`` because requests' own exception text contains the URL.
+
+requests is imported by the first POST: every process that declares the actors
+imports this module (the failure alerts' webhook), and most of them never post.
 """
 
 from __future__ import annotations
@@ -12,28 +15,35 @@ from __future__ import annotations
 import email.utils
 import time
 from collections.abc import Iterable, Mapping
-from typing import Any
-
-import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
 from shared.redact import redact as redact_text
 
+if TYPE_CHECKING:
+    import requests
+
 EXCERPT_CHARS = 200
 
-# These fail while building the request, before any byte leaves: a config bug.
-_E = requests.exceptions
-_INVALID_REQUEST = (
-    _E.URLRequired,
-    _E.MissingSchema,
-    _E.InvalidSchema,
-    _E.InvalidURL,
-    _E.InvalidHeader,
-    _E.InvalidJSONError,
-)
-# Raised before the request is written: the TCP/TLS/proxy connection never came up.
-_NOT_CONNECTED = (_E.ConnectTimeout, _E.SSLError, _E.ProxyError)
+
+@cache
+def _early_errors() -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """requests' errors raised before the remote could act: (invalid request, not connected)."""
+    from requests import exceptions as e
+
+    # These fail while building the request, before any byte leaves: a config bug.
+    invalid_request = (
+        e.URLRequired,
+        e.MissingSchema,
+        e.InvalidSchema,
+        e.InvalidURL,
+        e.InvalidHeader,
+        e.InvalidJSONError,
+    )
+    # Raised before the request is written: the TCP/TLS/proxy connection never came up.
+    not_connected = (e.ConnectTimeout, e.SSLError, e.ProxyError)
+    return invalid_request, not_connected
 
 
 def post_json(
@@ -63,12 +73,15 @@ def post_json(
         ChannelRejected: any other non-2xx status, or an invalid request.
         DeliveryUnknown: sent, but the answer was lost (read timeout, reset, cut body).
     """
+    import requests
+
     secrets = _secret_forms(redact)
     where = _scrub(target or url, secrets)
+    invalid_request = _early_errors()[0]
     try:
         # Redirects are refused: requests would turn a 301/302 POST into a GET.
         response = session.post(url, json=payload, headers=dict(headers or {}), timeout=timeout, allow_redirects=False)
-    except _INVALID_REQUEST as exc:
+    except invalid_request as exc:
         raise ChannelRejected(f"POST {where}: invalid request: {_describe(exc, secrets)}") from None
     except requests.RequestException as exc:
         if _never_sent(exc):
@@ -88,7 +101,10 @@ def post_json(
 
 def _never_sent(exc: requests.RequestException) -> bool:
     """True when the failure happened before the request could reach the remote."""
-    if isinstance(exc, _NOT_CONNECTED):
+    import requests
+    from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+    if isinstance(exc, _early_errors()[1]):
         return True
     if not isinstance(exc, requests.ConnectionError):
         return False  # ReadTimeout, ChunkedEncodingError, ...: the request went out

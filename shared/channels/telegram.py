@@ -6,10 +6,13 @@ as a secret to scrub from error messages.
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
 
 from shared.channels.http import post_json
 from shared.errors import ChannelRejected, DeliveryUnknown
+
+if TYPE_CHECKING:
+    import requests
 
 
 class TelegramClient:
@@ -33,7 +36,11 @@ class TelegramClient:
         self._base_url = base_url.rstrip("/")
         self._token = token
         self._timeout = timeout
-        self._session = session or requests.Session()
+        if session is None:
+            import requests  # on the first client, not at import (shared/channels/http.py says why)
+
+            session = requests.Session()
+        self._session = session
 
     def send_message(self, chat_id: str | int, text: str) -> int:
         """Send ``text`` to ``chat_id`` and return Telegram's ``message_id``.

@@ -6,10 +6,13 @@ if delivery is unknown, a retry with the same key cannot ring the phone twice.
 
 from __future__ import annotations
 
-import requests
+from typing import TYPE_CHECKING
 
 from shared.channels.http import post_json
 from shared.errors import DeliveryUnknown
+
+if TYPE_CHECKING:
+    import requests
 
 
 class VoiceClient:
@@ -33,7 +36,11 @@ class VoiceClient:
         self._base_url = base_url.rstrip("/")
         self._api_key = api_key
         self._timeout = timeout
-        self._session = session or requests.Session()
+        if session is None:
+            import requests  # on the first client, not at import (shared/channels/http.py says why)
+
+            session = requests.Session()
+        self._session = session
 
     def start_call(self, phone: str, text: str, *, idempotency_key: str) -> str:
         """Start a call to ``phone`` that reads ``text``; return the provider's call id.

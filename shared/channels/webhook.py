@@ -6,12 +6,13 @@ so error messages name only ``scheme://host`` and the path is scrubbed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import requests
-
 from shared.channels.http import post_json
+
+if TYPE_CHECKING:
+    import requests
 
 
 class WebhookClient:
@@ -38,7 +39,11 @@ class WebhookClient:
         candidates = (url, parts.netloc.rpartition("@")[0], path_query, parts.path, parts.query)
         self._redact = tuple(s for s in candidates if s and s != "/")
         self._timeout = timeout
-        self._session = session or requests.Session()
+        if session is None:
+            import requests  # on the first client, not at import (shared/channels/http.py says why)
+
+            session = requests.Session()
+        self._session = session
 
     def post(self, payload: dict[str, Any], *, idempotency_key: str | None = None) -> None:
         """POST ``payload`` as JSON; any 2xx answer is success.
