@@ -7,7 +7,11 @@ for every process, the database marked as simulated). The scheduler fires the
 hourly decay fan-out of :mod:`bench.fanout_job` (``@cron_job`` + ``fan_out``, one
 child with its job_history row per user, ``--users`` of them) every simulated
 hour, and ``prune-queue`` every simulated hour too (at :45, retention one
-simulated hour). A producer thread sends :mod:`bench.soak_job`'s no-op at 70 % of
+simulated hour). The prune's cut-off is on the business clock but a row's mtime
+on the database's, which the simulated one outruns, so from its second run on a
+prune deletes every finished row: the table keeps up to a real minute of them.
+What the soak checks is that deletes and autovacuum keep the table bounded, not
+how long rows are kept. A producer thread sends :mod:`bench.soak_job`'s no-op at 70 % of
 the steady rate, in batches of 100; the steady rate is measured first through
 the same worker with the producer flat out (``--rate`` skips that).
 
