@@ -23,7 +23,8 @@ FINAL = ("succeeded", "failed", "skipped")
 CHUNK = 500
 
 
-def _start_worker(url: str) -> subprocess.Popen:
+def start_worker(url: str, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
+    """One ``dramaturg worker`` running :mod:`bench.fanout_job` (``extra_env`` adds or overrides variables)."""
     env = {
         **os.environ,
         "DATABASE_URL": url,
@@ -33,6 +34,7 @@ def _start_worker(url: str) -> subprocess.Popen:
         **(
             {"DRAMATURG_CLAIM_WINDOW": os.environ["BENCH_CLAIM_WINDOW"]} if os.environ.get("BENCH_CLAIM_WINDOW") else {}
         ),
+        **(extra_env or {}),
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "dramaturg", "worker"],
@@ -44,7 +46,8 @@ def _start_worker(url: str) -> subprocess.Popen:
     return proc
 
 
-def _wait_listening(url: str, procs: list[subprocess.Popen]) -> None:
+def wait_listening(url: str, procs: list[subprocess.Popen]) -> None:
+    """Return once every worker in ``procs`` LISTENs; kill them all if one exits or a minute passes."""
     deadline = time.monotonic() + 60
     # ready when their consumers LISTEN (they claim right after)
     while systems.scalar(
@@ -59,6 +62,16 @@ def _wait_listening(url: str, procs: list[subprocess.Popen]) -> None:
         time.sleep(0.1)
 
 
+def create_users(url: str, n: int) -> None:
+    """The tables :mod:`bench.fanout_job` works on, with ``n`` users."""
+    systems.scalar(
+        url,
+        "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
+        "CREATE TABLE bench_decay_marks (user_id int NOT NULL, period text NOT NULL, PRIMARY KEY (user_id, period)); "
+        f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users",
+    )
+
+
 def fan_out(url: str, n: int, processes: int = 1, chunk: int = 1) -> dict:
     """Seconds from trigger to all ``n`` users' children finished; the parent run's own share; the set-based UPDATE.
 
@@ -69,15 +82,10 @@ def fan_out(url: str, n: int, processes: int = 1, chunk: int = 1) -> dict:
     from shared.runtime import build_app
     from shared.settings import load_settings
 
-    systems.scalar(
-        url,
-        "CREATE TABLE bench_users (id int PRIMARY KEY, score float8 NOT NULL); "
-        "CREATE TABLE bench_decay_marks (user_id int NOT NULL, period text NOT NULL, PRIMARY KEY (user_id, period)); "
-        f"INSERT INTO bench_users SELECT g, 100 FROM generate_series(1, {int(n)}) g; ANALYZE bench_users",
-    )
+    create_users(url, n)
     runtime = build_app(load_settings({"DATABASE_URL": url, "DRAMATURG_ACTOR_MODULES": "bench.fanout_job"}))
-    procs = [_start_worker(url) for _ in range(processes)]
-    _wait_listening(url, procs)
+    procs = [start_worker(url) for _ in range(processes)]
+    wait_listening(url, procs)
     try:
         t = time.perf_counter()
         run_id = trigger_job(runtime, "bench-decay", args={"chunk": chunk})

@@ -255,26 +255,16 @@ def cmd_history(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from datetime import timedelta
-
     from dramaturg.cli_views import status_view
-    from shared import clock_guard, history, overview
-    from shared.clock import is_simulated
+    from shared import clock_guard, overview
     from shared.db import pg_connection
-    from shared.sql import queries
 
     app = _app(args)
     table = _schedule(app)
     # Next runs and the 24 h window by the database's clock: this host's may be wrong.
     now = clock_guard.reference_now(app).reference_at
     with app.engine.connect() as conn:
-        raw = pg_connection(conn)
-        with raw.cursor() as cur:
-            cur.execute(queries("queue")["queue_depths"], {"now": now if is_simulated(app.clock) else None})
-            depths = [dict(zip(("queue", "state", "count", "delayed"), r)) for r in cur.fetchall()]
-        last = history.last_runs(raw)
-        clocks = clock_guard.recent(raw)
-        failures = history.failures_since(raw, now - timedelta(hours=24))
+        readings = overview.status_readings(pg_connection(conn), now, sorted(table))
     jobs = [
         {
             "job": j.name,
@@ -282,27 +272,30 @@ def cmd_status(args: argparse.Namespace) -> int:
             "schedule": str(j.cron),
             "timezone": str(j.zone),
             "next_run": j.cron.next_fire(now, j.zone).isoformat() if j.enabled else None,
-            "last_run": last.get(j.name),
-            "failures_24h": failures.get(j.name, 0),
+            "last_run": readings.last_runs.get(j.name),
+            "failures_24h": readings.failures_24h.get(j.name, 0),
         }
         for j in table.values()
     ]
+    depths = readings.queues
     consumed = {d["queue"]: d["count"] for d in depths if d["state"] == "consumed"}
     limits = overview.queue_limits(app.broker, consumed)
+    window = readings.finished_window.total_seconds()
     if args.json:
         _print_json(
             {
                 "now": now.isoformat(),
                 "queues": depths,
+                "finished_window_seconds": window,
                 "queue_limits": limits,
                 "jobs": jobs,
-                "failures_24h": failures,
-                "clocks": clocks,
+                "failures_24h": readings.failures_24h,
+                "clocks": readings.clocks,
             },
             indent=2,
         )
         return 0
-    status_view(now, depths, jobs, clocks, limits)
+    status_view(now, depths, jobs, readings.clocks, limits, finished_window=window)
     return 0
 
 

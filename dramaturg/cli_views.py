@@ -179,6 +179,15 @@ def _tsv(file: TextIO, columns: Sequence[Column], rows: Sequence[Sequence[Cell]]
     print("\n".join(lines), file=file)
 
 
+def _span(seconds: float) -> str:
+    """``300`` → ``5 min``, ``86400`` → ``24 h``."""
+    if seconds >= 3600 and seconds % 3600 == 0:
+        return f"{seconds / 3600:g} h"
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g} min"
+    return f"{seconds:g} s"
+
+
 def history_table(rows: list[dict[str, Any]]) -> None:
     columns = [
         Column("id"),
@@ -218,14 +227,30 @@ def status_view(
     jobs: list[dict[str, Any]],
     clocks: Sequence[dict[str, Any]] = (),
     limits: Sequence[dict[str, Any]] = (),
+    *,
+    finished_window: float | None = None,
 ) -> None:
+    """Queue depths, queue limits, jobs and clock checks, one section each.
+
+    Parameters:
+        finished_window: seconds the done and rejected counts cover (said beside them).
+    """
     out = Output()
+    finished = f" (last {_span(finished_window)})" if finished_window else ""
     if depths:
         render(
             out,
             f"queues at {_when(now)} UTC",
             [Column("queue"), Column("state"), Column("messages"), Column("of which delayed", 1)],
-            [[d["queue"], d["state"], str(d["count"]), str(d["delayed"] or "")] for d in depths],
+            [
+                [
+                    d["queue"],
+                    d["state"] + (finished if d["state"] in ("done", "rejected") else ""),
+                    str(d["count"]),
+                    str(d["delayed"] or ""),
+                ]
+                for d in depths
+            ],
             section=True,
         )
     elif out.is_terminal:

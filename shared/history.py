@@ -185,12 +185,6 @@ def list_runs(
         return [dict(r) for r in cur.fetchall()]
 
 
-def last_runs(raw: PgConnection) -> dict[str, dict[str, Any]]:
-    with raw.cursor(cursor_factory=RealDictCursor) as cur:
-        cur.execute(SQL["history_last_runs"])
-        return {r["job_name"]: dict(r) for r in cur.fetchall()}
-
-
 def failures_since(raw: PgConnection, since: datetime) -> dict[str, int]:
     with raw.cursor() as cur:
         cur.execute(SQL["history_failures_since"], {"since": since})

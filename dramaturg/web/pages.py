@@ -96,7 +96,7 @@ def _overview_data(request: Request) -> dict[str, Any]:
     rt = platform(request)
     now = rt.clock.now()
     with raw_connection(request) as raw:
-        depths = overview.queue_depths(raw, now, finished_since=now - timedelta(hours=24))
+        depths = overview.queue_depths(raw, now, finished_within=timedelta(hours=24))
         procs = heartbeats.recent(raw, window=WORKERS_WINDOW_S)
     fresh = heartbeats.fresh_window(rt.settings.heartbeat_seconds)
     for p in procs:

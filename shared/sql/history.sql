@@ -56,12 +56,6 @@ WHERE (%(job)s::text IS NULL OR job_name = %(job)s)
 ORDER BY id DESC
 LIMIT %(limit)s
 
--- name: history_last_runs
-SELECT DISTINCT ON (job_name) job_name, id, status, started_at, finished_at, duration_ms, items_processed
-FROM dramaturg.job_history
-WHERE trigger <> 'fanout'
-ORDER BY job_name, id DESC
-
 -- name: history_failures_since
 SELECT job_name, count(*) FROM dramaturg.job_history
 WHERE status = 'failed' AND finished_at >= %(since)s

@@ -1,4 +1,4 @@
--- Aggregates for the dashboard, /health and /metrics: queue depths, throughput, failures, last runs.
+-- Aggregates for the dashboard, /health, /metrics and dramaturg status: queue depths, throughput, failures, last runs.
 -- Calling module: shared/overview.py. Each query is bounded by an index (see
 -- migration 0009), so pages stay fast on a million history rows.
 
@@ -16,10 +16,13 @@ GROUP BY queue_name
 ORDER BY queue_name
 
 -- name: queue_finished_depths
--- Done and rejected messages changed since %(since)s (queue_state_mtime_idx).
+-- Done and rejected messages finished in the last %(within)s seconds (queue_state_mtime_idx:
+-- a range of the index, not the days of finished rows the table keeps). By the database's
+-- clock on purpose: it stamps mtime (queue.sql), whatever clock the business runs on; and
+-- statement_timestamp(), not clock_timestamp(): a volatile bound cannot use the index.
 SELECT queue_name, state::text AS state, count(*) AS n
 FROM dramatiq.queue
-WHERE state IN ('done', 'rejected') AND mtime >= %(since)s
+WHERE state IN ('done', 'rejected') AND mtime >= statement_timestamp() - make_interval(secs => %(within)s)
 GROUP BY queue_name, state
 ORDER BY queue_name, state
 

@@ -246,13 +246,6 @@ WITH rescued AS (
 )
 SELECT message_id, queue_name FROM rescued
 
--- name: queue_depths
-SELECT queue_name, state::text, count(*) AS n,
-       count(*) FILTER (WHERE state = 'queued' AND eta > COALESCE(%(now)s, clock_timestamp())) AS delayed
-FROM dramatiq.queue
-GROUP BY queue_name, state
-ORDER BY queue_name, state
-
 -- name: queue_pending_count
 SELECT count(*) FROM dramatiq.queue
 WHERE queue_name = ANY(%(queues)s::text[]) AND state IN ('queued', 'consumed')
