@@ -37,7 +37,8 @@ LONG_RUNNING = ("up", "worker", "scheduler", "migrate")
 NO_DATABASE_URL = "postgresql://no-database.invalid/dramaturg"
 
 
-def _app(args: argparse.Namespace, *, load_actors: bool = True, database: bool = True) -> App:
+def _app(args: argparse.Namespace, *, load_actors: bool = True, database: bool = True, pooled: bool = False) -> App:
+    """The App of a verb; ``pooled`` for the long-running ones (a one-shot verb connects directly, without SQLAlchemy)."""
     from dramaturg.env_check import warn_unknown_variables
     from shared.logging_setup import configure_logging
     from shared.runtime import build_app
@@ -47,7 +48,7 @@ def _app(args: argparse.Namespace, *, load_actors: bool = True, database: bool =
     level = logging.DEBUG if getattr(args, "verbose", False) else logging.INFO
     configure_logging(settings, level, fmt=getattr(args, "log_format", "text"))
     url = None if database or settings.database_url else NO_DATABASE_URL
-    app = build_app(settings, load_actors=load_actors, url=url)
+    app = build_app(settings, load_actors=load_actors, url=url, pooled=pooled)
     warn_unknown_variables(os.environ, app.configs)
     return app
 
@@ -87,7 +88,7 @@ def cmd_migrate(args: argparse.Namespace, stop: StopFlag) -> int:
 def cmd_worker(args: argparse.Namespace, stop: StopFlag) -> int:
     import dramatiq
 
-    app = _app(args)
+    app = _app(args, pooled=True)
     _schedule(app)  # validate job settings before taking work
     if not _wait_for_db(app, stop):
         return 0
@@ -131,7 +132,7 @@ def cmd_scheduler(args: argparse.Namespace, stop: StopFlag) -> int:
 
     from scheduler.runner import Scheduler
 
-    app = _app(args)
+    app = _app(args, pooled=True)
     table = _schedule(app)
     if not _wait_for_db(app, stop):
         return 0
@@ -163,7 +164,7 @@ def cmd_up(args: argparse.Namespace, stop: StopFlag) -> int:
         os.environ["DRAMATURG_APPS"] = "all"  # the children inherit it
     from dramaturg import up
 
-    app = _app(args)
+    app = _app(args, pooled=True)
     try:
         return up.run(app, stop, demo=getattr(args, "demo", False))
     finally:
@@ -180,7 +181,7 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     from scheduler.trigger import trigger_job, wait_for_run
     from shared.errors import TriggerRefused
 
-    app = _app(args)
+    app = _app(args, pooled=args.wait)  # a wait polls: one pool, not a connection per poll
     job_args = _job_arguments(app, args.job, dict(args.arg or []))
     try:
         run_id = trigger_job(app, args.job, args=job_args, at=args.at, replay=args.replay)
@@ -239,12 +240,11 @@ def _job_arguments(app: App, job: str, given: dict[str, Any]) -> dict[str, Any]:
 
 def cmd_history(args: argparse.Namespace) -> int:
     from shared import history
-    from shared.db import pg_connection
 
     app = _app(args)
     since = args.since.resolve(app.clock.now()) if args.since else None
-    with app.engine.connect() as conn:
-        rows = history.list_runs(pg_connection(conn), job=args.job, status=args.status, since=since, limit=args.limit)
+    with app.connection() as conn:
+        rows = history.list_runs(conn, job=args.job, status=args.status, since=since, limit=args.limit)
     if args.json:
         _print_json(rows, indent=2)
         return 0
@@ -257,14 +257,13 @@ def cmd_history(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from dramaturg.cli_views import status_view
     from shared import clock_guard, overview
-    from shared.db import pg_connection
 
     app = _app(args)
     table = _schedule(app)
-    # Next runs and the 24 h window by the database's clock: this host's may be wrong.
-    now = clock_guard.reference_now(app).reference_at
-    with app.engine.connect() as conn:
-        readings = overview.status_readings(pg_connection(conn), now, sorted(table))
+    with app.connection() as conn:
+        # Next runs and the 24 h window by the database's clock: this host's may be wrong.
+        now = clock_guard.read(conn, app.clock, app.settings.max_clock_skew).reference_at
+        readings = overview.status_readings(conn, now, sorted(table))
     jobs = [
         {
             "job": j.name,
@@ -443,7 +442,7 @@ def _web_command(name: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
         from dramaturg.web.commands import COMMANDS as WEB_COMMANDS
 
-        return WEB_COMMANDS[name](args, _app(args))
+        return WEB_COMMANDS[name](args, _app(args, pooled=name == "web"))
 
     return run
 
@@ -526,9 +525,9 @@ def _as_database_error(exc: Exception) -> Exception:
     any other error as it is. The database modules are imported only when the error is theirs."""
     if not type(exc).__module__.startswith(("sqlalchemy", "psycopg2")):
         return exc
-    from shared.db import OUTAGE_ERRORS, connection_error
+    from shared.db import connection_error, outage_errors
 
-    if isinstance(exc, OUTAGE_ERRORS):
+    if isinstance(exc, outage_errors()):
         return connection_error(exc, os.environ.get("DATABASE_URL") or "the embedded server")
     return exc
 

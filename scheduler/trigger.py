@@ -10,17 +10,19 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from scheduler.schedule import build_schedule
 from shared import clock_guard, history
 from shared.app import App
-from shared.db import pg_connection
 from shared.errors import TriggerRefused
 from shared.jobs import JobSpec
 from shared.locks import period_key
 from shared.redact import redact_data
+
+if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
 
 logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped", "cancelled")
@@ -51,8 +53,25 @@ def trigger_job(
         TriggerRefused: ``at`` is outside the job's window and ``replay`` is not set.
     """
     spec = app.registry.job(name)
-    # "Now" is the database's (or its simulated timeline's): this process's clock may be wrong.
-    reading = clock_guard.reference_now(app)
+    with app.connection() as raw:
+        # "Now" is the database's (or its simulated timeline's): this process's clock may be wrong.
+        reading = clock_guard.read(raw, app.clock, app.settings.max_clock_skew)
+        return _enqueue_run(app, raw, spec, reading, args, at, trigger, acted_by, replay)
+
+
+def _enqueue_run(
+    app: App,
+    raw: PgConnection,
+    spec: JobSpec,
+    reading: clock_guard.ClockReading,
+    args: dict[str, Any] | None,
+    at: datetime | None,
+    trigger: str,
+    acted_by: str | None,
+    replay: bool,
+) -> int:
+    """The run's job_history row and its message, in the caller's transaction ``raw``."""
+    name = spec.name
     if at is not None:
         at = at if at.tzinfo else at.replace(tzinfo=UTC)
         if not replay:
@@ -72,20 +91,18 @@ def trigger_job(
         period=period,
         **options,
     ).copy(message_id=str(uuid.uuid4()))
-    with app.engine.begin() as conn:
-        raw = pg_connection(conn)
-        run_id = history.insert_queued(
-            raw,
-            job=name,
-            actor=spec.actor.actor_name,
-            message_id=message.message_id,
-            trigger=trigger,
-            now=app.clock.now(),
-            period=period,
-            args=redact_data({"args": [], "kwargs": message.kwargs}, app.settings.secrets),
-            acted_by=acted_by,
-        )
-        broker.enqueue_many([message], conn=conn)
+    run_id = history.insert_queued(
+        raw,
+        job=name,
+        actor=spec.actor.actor_name,
+        message_id=message.message_id,
+        trigger=trigger,
+        now=app.clock.now(),
+        period=period,
+        args=redact_data({"args": [], "kwargs": message.kwargs}, app.settings.secrets),
+        acted_by=acted_by,
+    )
+    broker.enqueue_many([message], conn=raw)
     assert run_id is not None  # the message id is new, so the insert cannot conflict
     return run_id
 
@@ -126,11 +143,10 @@ def wait_for_run(app: App, run_id: int, *, timeout: float, include_children: boo
     """
     deadline = time.monotonic() + timeout
     while True:
-        with app.engine.connect() as conn:
-            raw = pg_connection(conn)
+        # A connection per poll: a pooled App checks one out and back (a one-shot App would connect each time).
+        with app.connection() as raw:
             row = history.get(raw, run_id)
             children = history.children_counts(raw, run_id) if row and include_children else {}
-            raw.rollback()
         expected = ((row or {}).get("result") or {}).get("children_enqueued", 0) if include_children else 0
         finished = sum(n for s, n in children.items() if s in FINAL)
         if row and row["status"] in FINAL and finished >= expected and finished == sum(children.values()):

@@ -8,14 +8,18 @@ the CLI's verbs and admin helpers; actors see it as ``ctx.app`` (and their
 domain's settings as ``ctx.config``) through the :class:`AppContext`
 middleware, which holds the App and sets it for each message it runs.
 
-The session factory is made on first use (``app.sessions``): it imports
-SQLAlchemy's ORM, which the CLI's reading verbs never need. This module
-imports its field types for type checking only, so importing it is cheap.
+The engine and the session factory are made on first use (``app.engine``,
+``app.sessions``): they import SQLAlchemy and its ORM, which the CLI's
+reading verbs never need: a one-shot App (``pooled=False``) answers
+:meth:`App.connection` on a psycopg2 connection of its own.
+This module imports its field types for type checking only, so importing it
+is cheap.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
@@ -23,11 +27,13 @@ from typing import TYPE_CHECKING, TypeVar
 from shared.errors import ConfigError
 
 if TYPE_CHECKING:
+    from psycopg2.extensions import connection as PgConnection
     from pydantic import BaseModel
     from sqlalchemy.engine import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from shared.clock import Clock
+    from shared.db import EngineOnDemand
     from shared.jobs import Registry
     from shared.postgres_broker import PostgresBroker
     from shared.settings import Settings
@@ -41,12 +47,36 @@ class App:
 
     settings: Settings
     clock: Clock
-    engine: Engine
+    #: The pool: built by the first use of :attr:`engine` (or of the broker), not by building the App.
+    engine_on_demand: EngineOnDemand
     broker: PostgresBroker
     registry: Registry
     url: str
     #: Each domain's settings class → its instance, validated when the App was built.
     configs: Mapping[type[BaseModel], BaseModel] = field(default_factory=dict)
+    #: False for a process that asks a few things and exits (a CLI verb): :meth:`connection` then
+    #: connects directly instead of building the pool, and SQLAlchemy is never imported.
+    pooled: bool = True
+
+    @property
+    def engine(self) -> Engine:
+        """The process's SQLAlchemy engine (its pool also serves the broker), built now if this is its first use."""
+        return self.engine_on_demand.get()
+
+    @contextmanager
+    def connection(self) -> Iterator[PgConnection]:
+        """A psycopg2 connection in a transaction, committed on success (rolled back on an error).
+
+        From the pool; in a one-shot App (``pooled=False``), a connection of its own, closed after.
+        """
+        from shared.db import direct_connection, pg_connection
+
+        if not self.pooled:
+            with direct_connection(self.url, connect_timeout=self.settings.db_connect_timeout) as conn:
+                yield conn
+            return
+        with self.engine.begin() as pooled:
+            yield pg_connection(pooled)
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
@@ -71,4 +101,4 @@ class App:
     def close(self) -> None:
         """Stop the broker's threads and close the pool (tests build many Apps per process)."""
         self.broker.close()
-        self.engine.dispose()
+        self.engine_on_demand.dispose()

@@ -22,11 +22,14 @@ counts) to fit ``max_connections`` minus the server's reserved slots.
 
 from __future__ import annotations
 
-from sqlalchemy.engine import Engine
+from typing import TYPE_CHECKING
 
 from shared.errors import ConfigError
 from shared.settings import Settings
 from shared.sql import sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 
 def pool_limits(settings: Settings) -> tuple[int, int]:

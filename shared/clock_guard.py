@@ -111,11 +111,8 @@ def read(raw: PgConnection, clock: Clock, tolerance: float, *, at: datetime | No
 
 def reference_now(app: App) -> ClockReading:
     """A reading for ``app``'s clock, on a connection of its own (committed)."""
-    with app.engine.connect() as conn:
-        raw = pg_connection(conn)
-        reading = read(raw, app.clock, app.settings.max_clock_skew)
-        raw.rollback()
-    return reading
+    with app.connection() as raw:
+        return read(raw, app.clock, app.settings.max_clock_skew)
 
 
 def process_name(role: str) -> str:

@@ -1,31 +1,35 @@
-"""Database access: the SQLAlchemy engine, sessions, and connection errors made readable.
+"""Database access: the SQLAlchemy engine, sessions, one-off connections, and connection errors made readable.
 
 The engine is built from settings by the entry points (never at import). Its
 pool also serves the broker, so one pool bound from the worker's thread count
 carries actors and queue traffic alike.
+
+SQLAlchemy is imported by the first engine or error check, never by importing
+this module: declaring actors and the CLI's reading verbs (which use
+:func:`direct_connection`, psycopg2 alone) then start without its ~0.25 s import.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING, TypeVar, cast
 
 import psycopg2
-import sqlalchemy as sa
 from psycopg2.extensions import connection as PgConnection
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Connection, Engine, make_url
 
 from shared.embedded import embedded_url
 from shared.errors import DatabaseRefused, DatabaseUnavailable, first_line
-from shared.lost_connections import CheckoutChecks, GuardedConnection
+from shared.lost_connections import GuardedConnection
 from shared.redact import redact, secrets_in_url
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
     from sqlalchemy.orm import Session, sessionmaker
 
     from shared.settings import Settings
@@ -64,9 +68,14 @@ def make_engine(
 
     A worker survives a database restart without a restart of its own: a connection
     idle over ``ping_after_idle`` seconds is pinged at checkout, and a lost one raises
-    an outage error (``OUTAGE_ERRORS``) and is replaced (shared/lost_connections.py).
+    an outage error (:func:`outage_errors`) and is replaced (shared/lost_connections.py).
     No ping per checkout: that was a round trip on every send and every job.
     """
+    import sqlalchemy as sa
+    from sqlalchemy.engine import make_url
+
+    from shared.pool_checks import CheckoutChecks
+
     engine = sa.create_engine(
         make_url(url).set(drivername="postgresql+psycopg2"),
         pool_size=pool_size,
@@ -89,22 +98,81 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-#: Errors that mean "the database is down or restarting", as opposed to a bad query —
-#: the one list every outage handler in shared/ catches.
-OUTAGE_ERRORS = (
-    DatabaseUnavailable,
-    sa_exc.OperationalError,
-    sa_exc.InterfaceError,
-    sa_exc.TimeoutError,
-    # The pool raises the driver's own errors when a new connection fails.
-    psycopg2.OperationalError,
-    psycopg2.InterfaceError,
-)
+class EngineOnDemand:
+    """The process's engine, built by the first :meth:`get` (once, whichever thread asks first).
 
-#: Errors the database raises for a value it cannot take (``invalid input syntax for type
-#: integer``, a number out of range, a string too long): caused by the arguments, so
-#: retrying the same message cannot fix them. Retries fails them at once, like PayloadError.
-PAYLOAD_DB_ERRORS = (psycopg2.DataError, sa_exc.DataError)
+    A verb that only reads through :func:`direct_connection` never builds it, so
+    never imports SQLAlchemy.
+    """
+
+    def __init__(self, build: Callable[[], Engine]) -> None:
+        self._build = build
+        self._engine: Engine | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Engine:
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    self._engine = self._build()
+        return self._engine
+
+    def dispose(self) -> None:
+        """Close the pool's connections, if it was ever built."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+
+@contextmanager
+def direct_connection(url: str, *, connect_timeout: float) -> Iterator[PgConnection]:
+    """A connection of its own, outside the pool, in a transaction committed on success and closed after.
+
+    For a process that asks one or two things and exits (the CLI's reading
+    verbs): no pool to build and no SQLAlchemy to import.
+
+    Raises:
+        DatabaseUnavailable: the server cannot be reached (or refused the URL: which, it says).
+    """
+    libpq_url = url.replace("postgresql+psycopg2://", "postgresql://", 1)  # the one driver name settings allow
+    try:
+        conn = psycopg2.connect(libpq_url, connect_timeout=max(1, int(connect_timeout)), application_name="dramaturg")
+    except (psycopg2.OperationalError, psycopg2.InterfaceError) as exc:
+        raise connection_error(exc, url) from None
+    try:
+        with conn:  # commits on success, rolls back on an error
+            yield conn
+    finally:
+        conn.close()
+
+
+@cache
+def outage_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean "the database is down or restarting", as opposed to a bad query —
+    the one list every outage handler catches (``except outage_errors() as exc``).
+
+    A function, so that SQLAlchemy's are imported when an error is first checked, not at import.
+    """
+    from sqlalchemy import exc as sa_exc
+
+    return (
+        DatabaseUnavailable,
+        sa_exc.OperationalError,
+        sa_exc.InterfaceError,
+        sa_exc.TimeoutError,
+        # The pool raises the driver's own errors when a new connection fails.
+        psycopg2.OperationalError,
+        psycopg2.InterfaceError,
+    )
+
+
+@cache
+def payload_db_errors() -> tuple[type[Exception], ...]:
+    """Errors the database raises for a value it cannot take (``invalid input syntax for type
+    integer``, a number out of range, a string too long): caused by the arguments, so
+    retrying the same message cannot fix them. Retries fails them at once, like PayloadError."""
+    from sqlalchemy import exc as sa_exc
+
+    return (psycopg2.DataError, sa_exc.DataError)
 
 
 @contextmanager
@@ -114,7 +182,7 @@ def translate_errors(url: str) -> Iterator[None]:
         yield
     except DatabaseUnavailable:
         raise
-    except OUTAGE_ERRORS as exc:
+    except outage_errors() as exc:
         raise connection_error(exc, url) from None
 
 
@@ -142,6 +210,8 @@ def connection_error(exc: BaseException, url: str) -> DatabaseUnavailable:
 
 def check_connection(engine: Engine) -> None:
     """One round trip; raises ``DatabaseUnavailable`` with a readable message."""
+    import sqlalchemy as sa
+
     url = engine.url.render_as_string(hide_password=False)
     with translate_errors(url), engine.connect() as conn:
         conn.execute(sa.text("select 1"))
@@ -184,7 +254,7 @@ def retry_through_outage(action: Callable[[], T], *, what: str, seconds: float =
     while True:
         try:
             return action()
-        except OUTAGE_ERRORS as exc:
+        except outage_errors() as exc:
             if time.monotonic() + delay > deadline:
                 raise
             logger.warning("%s: database unavailable (%s); retrying in %.2fs", what, first_line(exc), delay)

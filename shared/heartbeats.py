@@ -19,14 +19,16 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import Json, RealDictCursor
-from sqlalchemy.engine import Engine
 
 from shared.db import pg_connection
 from shared.sql import queries
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 logger = logging.getLogger(__name__)
 SQL = queries("heartbeats")

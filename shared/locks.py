@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-import sqlalchemy as sa
-
 from shared.sql import sa_text
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
 Mode = Literal["wait", "skip"]

@@ -10,7 +10,9 @@ per checkout, a third of a short child job's time and half of a single send):
   is an ``OperationalError`` (the class psycopg2 itself raises for the same loss on the
   next use), one of the outage errors every caller catches, whether it used a raw cursor
   or SQLAlchemy; the connection is marked :attr:`~GuardedConnection.lost`.
-- :class:`CheckoutChecks`: a connection is pinged on checkout only when it sat idle
+- :class:`~shared.pool_checks.CheckoutChecks` (the pool's half, in its own module so
+  that this one imports no SQLAlchemy: the broker and the CLI's reading verbs use only
+  this half): a connection is pinged on checkout only when it sat idle
   longer than ``idle_seconds`` (long enough for the server to have restarted meanwhile)
   or was checked in before a lost one was seen (after a restart the connections beside
   it are dead too); one marked lost, or whose ping fails, is replaced. A connection used
@@ -21,7 +23,6 @@ per checkout, a third of a short child job's time and half of a single send):
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from types import MappingProxyType
 from typing import Any
@@ -29,13 +30,6 @@ from typing import Any
 import psycopg2
 import psycopg2.extensions
 import psycopg2.extras
-import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import Engine
-from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection
-
-#: connection_record.info key: when the connection was last checked in (time.monotonic()).
-CHECKED_IN_AT = "dramaturg_checked_in_at"
 
 
 def retyped(exc: psycopg2.Error) -> psycopg2.Error | None:
@@ -130,44 +124,3 @@ class GuardedConnection(psycopg2.extensions.connection):
 def is_lost(conn: Any) -> bool:
     """Whether this psycopg2 connection is known to be gone (closed, or marked by a failed statement)."""
     return bool(conn.closed) or bool(getattr(conn, "lost", False))
-
-
-class CheckoutChecks:
-    """One engine's checkout rule: ping only a connection idle over ``idle_seconds``, or one
-    checked in before a lost connection was seen (the server may have restarted under it);
-    replace one marked lost, or whose ping fails."""
-
-    def __init__(self, engine: Engine, *, idle_seconds: float) -> None:
-        self.idle_seconds = idle_seconds
-        self.dialect = engine.dialect
-        #: When a connection of this pool was last found lost (time.monotonic()).
-        self.lost_at = float("-inf")
-        sa.event.listen(engine, "checkin", self.checked_in)
-        sa.event.listen(engine, "checkout", self.checked_out)
-        sa.event.listen(engine, "invalidate", self.invalidated)
-
-    def checked_in(self, dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
-        now = time.monotonic()
-        if dbapi_connection is None:  # invalidated on the way back
-            self.lost_at = now
-            return
-        if is_lost(dbapi_connection):
-            self.lost_at = now  # replaced at its next checkout, and the others pinged
-        record.info[CHECKED_IN_AT] = now
-
-    def invalidated(self, dbapi_connection: Any, record: ConnectionPoolEntry, exc: BaseException | None) -> None:
-        self.lost_at = time.monotonic()
-
-    def checked_out(self, dbapi_connection: Any, record: ConnectionPoolEntry, proxy: PoolProxiedConnection) -> None:
-        if is_lost(dbapi_connection):
-            # The pool closes it and connects anew (a failure to connect reaches the caller).
-            raise sa_exc.DisconnectionError("the connection was lost")
-        checked_in = record.info.get(CHECKED_IN_AT)
-        if checked_in is None:
-            return  # fresh
-        if time.monotonic() - checked_in <= self.idle_seconds and checked_in > self.lost_at:
-            return  # used a moment ago, with nothing lost since: its next statement says if it is gone
-        try:
-            self.dialect.do_ping(dbapi_connection)
-        except psycopg2.Error as exc:
-            raise sa_exc.DisconnectionError(f"ping failed: {str(exc).strip()}") from exc

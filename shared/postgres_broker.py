@@ -39,11 +39,10 @@ from dramatiq.message import Message
 from dramatiq.middleware import Middleware, MiddlewareError
 from psycopg2.extensions import connection as PgConnection
 from psycopg2.extensions import cursor as PgCursor
-from sqlalchemy.engine import Engine
 
 from shared.claims import Claim, claim_of, split
 from shared.clock import Clock, clock_from_settings, is_simulated
-from shared.db import OUTAGE_ERRORS, database_url, make_engine, mask_url
+from shared.db import EngineOnDemand, database_url, make_engine, mask_url, outage_errors
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener
 from shared.lost_connections import is_lost
@@ -56,6 +55,8 @@ from shared.settings import load_settings
 from shared.sql import queries
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
     from shared.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -90,7 +91,6 @@ class PostgresBroker(Broker):
     """
 
     #: Set by :meth:`bind` (or from the environment on first use); absent until then.
-    engine: Engine
     clock: Clock
     settings: Settings
 
@@ -111,19 +111,34 @@ class PostgresBroker(Broker):
         #: Set by close(), cleared by bind(): a closed broker starts no heartbeat (its database may be gone).
         self._closed = False
         self._heartbeat_lock = threading.Lock()
+        #: The bound database's pool, built on first use (a verb that never queues never imports SQLAlchemy).
+        self._engine: EngineOnDemand | None = None
 
     # --- configuration ---------------------------------------------------------------
-    def bind(self, *, engine: Engine, clock: Clock, settings: Settings) -> None:
+    def bind(self, *, engine: Engine | EngineOnDemand, clock: Clock, settings: Settings) -> None:
         """Point the broker at a database, a clock and the settings (no I/O).
 
-        Claims held for another database mean nothing on this one: the ledger starts empty.
+        ``engine``: the pool, or the App's :class:`~shared.db.EngineOnDemand` (built when the broker first
+        needs it). Claims held for another database mean nothing on this one: the ledger starts empty.
         """
-        self.engine, self.clock, self.settings = engine, clock, settings
+        self._engine = engine if isinstance(engine, EngineOnDemand) else EngineOnDemand(lambda: engine)
+        self.clock, self.settings = clock, settings
         self._closed = False
         self.outcomes = OutcomeLedger()
         if self.listener is not None:
             self.listener.close()
         self.listener = Listener(self.dsn, connect_timeout=max(2, int(settings.db_connect_timeout)))
+
+    @property
+    def engine(self) -> Engine:
+        """The bound database's pool (built now if this is its first use).
+
+        Raises:
+            AttributeError: the broker is not bound (:meth:`bind`).
+        """
+        if self._engine is None:
+            raise AttributeError("the broker is not bound to a database (PostgresBroker.bind)")
+        return self._engine.get()
 
     def dsn(self) -> str:
         """The libpq connection string of the bound database, for the connections outside the pool
@@ -131,12 +146,12 @@ class PostgresBroker(Broker):
         return self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
     def _require_bound(self) -> None:
-        if not hasattr(self, "engine"):
+        if self._engine is None:
             # An app that only imports actors and calls .send(): bind from the
             # environment (DATABASE_URL …) on first use, once, and say so. Sending
             # needs only a database and a clock; workers get a whole App.
             with _bind_lock:
-                if not hasattr(self, "engine"):
+                if self._engine is None:
                     logger.info("binding the broker from the environment on first use")
                     settings = load_settings()
                     engine = make_engine(
@@ -300,7 +315,7 @@ class PostgresBroker(Broker):
                     return new
             except DatabaseUnavailable:
                 raise  # no connection could be had at all: trying again at once would not help
-            except OUTAGE_ERRORS as exc:
+            except outage_errors() as exc:
                 if attempt == 2:
                     raise
                 logger.info("send hit a dropped connection (%s); trying once more", first_line(exc))
@@ -437,7 +452,7 @@ class PostgresBroker(Broker):
         """A pooled psycopg2 connection; a wait past the pool timeout raises DatabaseUnavailable."""
         try:
             fairy = self.engine.raw_connection()
-        except OUTAGE_ERRORS as exc:
+        except outage_errors() as exc:
             url = mask_url(self.engine.url.render_as_string(hide_password=False))
             detail = redact(first_line(exc), self.settings.secrets if self.settings else ())
             raise DatabaseUnavailable(f"broker cannot get a connection to {url}: {detail}") from None

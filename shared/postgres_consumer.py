@@ -43,7 +43,7 @@ from psycopg2.extensions import cursor as PgCursor
 from shared import history
 from shared.claim_window import ClaimWindow
 from shared.claims import Claim, ClaimedMessage, claim_of
-from shared.db import OUTAGE_ERRORS
+from shared.db import outage_errors
 from shared.envelope import EnvelopeReader, InvalidEnvelope, rejected_run
 from shared.errors import DatabaseUnavailable, first_line
 from shared.listener import Listener, enqueue_channel
@@ -137,7 +137,7 @@ class PostgresConsumer(Consumer):
             else:
                 self._wait_for_notify()
             return None
-        except OUTAGE_ERRORS as exc:
+        except outage_errors() as exc:
             # Dramatiq restarts the consumer after a ConnectionError; back off first.
             time.sleep(min(5.0, self.broker.settings.poll_seconds * 2))
             raise DramatiqConnectionError(first_line(exc)) from None

@@ -25,7 +25,6 @@ from psycopg2.extensions import connection as PgConnection
 from psycopg2.extras import Json, RealDictCursor
 from pydantic import BaseModel, ValidationError
 
-from shared.db import pg_connection
 from shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
 from shared.jobs import JobSpec, Registry
 from shared.locks import period_key
@@ -149,8 +148,7 @@ def submit(
     message = target.actor.message_with_options(kwargs=kwargs, job=target.job, trigger=trigger, period=period).copy(
         message_id=str(uuid.uuid4())
     )
-    with app.engine.begin() as conn:
-        raw = pg_connection(conn)
+    with app.connection() as raw:
         if org_id is not None or idempotency_key is not None:
             _execute(raw, "org_jobs_lock", {"org": org_id})
         if idempotency_key is not None:
@@ -159,7 +157,7 @@ def submit(
                 return existing, False
         _check_limit(raw, org_id, limits)
         run_id = _insert(raw, message, target.job, trigger, period, now, org_id, idempotency_key, None, acted_by)
-        app.broker.enqueue_many([message], conn=conn, eta=run_at)
+        app.broker.enqueue_many([message], conn=raw, eta=run_at)
     return run_id, True
 
 
@@ -170,8 +168,7 @@ def cancel(app: App, run_id: int, *, org: str | None, acted_by: str) -> dict[str
         RunNotFound: no such run in ``org``.
         RunConflict: the run is running or finished.
     """
-    with app.engine.begin() as conn:
-        raw = pg_connection(conn)
+    with app.connection() as raw:
         run = _lock(raw, run_id, org)
         if run["status"] not in CANCELLABLE:
             raise RunConflict(f"run {run_id} is {run['status']}: only a queued or delayed run can be cancelled")
@@ -197,8 +194,7 @@ def retry(
         TooManyJobs: its organization is at its limit.
     """
     broker = app.broker
-    with app.engine.begin() as conn:
-        raw = pg_connection(conn)
+    with app.connection() as raw:
         run = _lock(raw, run_id, org)
         if run["status"] not in RETRYABLE:
             raise RunConflict(f"run {run_id} is {run['status']}: only a failed or cancelled run can be retried")
@@ -220,7 +216,7 @@ def retry(
         new_id = _insert(
             raw, message, run["job_name"], trigger, run["period"], now, run["org_id"], None, run_id, acted_by
         )
-        broker.enqueue_many([message], conn=conn)
+        broker.enqueue_many([message], conn=raw)
     return new_id
 
 

@@ -2,10 +2,11 @@
 
 Every entry point — the CLI's verbs, the worker, the scheduler, the web
 dyno, tests, an admin script — calls :func:`build_app` once and passes the
-App down. Building it opens no connection.
+App down. Building it opens no connection, and builds no pool: the engine
+is made by its first use, so a verb that only reads imports no SQLAlchemy.
 
 Order matters and is kept here only: settings and clock first; then the
-engine; then the actor modules are imported (they declare their actors on
+engine's recipe; then the actor modules are imported (they declare their actors on
 Dramatiq's global broker, ``shared.broker``): the built-in maintenance jobs,
 the seed domains named in ``DRAMATURG_APPS`` (shared/domains.py) and the
 app's own ``DRAMATURG_ACTOR_MODULES``; then the registry of jobs and each
@@ -28,7 +29,7 @@ from shared.app import App
 from shared.broker import app_context, broker
 from shared.budget import pool_limits
 from shared.clock import Clock, clock_from_settings
-from shared.db import database_url, make_engine
+from shared.db import EngineOnDemand, database_url, make_engine
 from shared.domains import DOMAINS, PLATFORM_ACTOR_MODULES, domain_of
 from shared.errors import ConfigError
 from shared.jobs import Registry
@@ -44,6 +45,7 @@ def build_app(
     url: str | None = None,
     environ: Mapping[str, str] | None = None,
     load_actors: bool = True,
+    pooled: bool = True,
 ) -> App:
     """Build the App: settings, clock, engine, registry, domain configs, bound broker. No I/O.
 
@@ -53,6 +55,7 @@ def build_app(
         url: overrides the database URL (tests).
         environ: where domain settings are read from (default ``os.environ``).
         load_actors: import the actor modules (off for verbs that run no job, e.g. ``migrate``).
+        pooled: off for a process that asks a few things and exits (``App.connection`` then connects directly).
 
     Raises:
         ConfigError: invalid settings, an actor module that cannot be imported,
@@ -66,12 +69,14 @@ def build_app(
     # part of the process's connection budget (shared/budget.py).
     # A connect attempt is also bounded by the send timeout: send() must fail within it.
     pool_size, max_overflow = pool_limits(settings)
-    engine = make_engine(
-        url,
-        pool_size=pool_size,
-        max_overflow=max_overflow,
-        pool_timeout=settings.send_timeout,
-        connect_timeout=min(settings.db_connect_timeout, settings.send_timeout),
+    engine = EngineOnDemand(
+        lambda: make_engine(
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=settings.send_timeout,
+            connect_timeout=min(settings.db_connect_timeout, settings.send_timeout),
+        )
     )
     if load_actors:
         domains = [DOMAINS[name].module for name in settings.apps]
@@ -81,11 +86,12 @@ def build_app(
     app = App(
         settings=settings,
         clock=clock,
-        engine=engine,
+        engine_on_demand=engine,
         broker=broker,
         registry=Registry.from_actors(actors, not_enabled=lambda job: app_declaring(job, settings)),
         url=url,
         configs=domain_configs(actors, environ),
+        pooled=pooled,
     )
     broker.bind(engine=engine, clock=clock, settings=settings)
     app_context.bind(app)

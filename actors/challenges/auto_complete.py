@@ -16,13 +16,14 @@ catch-up never closes twice nor notifies twice.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, cast
-
-from sqlalchemy.engine import CursorResult
+from typing import TYPE_CHECKING, Any, cast
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 SQL = SqlFile(__package__, "auto_complete")
 
@@ -53,7 +54,7 @@ def auto_complete_challenges(ctx: JobContext) -> dict[str, Any]:
     notified = 0
     if closed:
         notified = cast(
-            CursorResult[Any],
+            "CursorResult[Any]",
             ctx.session.execute(
                 sa_text(SQL, "challenge_notifications_insert"), {"ids": [c["id"] for c in closed], "now": ctx.now}
             ),

@@ -13,13 +13,14 @@ next run. Idempotency key: none needed, a second run finds nothing to delete.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
-
-from sqlalchemy.engine import CursorResult
+from typing import TYPE_CHECKING, Any, cast
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 SQL = SqlFile(__package__, "notification_cleanup")
 
@@ -36,12 +37,13 @@ SQL = SqlFile(__package__, "notification_cleanup")
 def notification_cleanup(ctx: JobContext) -> dict[str, Any]:
     before = ctx.now - timedelta(days=ctx.config.notification_retention_days)
     notifications = cast(
-        CursorResult[Any], ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before})
+        "CursorResult[Any]", ctx.session.execute(sa_text(SQL, "notifications_delete_expired"), {"before": before})
     ).rowcount
     # The task app's feed exists only where that app is enabled (its own schema, its own migrations).
     web = (
         cast(
-            CursorResult[Any], ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before})
+            "CursorResult[Any]",
+            ctx.session.execute(sa_text(SQL, "web_notifications_delete_expired"), {"before": before}),
         ).rowcount
         if "tasks" in ctx.app.settings.apps
         else 0

@@ -15,13 +15,14 @@ re-run, an overlapping manual trigger or a catch-up never reminds twice.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
-
-from sqlalchemy.engine import CursorResult
+from typing import TYPE_CHECKING, Any, cast
 
 from actors.challenges.config import ChallengesConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 SQL = SqlFile(__package__, "streak_reminders")
 
@@ -39,7 +40,7 @@ def streak_reminders(ctx: JobContext) -> dict[str, Any]:
     config = ctx.config
     since = ctx.now - timedelta(minutes=config.streak_window_minutes)
     sent = cast(
-        CursorResult[Any],
+        "CursorResult[Any]",
         ctx.session.execute(
             sa_text(SQL, "streak_reminders_insert"),
             {

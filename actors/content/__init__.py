@@ -3,7 +3,10 @@ publishing and images, on the queues content-generation, context-scraping, analy
 
 Its modules import requests, feedparser, BeautifulSoup, pypdf and cryptography inside the functions that use
 them: every CLI verb that lists the jobs imports these modules, and only a worker's runs call those functions.
-The check below still fails at once when the [content] extra is missing."""
+The check below still fails at once when the [content] extra is missing.
+
+Their tables (``tables``) are imported by the migrations, not here: declaring the jobs needs no SQLAlchemy.
+"""
 
 import importlib.util
 
@@ -24,6 +27,5 @@ from actors.content import (  # noqa: E402, F401
     refresh,
     rss,
     scrape,
-    tables,
     website,
 )

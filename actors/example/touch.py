@@ -19,13 +19,13 @@ from typing import TYPE_CHECKING, Any, cast
 
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel, Field
-from sqlalchemy.engine import CursorResult
 
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import EXAMPLE
 from shared.sql import SqlFile, sa_text
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
     from sqlalchemy.orm import Session
 
 SQL = SqlFile(__package__, "touch")
@@ -54,7 +54,7 @@ def touch_item(ctx: ItemContext, payload: TouchItem) -> int:
     if attempt <= row.fail_first:
         raise RuntimeError(f"example item {payload.item_id} fails attempt {attempt} of its first {row.fail_first}")
     marked = cast(
-        CursorResult[Any],
+        "CursorResult[Any]",
         ctx.session.execute(
             sa_text(SQL, "example_touch_mark"), {"id": payload.item_id, "period": ctx.period, "now": ctx.now}
         ),

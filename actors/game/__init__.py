@@ -1,4 +1,7 @@
-"""The chat game's jobs: score decay, delayed message delivery, cleanup, daily recaps, conversation post-processing."""
+"""The chat game's jobs: score decay, delayed message delivery, cleanup, daily recaps, conversation post-processing.
+
+Their tables (``tables``) are imported by the migrations, not here: declaring the jobs needs no SQLAlchemy.
+"""
 
 from actors.game import (  # noqa: F401
     cleanup,
@@ -6,5 +9,4 @@ from actors.game import (  # noqa: F401
     deliver,
     process_conversations,
     summary,
-    tables,
 )

@@ -10,13 +10,14 @@ sum of both counts; the result keeps them apart.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
-
-from sqlalchemy.engine import CursorResult
+from typing import TYPE_CHECKING, Any, cast
 
 from actors.game.config import GameConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 SQL = SqlFile(__package__, "cleanup")
 
@@ -33,9 +34,10 @@ SQL = SqlFile(__package__, "cleanup")
 def cleanup(ctx: JobContext) -> dict[str, Any]:
     cutoff = ctx.now - timedelta(hours=ctx.config.stale_hours)
     stale = cast(
-        CursorResult[Any], ctx.session.execute(sa_text(SQL, "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff})
+        "CursorResult[Any]",
+        ctx.session.execute(sa_text(SQL, "cleanup_stale_events"), {"now": ctx.now, "cutoff": cutoff}),
     ).rowcount
     expired = cast(
-        CursorResult[Any], ctx.session.execute(sa_text(SQL, "cleanup_expired_registrations"), {"now": ctx.now})
+        "CursorResult[Any]", ctx.session.execute(sa_text(SQL, "cleanup_expired_registrations"), {"now": ctx.now})
     ).rowcount
     return {"items_processed": stale + expired, "stale_events": stale, "expired_registrations": expired}

@@ -19,10 +19,9 @@ The transitions themselves live in actors/game/outbox.py.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from dramatiq.middleware import CurrentMessage
 from pydantic import BaseModel
 
@@ -35,6 +34,9 @@ from shared.errors import ChannelRejected, ChannelTransient, DeliveryUnknown
 from shared.middleware.retries import retry_plan_of
 from shared.queues import GAME
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 SQL = SqlFile(__package__, "deliver")
 

@@ -12,14 +12,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import sqlalchemy as sa
-
 from shared.app import App
 from shared.db import retry_through_outage
 from shared.redact import redact
 from shared.sql import SqlFile, sa_text
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
     from sqlalchemy.orm import Session, sessionmaker
 
 Q = SqlFile(__package__, "outbox")

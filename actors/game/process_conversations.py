@@ -22,7 +22,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from pydantic import BaseModel
 
 from actors.game.config import GameConfig
@@ -33,6 +32,7 @@ from shared.queues import GAME
 from shared.sql import SqlFile, sa_text
 
 if TYPE_CHECKING:
+    import sqlalchemy as sa
     from sqlalchemy.orm import Session
 
 Q = SqlFile(__package__, "process_conversations")

@@ -17,13 +17,12 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 from uuid import UUID
 
-from sqlalchemy.engine import CursorResult
-
 from actors.game.config import GameConfig
 from shared.errors import PayloadError
 from shared.sql import SqlFile, sa_text
 
 if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
     from sqlalchemy.orm import Session
 
 SQL = SqlFile(__package__, "responses")
@@ -75,6 +74,6 @@ def schedule_response(
 def cancel_event(session: Session, event_id: UUID | str, *, now: datetime) -> bool:
     """Cancel a pending event; False when it is already sending, sent, failed or gone."""
     return (
-        cast(CursorResult[Any], session.execute(sa_text(SQL, "event_cancel"), {"id": event_id, "now": now})).rowcount
+        cast("CursorResult[Any]", session.execute(sa_text(SQL, "event_cancel"), {"id": event_id, "now": now})).rowcount
         == 1
     )

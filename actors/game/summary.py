@@ -17,10 +17,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-import sqlalchemy as sa
 from pydantic import BaseModel
 
 from actors.game.config import GameConfig
@@ -28,6 +27,9 @@ from shared import llm
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
 from shared.queues import GAME
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 Q = SqlFile(__package__, "summary")
 SYSTEM = (

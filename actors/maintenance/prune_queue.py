@@ -5,12 +5,13 @@ Queued and in-flight rows are never touched.
 """
 
 from datetime import timedelta
-from typing import Any, cast
-
-from sqlalchemy.engine import CursorResult
+from typing import TYPE_CHECKING, Any, cast
 
 from shared.actors import JobContext, cron_job
 from shared.sql import sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 
 @cron_job(
@@ -23,4 +24,4 @@ from shared.sql import sa_text
 )
 def prune_queue(ctx: JobContext) -> int:
     before = ctx.now - timedelta(days=ctx.app.settings.queue_retention_days)
-    return cast(CursorResult[Any], ctx.session.execute(sa_text("queue", "queue_prune"), {"before": before})).rowcount
+    return cast("CursorResult[Any]", ctx.session.execute(sa_text("queue", "queue_prune"), {"before": before})).rowcount

@@ -13,13 +13,14 @@ task ever. ``items_processed`` is the number of tasks whose status changed.
 
 from __future__ import annotations
 
-from typing import Any, cast
-
-from sqlalchemy.engine import CursorResult
+from typing import TYPE_CHECKING, Any, cast
 
 from actors.tasks.config import TasksConfig
 from shared.actors import JobContext, cron_job
 from shared.sql import SqlFile, sa_text
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import CursorResult
 
 SQL = SqlFile(__package__, "overdue")
 IDS_LOGGED = 100
@@ -41,7 +42,7 @@ def overdue_scan(ctx: JobContext) -> dict[str, Any]:
     if ctx.config.overdue_notify:
         for task in overdue:
             notified += cast(
-                CursorResult[Any],
+                "CursorResult[Any]",
                 ctx.session.execute(
                     sa_text(SQL, "overdue_notification_insert"),
                     {

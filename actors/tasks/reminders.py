@@ -23,7 +23,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy import RowMapping
 
 from actors.tasks.config import TasksConfig
 from shared.actors import ItemContext, JobContext, cron_job, item_actor
@@ -33,6 +32,7 @@ from shared.queues import TASKS
 from shared.sql import SqlFile, sa_text
 
 if TYPE_CHECKING:
+    from sqlalchemy import RowMapping
     from sqlalchemy.orm import Session
 
 SQL = SqlFile(__package__, "reminders")

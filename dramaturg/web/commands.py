@@ -100,10 +100,9 @@ def cmd_web(args: argparse.Namespace, app: App) -> int:
 def cmd_show(args: argparse.Namespace, app: App) -> int:
     from dramaturg.web.views import run_detail
     from shared import runs
-    from shared.db import pg_connection
 
-    with app.engine.connect() as conn:
-        run = runs.get_run(pg_connection(conn), args.id)
+    with app.connection() as conn:
+        run = runs.get_run(conn, args.id)
     if run is None:
         raise RunNotFound(f"no run {args.id}")
     detail = run_detail(run, app.settings.secrets)
@@ -175,11 +174,9 @@ def cmd_retry(args: argparse.Namespace, app: App) -> int:
 
 def cmd_keys(args: argparse.Namespace, app: App) -> int:
     from shared import api_keys
-    from shared.db import pg_connection
 
     now = app.clock.now()
-    with app.engine.begin() as conn:
-        raw = pg_connection(conn)
+    with app.connection() as raw:
         if args.keys_command == "create":
             scope = "admin" if args.admin else "org"
             token, key = api_keys.create(raw, scope=scope, org_id=args.org, name=args.name, now=now)

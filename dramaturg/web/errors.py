@@ -10,7 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from shared.db import OUTAGE_ERRORS
+from shared.db import outage_errors
 from shared.errors import PayloadRejected, RunConflict, RunNotFound, TooManyJobs, UnknownJob
 
 
@@ -95,7 +95,7 @@ def install(app: FastAPI) -> None:
     async def _limit(request: Request, exc: TooManyJobs) -> Response:
         return _respond(request, 429, "too_many_jobs", str(exc), {"Retry-After": str(max(1, round(exc.retry_after)))})
 
-    for error in OUTAGE_ERRORS:
+    for error in outage_errors():
 
         @app.exception_handler(error)
         async def _outage(request: Request, exc: Exception) -> Response:

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from dramaturg.web.state import platform, raw_connection
 from shared import heartbeats, overview
-from shared.db import OUTAGE_ERRORS
+from shared.db import outage_errors
 
 router = APIRouter(tags=["health"])
 
@@ -28,7 +28,7 @@ def probe(request: Request) -> tuple[int, dict[str, Any]]:
         with raw_connection(request) as raw:
             procs = heartbeats.recent(raw, window=heartbeats.fresh_window(rt.settings.heartbeat_seconds))
             depths = overview.queue_depths(raw, now)
-    except OUTAGE_ERRORS:
+    except outage_errors():
         body.update(status="unavailable", database="unavailable", workers=None, scheduler="unknown")
         return 503, body
     body["workers"] = sum(1 for p in procs if p["kind"] == "worker" and p["threads_alive"] > 0)

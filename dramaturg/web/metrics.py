@@ -23,7 +23,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 
 from shared import heartbeats, overview
-from shared.db import OUTAGE_ERRORS, pg_connection
+from shared.db import outage_errors, pg_connection
 
 if TYPE_CHECKING:
     from shared.app import App
@@ -51,7 +51,7 @@ class DramaturgCollector:
                 procs = heartbeats.recent(raw, window=max(PROCESS_WINDOW_S, 3 * rt.settings.heartbeat_seconds))
                 lateness = overview.cron_lateness(raw, sorted(rt.registry.jobs))
                 raw.rollback()
-        except OUTAGE_ERRORS:
+        except outage_errors():
             up.add_metric([], 0)
             yield up
             return

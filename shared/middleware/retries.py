@@ -7,7 +7,7 @@ Stock Retries adds jitter and starts at 15 s. Jobs here promise "retry after
 429), sets a floor under that delay.
 
 Payload and validation errors, database errors about a value the arguments
-brought (``invalid input syntax``, out of range: ``PAYLOAD_DB_ERRORS``),
+brought (``invalid input syntax``, out of range: ``payload_db_errors()``),
 permanent channel rejections and unknown deliveries fail at once: retrying
 cannot fix them. Values resolve message →
 actor → middleware default, as in Dramatiq.
@@ -38,7 +38,7 @@ from dramatiq.message import Message
 from dramatiq.middleware import Retries
 from pydantic import ValidationError
 
-from shared.db import PAYLOAD_DB_ERRORS, retry_through_outage
+from shared.db import payload_db_errors, retry_through_outage
 from shared.errors import NOT_RETRIED, ChannelTransient, RetryAfter
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ class ExactBackoffRetries(Retries):
             return
         actor = broker.get_actor(message.actor_name)
         throws = message.options.get("throws") or actor.options.get("throws")
-        if isinstance(exception, (*NOT_RETRIED, *PAYLOAD_DB_ERRORS, ValidationError)) or (
+        if isinstance(exception, (*NOT_RETRIED, *payload_db_errors(), ValidationError)) or (
             throws and isinstance(exception, throws)
         ):
             logger.warning("not retrying %s: %s", message.message_id, type(exception).__name__)

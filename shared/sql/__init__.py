@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 from functools import cache
 from importlib import resources
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-import sqlalchemy as sa
+if TYPE_CHECKING:
+    import sqlalchemy as sa
 
 _HEADER = re.compile(r"^--\s*name:\s*([a-z0-9_]+)\s*$", re.MULTILINE)
 _PARAM = re.compile(r"%\((\w+)\)s")
@@ -56,5 +57,10 @@ def queries(concern: str | SqlFile) -> dict[str, str]:
 
 @cache
 def sa_text(concern: str | SqlFile, name: str) -> sa.TextClause:
-    """The query as a SQLAlchemy ``text()`` (``%(x)s`` → ``:x``), for use on a Session."""
+    """The query as a SQLAlchemy ``text()`` (``%(x)s`` → ``:x``), for use on a Session.
+
+    SQLAlchemy is imported here, by a job's first query: declaring the job needs none of it.
+    """
+    import sqlalchemy as sa
+
     return sa.text(_PARAM.sub(r":\1", queries(concern)[name]))

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import psycopg2
 import pytest
 
 #: Runs the command as the ``dramaturg`` script does (dramaturg/entry.py); at exit, the last line of stderr
@@ -44,9 +45,23 @@ def test_help_imports_neither_the_database_nor_pydantic_nor_dramatiq(db_url):
 
 
 @pytest.mark.parametrize(
-    "args", [("schedule",), ("status",), ("history", "--limit", "5"), ("history", "--json")], ids=" ".join
+    "args",
+    [("schedule",), ("status",), ("history", "--limit", "5"), ("history", "--json"), ("keys", "list")],
+    ids=" ".join,
 )
-def test_reading_verbs_import_no_orm_settings_library_sdk_or_rich(db_url, args):
+def test_reading_verbs_import_no_sqlalchemy_settings_library_sdk_or_rich(db_url, args):
     # Given every app enabled, When a verb that only reads runs with its output piped,
-    # Then it imports neither the ORM, pydantic-settings, the HTTP and parsing libraries, nor rich
-    assert not imported_by(db_url, *args) & SLOW_TO_IMPORT
+    # Then it imports neither SQLAlchemy (it asks on a connection of its own), pydantic-settings,
+    # the HTTP and parsing libraries, nor rich
+    assert not imported_by(db_url, *args) & {"sqlalchemy", *SLOW_TO_IMPORT}
+
+
+def test_a_trigger_that_does_not_wait_enqueues_without_sqlalchemy(db_url):
+    # Given every app enabled, When a job is triggered without --wait,
+    # Then its row and message are written on a connection of its own: no pool, no SQLAlchemy
+    assert "sqlalchemy" not in imported_by(db_url, "trigger", "prune-queue")
+    with psycopg2.connect(db_url) as conn, conn.cursor() as cur:
+        cur.execute("select count(*) from dramaturg.job_history where job_name = 'prune-queue' and status = 'queued'")
+        assert cur.fetchone() == (1,)
+        cur.execute("select count(*) from dramatiq.queue where state = 'queued'")
+        assert cur.fetchone() == (1,)

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from dramatiq.message import Message
 
 from shared.clock import SystemClock
-from shared.db import OUTAGE_ERRORS, make_engine, pg_connection
+from shared.db import make_engine, outage_errors, pg_connection
 from shared.postgres_broker import PostgresBroker
 from shared.settings import load_settings
 from tests.faults.conftest import figures
@@ -72,7 +72,7 @@ def test_f15_a_hot_connection_dropped_by_a_restart_fails_as_an_outage_and_the_po
     # When the server restarts under it
     disposable_pg.restart(mode)
     # Then the next statement on a raw cursor fails with an outage error, not a bare DatabaseError
-    with pytest.raises(OUTAGE_ERRORS) as caught:
+    with pytest.raises(outage_errors()) as caught:
         _raw_select(engine)
     # And every use after it works, on fresh connections, without another error
     assert [_raw_select(engine) for _ in range(2 * POOL)] == [1] * 2 * POOL
@@ -87,7 +87,7 @@ def test_f15_a_hot_connection_dropped_fails_as_an_outage_through_sqlalchemy_too(
     # When the server stops immediately and comes back
     disposable_pg.restart("immediate")
     # Then a statement through SQLAlchemy fails with an outage error, and the next one works
-    with pytest.raises(OUTAGE_ERRORS), engine.connect() as conn:
+    with pytest.raises(outage_errors()), engine.connect() as conn:
         conn.execute(sa.text("select 1"))
     with engine.connect() as conn:
         assert conn.execute(sa.text("select 1")).scalar_one() == 1
