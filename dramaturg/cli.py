@@ -503,6 +503,12 @@ def _dispatch(args: argparse.Namespace, stop: StopFlag | None, as_json: bool) ->
         return 1
     except KeyboardInterrupt:
         raise
+    except BrokenPipeError:
+        # The reader stopped reading (``| head``): not our error. Point stdout at /dev/null so the
+        # interpreter's flush at exit does not fail again, and end as a process killed by SIGPIPE would.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 128 + 13
     except Exception as exc:
         if _is_undefined_table(exc):
             _error(

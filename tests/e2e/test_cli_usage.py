@@ -304,3 +304,24 @@ def test_piped_output_is_tab_separated(db_url):
     assert all(len(r) == len(header) for r in rows)
     assert rows[0][:3] == ["auto-complete-challenges", "0 0 * * *", "UTC"]
     assert "│" not in result.stdout
+
+
+@pytest.mark.parametrize("args", [("schedule",), ("schedule", "--json"), ("history", "--json")], ids=" ".join)
+def test_a_reader_that_stops_reading_gets_no_traceback(db_url, args):
+    # Given stdout a pipe whose reader has already gone (as `dramaturg schedule | head -1` ends),
+    # When the verb writes, Then it ends as a process killed by SIGPIPE would, with nothing on stderr
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "dramaturg", *args],
+            env=_env(db_url),
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert result.returncode == 128 + signal.SIGPIPE, result.stderr
+    assert result.stderr == ""
