@@ -3,7 +3,8 @@
 
 Each verb runs ``--runs`` times (5) as ``.venv/bin/dramaturg …`` against
 ``DATABASE_URL`` (required, to a migrated database: the embedded server's start
-would be measured otherwise); prints the median and min–max per verb and the
+would be measured otherwise), with every app on unless ``DRAMATURG_APPS`` says
+otherwise (each app's actor modules are then imported); prints the median and min–max per verb and the
 machine's load average, as a Markdown table for bench/NOTES.md.
 
 Each verb first runs once untimed with bytecode writing allowed, so the timed
@@ -25,7 +26,7 @@ import time
 from pathlib import Path
 
 #: The verbs that answer and exit. ``migrate`` on an up-to-date database still imports alembic and the
-#: migration scripts; ``keys list`` and ``status`` query; ``schedule`` needs no database.
+#: migration scripts; ``keys list`` and ``status`` query; ``schedule`` needs no database; ``trigger`` writes.
 VERBS = (
     ("--help",),
     ("trigger", "--help"),
@@ -37,6 +38,7 @@ VERBS = (
     ("history", "--limit", "5"),
     ("history", "--json", "--limit", "5"),
     ("keys", "list"),
+    ("trigger", "prune-queue"),  # enqueues one run (no worker needed: it waits in the queue)
     ("embedded", "status"),
     ("migrate",),
 )
@@ -66,10 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("set DATABASE_URL to a migrated database")
     exe = str(Path(sys.executable).parent / "dramaturg")
     env = dict(os.environ)
+    env.setdefault("DRAMATURG_APPS", "all")
     if not args.as_found:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
     cached = any(ROOT.glob("shared/__pycache__/*.pyc"))
-    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}, {os.cpu_count()} cores")
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"load average before: {load}, {os.cpu_count()} cores, apps: {env['DRAMATURG_APPS']}")
     print(
         "bytecode: "
         + (

@@ -325,3 +325,20 @@ def test_a_reader_that_stops_reading_gets_no_traceback(db_url, args):
         os.close(write_end)
     assert result.returncode == 128 + signal.SIGPIPE, result.stderr
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize(
+    "args", [("status",), ("history",), ("keys", "list"), ("show", "1"), ("trigger", "prune-queue")], ids=" ".join
+)
+def test_a_one_shot_verb_says_which_part_of_the_url_is_wrong_with_the_password_masked(db_url, args):
+    # Given a URL to a database the server does not have, and one to a port nothing listens on
+    url = make_url(db_url)
+    missing = url.set(password="hunter2-secret", database="no_such_db").render_as_string(hide_password=False)
+    closed = url.set(password="hunter2-secret", port=1).render_as_string(hide_password=False)
+    for target, says in ((missing, "the database 'no_such_db' does not exist"), (closed, "cannot reach the database")):
+        # When a verb that connects directly (no pool) runs against it
+        result = dramaturg(None, *args, DATABASE_URL=target, DRAMATURG_DB_CONNECT_TIMEOUT="2")
+        # Then it exits 1 with one line naming what is wrong, and the password nowhere
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert says in result.stderr and "Traceback" not in result.stderr
+        assert "hunter2-secret" not in result.stdout + result.stderr and "***" in result.stderr
