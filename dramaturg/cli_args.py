@@ -9,7 +9,6 @@ Standard library only: ``dramaturg --help`` must stay fast.
 from __future__ import annotations
 
 import argparse
-import difflib
 import json
 import re
 import sys
@@ -142,6 +141,8 @@ class Parser(argparse.ArgumentParser):
         message = re.sub(r"^argument ([^:]+): ", r"\1: ", message)
         wrong = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)$", message)
         if wrong:
+            import difflib  # only a mistyped choice needs it
+
             choices = re.findall(r"'([^']*)'", wrong[2])
             close = difflib.get_close_matches(wrong[1], choices, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import logging
 from collections.abc import Iterable, Mapping
 
@@ -29,6 +28,8 @@ def unknown_variables(environ: Mapping[str, str], known: set[str]) -> list[tuple
     for name in sorted(environ):
         if not name.startswith(PREFIX) or name in known or name.startswith(JOB_PREFIX):
             continue
+        import difflib  # only an unknown variable needs it
+
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=0.75)
         found.append((name, close[0] if close else None))
     return found

@@ -11,7 +11,6 @@ Idempotency key: the (source, URL) unique item and its hash — a rerun stores n
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib import robotparser
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel
@@ -39,6 +38,8 @@ def robots_allow(session: requests.Session, url: str, config: ContentConfig) -> 
         if "HTTP 4" in str(exc):  # no robots.txt (or not ours to read): everything is allowed
             return True
         raise
+    from urllib import robotparser  # imports urllib.request (~20 ms): only a scrape needs it
+
     parser = robotparser.RobotFileParser()
     parser.parse(got.body.decode("utf-8", "replace").splitlines())
     return parser.can_fetch(config.user_agent, url)
