@@ -185,9 +185,7 @@ class JobContext:
         # enqueues nothing twice; any other grouping is a new message whose entities the
         # child's own markers guard.
         digest = hashlib.sha1("\x1f".join(keys).encode("utf-8"), usedforsecurity=False).hexdigest()
-        message = self.child_message(child, f"chunk:{len(keys)}:{digest}", {}, key_period=key_period)
-        message.kwargs[CHUNK_KEY] = payloads
-        return message
+        return self.child_message(child, f"chunk:{len(keys)}:{digest}", {CHUNK_KEY: payloads}, key_period=key_period)
 
 
 @dataclass
