@@ -88,6 +88,9 @@ def cmd_migrate(args: argparse.Namespace, stop: StopFlag) -> int:
 def cmd_worker(args: argparse.Namespace, stop: StopFlag) -> int:
     import dramatiq
 
+    from dramaturg.allocator import fix_malloc_thresholds
+
+    fix_malloc_thresholds()  # else freed fan-out buffers stay resident in the threads' arenas
     app = _app(args, pooled=True)
     _schedule(app)  # validate job settings before taking work
     if not _wait_for_db(app, stop):
