@@ -215,7 +215,6 @@ def time_status(url: str, env: dict[str, str], app: Any, runs: int) -> dict[str,
     """``dramaturg status`` from a cold process (wall and CPU, median of ``runs``), and its queries in ``app``."""
     from scheduler.schedule import build_schedule
     from shared import clock_guard, overview
-    from shared.db import pg_connection
 
     exe = str(Path(sys.executable).parent / "dramaturg")
     # as a user's shell would run it: their actor modules importable, the deployment's variables set
@@ -225,9 +224,9 @@ def time_status(url: str, env: dict[str, str], app: Any, runs: int) -> dict[str,
     warm = []
     for _ in range(runs + 2):
         t = time.perf_counter()
-        now = clock_guard.reference_now(app).reference_at
-        with app.engine.connect() as conn:
-            overview.status_readings(pg_connection(conn), now, jobs)
+        with app.connection() as conn:
+            now = clock_guard.reference_now(app, conn).reference_at
+            overview.status_readings(conn, now, jobs)
         warm.append(time.perf_counter() - t)
     return {
         "cold_wall": statistics.median(c[0] for c in cold),

@@ -265,7 +265,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     table = _schedule(app)
     with app.connection() as conn:
         # Next runs and the 24 h window by the database's clock: this host's may be wrong.
-        now = clock_guard.read(conn, app.clock, app.settings.max_clock_skew).reference_at
+        now = clock_guard.reference_now(app, conn).reference_at
         readings = overview.status_readings(conn, now, sorted(table))
     jobs = [
         {

@@ -10,7 +10,7 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from scheduler.schedule import build_schedule
@@ -20,9 +20,6 @@ from shared.errors import TriggerRefused
 from shared.jobs import JobSpec
 from shared.locks import period_key
 from shared.redact import redact_data
-
-if TYPE_CHECKING:
-    from psycopg2.extensions import connection as PgConnection
 
 logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped", "cancelled")
@@ -55,54 +52,37 @@ def trigger_job(
     spec = app.registry.job(name)
     with app.connection() as raw:
         # "Now" is the database's (or its simulated timeline's): this process's clock may be wrong.
-        reading = clock_guard.read(raw, app.clock, app.settings.max_clock_skew)
-        return _enqueue_run(app, raw, spec, reading, args, at, trigger, acted_by, replay)
-
-
-def _enqueue_run(
-    app: App,
-    raw: PgConnection,
-    spec: JobSpec,
-    reading: clock_guard.ClockReading,
-    args: dict[str, Any] | None,
-    at: datetime | None,
-    trigger: str,
-    acted_by: str | None,
-    replay: bool,
-) -> int:
-    """The run's job_history row and its message, in the caller's transaction ``raw``."""
-    name = spec.name
-    if at is not None:
-        at = at if at.tzinfo else at.replace(tzinfo=UTC)
-        if not replay:
-            _check_window(spec, at, reading)
-    enabled = _effective_enabled(app, spec)
-    if not enabled:
-        logger.warning("job %s is disabled for cron; running it anyway because it was triggered by hand", name)
-    broker = app.broker
-    tick = at.isoformat() if at else None
-    zone = ZoneInfo(spec.timezone or app.settings.timezone)
-    period = period_key((at or reading.reference_at).astimezone(zone), spec.period)
-    options = {"replay": True} if replay and at is not None else {}
-    message = spec.actor.message_with_options(
-        kwargs={"tick": tick, "args": args or {}},
-        job=name,
-        trigger=trigger,
-        period=period,
-        **options,
-    ).copy(message_id=str(uuid.uuid4()))
-    run_id = history.insert_queued(
-        raw,
-        job=name,
-        actor=spec.actor.actor_name,
-        message_id=message.message_id,
-        trigger=trigger,
-        now=app.clock.now(),
-        period=period,
-        args=redact_data({"args": [], "kwargs": message.kwargs}, app.settings.secrets),
-        acted_by=acted_by,
-    )
-    broker.enqueue_many([message], conn=raw)
+        reading = clock_guard.reference_now(app, raw)
+        if at is not None:
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            if not replay:
+                _check_window(spec, at, reading)
+        if not _effective_enabled(app, spec):
+            logger.warning("job %s is disabled for cron; running it anyway because it was triggered by hand", name)
+        tick = at.isoformat() if at else None
+        zone = ZoneInfo(spec.timezone or app.settings.timezone)
+        period = period_key((at or reading.reference_at).astimezone(zone), spec.period)
+        options = {"replay": True} if replay and at is not None else {}
+        message = spec.actor.message_with_options(
+            kwargs={"tick": tick, "args": args or {}},
+            job=name,
+            trigger=trigger,
+            period=period,
+            **options,
+        ).copy(message_id=str(uuid.uuid4()))
+        # The run's row and its message in one transaction: a failed enqueue leaves no orphan row.
+        run_id = history.insert_queued(
+            raw,
+            job=name,
+            actor=spec.actor.actor_name,
+            message_id=message.message_id,
+            trigger=trigger,
+            now=app.clock.now(),
+            period=period,
+            args=redact_data({"args": [], "kwargs": message.kwargs}, app.settings.secrets),
+            acted_by=acted_by,
+        )
+        app.broker.enqueue_many([message], conn=raw)
     assert run_id is not None  # the message id is new, so the insert cannot conflict
     return run_id
 

@@ -109,10 +109,9 @@ def read(raw: PgConnection, clock: Clock, tolerance: float, *, at: datetime | No
     return ClockReading(clock_at, db_at, reference, clock_simulated, bool(db_simulated), tolerance)
 
 
-def reference_now(app: App) -> ClockReading:
-    """A reading for ``app``'s clock, on a connection of its own (committed)."""
-    with app.connection() as raw:
-        return read(raw, app.clock, app.settings.max_clock_skew)
+def reference_now(app: App, raw: PgConnection) -> ClockReading:
+    """A reading for ``app``'s clock and tolerance, in ``raw``'s transaction."""
+    return read(raw, app.clock, app.settings.max_clock_skew)
 
 
 def process_name(role: str) -> str:
