@@ -70,7 +70,7 @@ def cmd_migrate(args: argparse.Namespace, stop: StopFlag) -> int:
     from dramaturg.db_wait import wait_for_database
     from shared.domains import describe
     from shared.errors import DatabaseRefused, DatabaseUnavailable
-    from shared.migrate import upgrade
+    from shared.migration_heads import at_heads
 
     app = _app(args, load_actors=False)
     try:
@@ -80,7 +80,12 @@ def cmd_migrate(args: argparse.Namespace, stop: StopFlag) -> int:
         raise DatabaseRefused(f"cannot migrate: {exc}") from None
     except DatabaseUnavailable as exc:
         raise DatabaseUnavailable(f"cannot migrate: gave up after {args.wait:g}s: {exc}") from None
-    upgrade(app.url, app.settings.apps)
+    with app.connection() as conn:
+        current = at_heads(conn, app.settings.apps)
+    if not current:  # only then import alembic (and SQLAlchemy): most releases have nothing to migrate
+        from shared.migrate import upgrade
+
+        upgrade(app.url, app.settings.apps)
     print(f"database is at the latest migration (apps: {describe(app.settings.apps)})")
     return 0
 

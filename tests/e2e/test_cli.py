@@ -132,6 +132,19 @@ def test_migrate_is_idempotent(empty_db_url):
     assert "latest migration" in result.stdout
 
 
+def test_migrate_after_enabling_an_app_migrates_it_on_a_database_already_current_for_the_platform(empty_db_url):
+    # Given a database migrated with the platform alone
+    assert dramaturg(empty_db_url, "migrate").returncode == 0
+    # When the task app is enabled and the release step runs again
+    result = dramaturg(empty_db_url, "migrate", DRAMATURG_APPS="tasks")
+    # Then the app's tables are created: the platform being current does not cut the release short
+    assert result.returncode == 0, result.stderr
+    with psycopg2.connect(empty_db_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT to_regclass('tasks.tasks') IS NOT NULL")
+        assert cur.fetchone() == (True,)
+    conn.close()
+
+
 def test_migrate_creates_the_platform_and_the_configured_apps_only(empty_db_url):
     # Given an app's database with its own users table
     conn = psycopg2.connect(empty_db_url)
