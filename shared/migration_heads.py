@@ -89,7 +89,7 @@ def at_heads(conn: PgConnection, apps: Iterable[str]) -> bool:
         return False
     with conn.cursor() as cur:
         cur.execute(SQL["version_table"])
-        if cur.fetchone()[0] is None:
+        if cur.fetchone() == (None,):
             return False
         cur.execute(SQL["stored_heads"])
         stored = {row[0] for row in cur.fetchall()}
