@@ -135,22 +135,25 @@ class JobContext:
         messages = self._messages(child, items, key_period, chunk)
         pending: list[Any] = []
         conn = raw_connection_of(self.session)  # this run's transaction, taken once
-        # While one batch is COPYed (the driver lets go of the GIL), the next is built: a
-        # 100,000-child parent takes about the longer of the two, not their sum. One batch in
-        # flight at a time, on the same connection, so the batches land in order.
+        # While one batch is COPYed (the driver lets go of the GIL), the next is built and
+        # encoded: a 100,000-child parent takes about the longer of the two, not their sum.
+        # One batch in flight at a time, on the same connection, so the batches land in order.
+        broker = self.app.broker
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="dramaturg-fan-out") as sender:
             in_flight: Future[list[str]] | None = None
             for message in messages:
                 pending.append(message)
                 if len(pending) >= batch:
+                    # encoded here, so the sender only sends: encoding took a third of its time
+                    prepared = broker.prepare_many(pending)
                     if in_flight is not None:
                         new += len(in_flight.result())
-                    in_flight = sender.submit(self.app.broker.enqueue_many, pending, conn=conn)
+                    in_flight = sender.submit(broker.send_prepared, prepared, conn=conn)
                     pending = []
             if in_flight is not None:
                 new += len(in_flight.result())
         if pending:
-            new += len(self.app.broker.enqueue_many(pending, conn=conn))
+            new += len(broker.enqueue_many(pending, conn=conn))
         self.children += new
         return new
 

@@ -29,6 +29,7 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
@@ -67,6 +68,29 @@ SQL = queries("queue")
 _bind_lock = threading.Lock()
 #: From this many messages, enqueue_many stages them with COPY instead of binding arrays.
 COPY_THRESHOLD = 64
+
+
+def _copy(cur: PgCursor, statement: str, lines: list[str]) -> None:
+    """COPY ``lines`` in one read of the buffer. psycopg2 takes the GIL for each read (8 KB by
+    default), and while another thread of the process computes each take can wait out the
+    interpreter's switch interval (5 ms): a fan-out's parent, building the next batch, stalled
+    its sender that way."""
+    data = "".join(lines)
+    cur.copy_expert(statement, io.StringIO(data), size=max(8192, len(data)))
+
+
+@dataclass(frozen=True)
+class PreparedSend:
+    """A batch ready to be inserted (``PostgresBroker.prepare_many``): its ``before_enqueue`` hooks
+    have run and each message's body (JSON text) and priority are computed."""
+
+    messages: Sequence[AnyMessage]
+    bodies: list[str]
+    priorities: list[int]
+    now: datetime
+    eta: datetime | None  # None: the database's clock
+    delay: int | None  # ms from now to eta, as the hooks see it
+
 
 #: The caller's DB-API connection while inside ``broker.transaction(...)``.
 _joined_connection: contextvars.ContextVar[PgConnection | None] = contextvars.ContextVar(
@@ -250,7 +274,7 @@ class PostgresBroker(Broker):
                     "could not requeue %s for retry (%s); it runs again when its lease expires", message.message_id, exc
                 )
             return message
-        self._enqueue_many([message], None, now, eta, delay)
+        self.send_prepared(self._prepare([message], now, eta, delay))
         return message
 
     def enqueue_many(
@@ -276,41 +300,66 @@ class PostgresBroker(Broker):
         """
         if not messages:
             return []
+        return self.send_prepared(self.prepare_many(messages, eta=eta), conn=conn)
+
+    def prepare_many(self, messages: Sequence[AnyMessage], *, eta: datetime | None = None) -> PreparedSend:
+        """The first half of :meth:`enqueue_many`: the ``before_enqueue`` hooks run and the bodies are
+        encoded, nothing is written. A caller that builds one batch while the previous one is
+        being sent (a fan-out's parent) prepares on its own thread and sends on the other."""
         self._require_bound()
         now = self.clock.now()
         delay = int((eta - now).total_seconds() * 1000) if eta is not None and eta > now else None
-        return self._enqueue_many(messages, conn, now, eta or self.due_now(now), delay)
+        return self._prepare(messages, now, eta or self.due_now(now), delay)
+
+    def send_prepared(self, prepared: PreparedSend, *, conn: Any = None) -> list[str]:
+        """The second half of :meth:`enqueue_many`: insert the prepared batch (``conn`` as there), then
+        the ``after_enqueue`` hooks. Returns the ids that were new."""
+        if not prepared.messages:
+            return []
+        self._require_bound()
+        joined = raw_connection_of(conn) if conn is not None else _joined_connection.get()
+        if joined is not None:
+            new = self._insert(joined, prepared)
+        else:
+            new = self._insert_pooled(prepared)
+        self._emit_enqueue("after", prepared.messages, prepared.delay)
+        return new
 
     def due_now(self, now: datetime) -> datetime | None:
         """The eta (or claim instant) meaning "now": None — the database's clock — unless the clock is simulated."""
         return now if is_simulated(self.clock) else None
 
-    def _enqueue_many(
-        self, messages: Sequence[AnyMessage], conn: Any, now: datetime, eta: datetime | None, delay: int | None
-    ) -> list[str]:
-        self._emit_enqueue("before", messages, delay)
-        joined = raw_connection_of(conn) if conn is not None else _joined_connection.get()
-        if joined is not None:
-            new = self._insert(joined, messages, now, eta)
-        else:
-            new = self._insert_pooled(messages, now, eta)
-        self._emit_enqueue("after", messages, delay)
-        return new
+    def _prepare(
+        self, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None, delay: int | None
+    ) -> PreparedSend:
+        self._emit_enqueue("before", messages, delay)  # hooks may change a message before it is encoded
+        priorities: dict[str, int] = {}  # looked up once per actor
+        for m in messages:
+            if m.actor_name not in priorities:
+                priorities[m.actor_name] = self._priority(m)
+        return PreparedSend(
+            messages=messages,
+            bodies=[message_body(m) for m in messages],
+            priorities=[priorities[m.actor_name] for m in messages],
+            now=now,
+            eta=eta,
+            delay=delay,
+        )
 
-    def _insert_pooled(self, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None) -> list[str]:
+    def _insert_pooled(self, batch: PreparedSend) -> list[str]:
         """Insert and commit on a pooled connection. A connection used within the last second
         is not pinged at checkout, so one the server dropped meanwhile (a restart) fails here
         with an outage error: the send is tried once more, on a fresh connection (the insert
         is idempotent on message id)."""
-        one_statement = len(messages) < COPY_THRESHOLD
+        one_statement = len(batch.messages) < COPY_THRESHOLD
         for attempt in (1, 2):
             try:
                 with self.pooled() as raw:
                     if one_statement:
                         # One statement is atomic on its own: in autocommit it is the whole
                         # send, one round trip (psycopg2 would add a BEGIN and a COMMIT).
-                        return self._insert_autocommit(raw, messages, now, eta)
-                    new = self._insert(raw, messages, now, eta)
+                        return self._insert_autocommit(raw, batch)
+                    new = self._insert(raw, batch)
                     raw.commit()
                     return new
             except DatabaseUnavailable:
@@ -321,12 +370,10 @@ class PostgresBroker(Broker):
                 logger.info("send hit a dropped connection (%s); trying once more", first_line(exc))
         raise AssertionError("unreachable")
 
-    def _insert_autocommit(
-        self, raw: PgConnection, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None
-    ) -> list[str]:
+    def _insert_autocommit(self, raw: PgConnection, batch: PreparedSend) -> list[str]:
         raw.autocommit = True
         try:
-            return self._insert(raw, messages, now, eta)
+            return self._insert(raw, batch)
         finally:
             if not raw.closed:
                 raw.autocommit = False  # the pool hands out transactional connections
@@ -351,51 +398,49 @@ class PostgresBroker(Broker):
                 except Exception:
                     logger.critical("Unexpected failure in %s of %r.", hook, middleware, exc_info=True)
 
-    def _insert(
-        self, raw: PgConnection, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None
-    ) -> list[str]:
+    def _insert(self, raw: PgConnection, batch: PreparedSend) -> list[str]:
+        messages = batch.messages
         with raw.cursor() as cur:
             large = len(messages) >= COPY_THRESHOLD
             if large:
-                copied = self._copy_new(raw, cur, messages, now, eta)
+                copied = self._copy_new(raw, cur, batch)
                 if copied is not None:
                     return copied
             if large and not raw.autocommit:
                 # The stage lives until the transaction's end: in autocommit each statement
                 # would empty it, so such a connection takes the one-statement insert below.
-                self._stage(cur, messages)
-                cur.execute(SQL["queue_insert_staged"], {"now": now, "eta": eta})
+                self._stage(cur, batch)
+                cur.execute(SQL["queue_insert_staged"], {"now": batch.now, "eta": batch.eta})
             else:
                 # A few rows: one round trip beats the three of the COPY path.
                 cur.execute(
                     SQL["queue_insert_many"],
                     {
-                        "now": now,
+                        "now": batch.now,
                         "ids": [m.message_id for m in messages],
                         "queues": [m.queue_name for m in messages],
-                        "messages": [message_body(m) for m in messages],
-                        "etas": [eta] * len(messages),
-                        "priorities": [self._priority(m) for m in messages],
+                        "messages": batch.bodies,
+                        "etas": [batch.eta] * len(messages),
+                        "priorities": batch.priorities,
                     },
                 )
             rows = cur.fetchall()  # the statement notified each queue that got a new row
         return [str(mid) for mid, _ in rows]
 
-    def _copy_new(
-        self, raw: PgConnection, cur: PgCursor, messages: Sequence[AnyMessage], now: datetime, eta: datetime | None
-    ) -> list[str] | None:
+    def _copy_new(self, raw: PgConnection, cur: PgCursor, batch: PreparedSend) -> list[str] | None:
         """COPY the batch straight into the queue table; None if an id already exists (nothing
         written then: the staged path takes the batch and skips those ids). See queue_copy_savepoint."""
+        now, eta, messages = batch.now, batch.eta, batch.messages
         tail = f"\t{now.isoformat()}" + ("" if eta is None else f"\t{eta.isoformat()}") + "\n"
         lines = [
-            f"{m.message_id}\t{m.queue_name}\tqueued\t{body}\t{priority}{tail}"
-            for m, body, priority in self._copy_rows(messages)
+            f"{m.message_id}\t{m.queue_name}\tqueued\t{copy_field(body)}\t{priority}{tail}"
+            for m, body, priority in zip(messages, batch.bodies, batch.priorities)
         ]
         autocommit = raw.autocommit
         if not autocommit:
             cur.execute(SQL["queue_copy_savepoint"])
         try:
-            cur.copy_expert(SQL["queue_copy" if eta is None else "queue_copy_eta"], io.StringIO("".join(lines)))
+            _copy(cur, SQL["queue_copy" if eta is None else "queue_copy_eta"], lines)
         except psycopg2.errors.UniqueViolation:
             if not autocommit:
                 cur.execute(SQL["queue_copy_undo"])
@@ -411,22 +456,14 @@ class PostgresBroker(Broker):
         cur.execute(SQL["queue_notify_many" if autocommit else "queue_copy_done"], {"queues": queues})
         return [str(m.message_id) for m in messages]
 
-    def _copy_rows(self, messages: Sequence[AnyMessage]) -> Iterator[tuple[AnyMessage, str, int]]:
-        """Each message with its body as a COPY text field and its actor's priority (looked up once per actor)."""
-        priorities: dict[str, int] = {}
-        for m in messages:
-            priority = priorities.get(m.actor_name)
-            if priority is None:
-                priority = priorities[m.actor_name] = self._priority(m)
-            yield m, copy_field(message_body(m)), priority
-
-    def _stage(self, cur: PgCursor, messages: Sequence[AnyMessage]) -> None:
+    def _stage(self, cur: PgCursor, batch: PreparedSend) -> None:
         """COPY the batch into this session's staging table (text format)."""
         lines = [
-            f"{m.message_id}\t{m.queue_name}\t{body}\t{priority}\n" for m, body, priority in self._copy_rows(messages)
+            f"{m.message_id}\t{m.queue_name}\t{copy_field(body)}\t{priority}\n"
+            for m, body, priority in zip(batch.messages, batch.bodies, batch.priorities)
         ]
         cur.execute(SQL["queue_stage_create"])
-        cur.copy_expert(SQL["queue_stage_copy"], io.StringIO("".join(lines)))
+        _copy(cur, SQL["queue_stage_copy"], lines)
 
     def _priority(self, message: AnyMessage) -> int:
         actor = self.actors.get(message.actor_name)

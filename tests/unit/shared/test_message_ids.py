@@ -51,3 +51,21 @@ def test_message_body_uses_a_custom_encoder_as_it_is():
 def test_copy_field_escapes_what_copy_text_format_would_read_as_structure():
     assert copy_field('{"a":"b\\\\c"}') == '{"a":"b\\\\\\\\c"}'
     assert copy_field("a\tb\nc\rd") == "a\\tb\\nc\\rd"
+
+
+def test_message_body_refuses_a_payload_that_is_not_json():
+    # Given payloads JSON cannot hold (a set, a structure containing itself), When a body is built, Then it raises
+    circular: dict = {}
+    circular["self"] = circular
+    for kwargs in ({"s": {1, 2}}, circular):
+        with pytest.raises((TypeError, ValueError, RecursionError)):
+            message_body(Message(queue_name="q", actor_name="a", args=(), kwargs=kwargs, options={}))
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"f": 1e300, "nan": float("nan"), "neg": -0.0}, {"t": True, "n": None, "i": 2**70}, {"é\u2028": "\ud800"}],
+)
+def test_message_body_writes_numbers_and_unicode_as_dramatiq_does(kwargs):
+    message = Message(queue_name="q", actor_name="a", args=(), kwargs=kwargs, options={"retries": 1})
+    assert message_body(message) == message.encode().decode()
