@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import time
 import traceback
@@ -96,6 +97,8 @@ def main(argv=None) -> None:
     def fig(name: str, system: str, fn, n_runs: int | None = None):
         if only and name not in only:
             return
+        # the machine's load as each figure starts: the report says how busy the 2 cores were
+        results.setdefault("load", []).append(round(os.getloadavg()[0], 2))
         F.setdefault(name, {})[system] = repeat(name, n_runs or runs, S, system, fn)
 
     for system in names:

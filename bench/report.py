@@ -228,6 +228,21 @@ def _chunked_line(F: dict) -> str:
     )
 
 
+def _load_line(results: dict) -> str:
+    """How busy the machine was: the 1-minute load average as each figure started."""
+    seen = results.get("load") or []
+    measured = (
+        f"the 1-minute load average was {min(seen):.1f}–{max(seen):.1f} as the figures started (the benchmark's "
+        "own worker threads count in it)"
+        if seen
+        else "the load average was not recorded for this run"
+    )
+    return (
+        f"- **Noisy**: {measured}; the producer, the worker and PostgreSQL share the 2 cores, so treat differences "
+        "under ~30 % as noise."
+    )
+
+
 def write(path: str, results: dict, server: str = "postgresql://postgres@127.0.0.1:5432/postgres") -> None:
     skipped = "".join(f" {s} was skipped: {why}." for s, why in results.get("skipped", {}).items())
     notes = Path(__file__).with_name("NOTES.md")
@@ -256,8 +271,7 @@ def write(path: str, results: dict, server: str = "postgresql://postgres@127.0.0
         "- Footprint backlogs are written with one `INSERT … SELECT generate_series` in each system's own format "
         "(Redis: the broker's hash + list, pipelined); RSS and advisory locks are the maxima over a fresh worker's "
         "first 3–4 s on that backlog (it is consuming meanwhile).",
-        "- **Noisy**: the 2 cores were shared with other engineers' test runs during this benchmark, and the "
-        "producer, the worker and PostgreSQL share them too; treat differences under ~30 % as noise.",
+        _load_line(results),
         "",
         *_table(results),
         "",
