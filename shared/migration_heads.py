@@ -36,8 +36,12 @@ def script_ids(path: Path) -> tuple[str, tuple[str, ...]]:
     Raises:
         UnreadableScript: either is missing or not a literal (a string, None, or a tuple of strings).
     """
+    try:
+        tree = ast.parse(path.read_bytes(), str(path))
+    except SyntaxError as exc:  # alembic's own import then reports it
+        raise UnreadableScript(f"{path}: {exc}") from None
     values: dict[str, object] = {}
-    for node in ast.parse(path.read_bytes(), str(path)).body:
+    for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             for target in targets:

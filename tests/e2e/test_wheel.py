@@ -127,6 +127,17 @@ def test_the_installed_wheel_migrates_and_runs_a_job(app_env, empty_db_url, tmp_
     # Given the wheel's own migrations applied, every app's branch included
     migrated = _python(env, "-m", "dramaturg", "migrate", cwd=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
+    # And the next release's migrate reads the installed scripts' heads and finds the database at them
+    # (it then answers without alembic)
+    current = _python(
+        env,
+        "-c",
+        "import os, psycopg2; from dramaturg.shared.domains import DOMAINS; "
+        "from dramaturg.shared.migration_heads import at_heads; "
+        "print(at_heads(psycopg2.connect(os.environ['DATABASE_URL']), tuple(DOMAINS)))",
+        cwd=tmp_path,
+    )
+    assert current.stdout.strip() == "True", current.stderr
     # And every app's jobs scheduled from the installed modules
     schedule = _python(env, "-m", "dramaturg", "schedule", "--json", cwd=tmp_path)
     assert schedule.returncode == 0, schedule.stderr

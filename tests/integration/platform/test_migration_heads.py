@@ -61,6 +61,10 @@ def test_scripts_whose_ids_are_not_literals_are_left_to_alembic(tmp_path):
     computed.write_text('revision = "00" + "01"\ndown_revision = None\n')
     with pytest.raises(UnreadableScript):
         script_ids(computed)
+    broken = tmp_path / "0003_z.py"
+    broken.write_text("revision = (\n")
+    with pytest.raises(UnreadableScript):
+        script_ids(broken)
     missing = tmp_path / "0002_y.py"
     missing.write_text('revision = "0002"\n')
     with pytest.raises(UnreadableScript):
