@@ -70,13 +70,18 @@ _bind_lock = threading.Lock()
 COPY_THRESHOLD = 64
 
 
+#: How much of a COPY's buffer psycopg2 reads at a time. It takes the GIL for each read (8 KB by
+#: default), and while another thread of the process computes each take can wait out the
+#: interpreter's switch interval (5 ms): a fan-out's parent, building the next batch, stalled its
+#: sender that way. Not the whole buffer in one read: libpq grows the connection's output buffer to
+#: the largest piece it is handed and never shrinks it, so each pooled connection a fan-out used
+#: kept megabytes (the soak's worker RSS grew by a few MB per fan-out).
+COPY_READ = 64 * 1024
+
+
 def _copy(cur: PgCursor, statement: str, lines: list[str]) -> None:
-    """COPY ``lines`` in one read of the buffer. psycopg2 takes the GIL for each read (8 KB by
-    default), and while another thread of the process computes each take can wait out the
-    interpreter's switch interval (5 ms): a fan-out's parent, building the next batch, stalled
-    its sender that way."""
-    data = "".join(lines)
-    cur.copy_expert(statement, io.StringIO(data), size=max(8192, len(data)))
+    """COPY ``lines`` in reads of ``COPY_READ``."""
+    cur.copy_expert(statement, io.StringIO("".join(lines)), size=COPY_READ)
 
 
 @dataclass(frozen=True)
