@@ -32,7 +32,7 @@ def wait_for_database(
     delay = 0.5
     while stop is None or not stop.requested:
         try:
-            _answers(app)
+            app.check_database()
             return True
         except DatabaseUnavailable as exc:
             if deadline is not None and (isinstance(exc, DatabaseRefused) or time.monotonic() + delay > deadline):
@@ -44,18 +44,3 @@ def wait_for_database(
                 stop.sleep(delay)
             delay = min(delay * 2, max_backoff)
     return False
-
-
-def _answers(app: App) -> None:
-    """One round trip on the App's kind of connection (a one-shot App builds no pool for it).
-
-    Raises:
-        DatabaseUnavailable: with a readable reason.
-    """
-    if app.pooled:
-        from shared.db import check_connection
-
-        check_connection(app.engine)
-        return
-    with app.connection() as conn, conn.cursor() as cur:
-        cur.execute("select 1")

@@ -78,6 +78,20 @@ class App:
         with self.engine.begin() as pooled:
             yield pg_connection(pooled)
 
+    def check_database(self) -> None:
+        """One round trip on this App's kind of connection (a one-shot App builds no pool for it).
+
+        Raises:
+            DatabaseUnavailable: with a readable reason (which, when the server refused the URL).
+        """
+        if not self.pooled:
+            with self.connection() as conn, conn.cursor() as cur:
+                cur.execute("select 1")
+            return
+        from shared.db import check_connection
+
+        check_connection(self.engine)
+
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         """The session factory on :attr:`engine` (``expire_on_commit=False``), made on first use."""
