@@ -15,7 +15,7 @@ import sys
 import time
 import traceback
 
-from bench import fanout, figures, footprint, foreign, load, report, systems
+from bench import child_floor, fanout, figures, footprint, foreign, load, report, systems
 
 DEFAULT_OUT = str(systems.ROOT / "bench" / "RESULTS.md")
 
@@ -121,6 +121,8 @@ def main(argv=None) -> None:
         fig(f"fan_out_{procs}", "dramaturg", lambda u, p=procs: fanout.fan_out(u, size["fanout"], p), size["once"])
     # the same users, fanned out fanout.CHUNK at a time (fan_out(..., chunk=N)), one worker process
     fig("fan_out_chunked", "dramaturg", lambda u: fanout.fan_out(u, size["fanout"], 1, fanout.CHUNK), size["once"])
+    # the same children's SQL with no framework at all: what the machine allows the fan-out bar
+    fig("fan_out", "raw", lambda u: child_floor.floor(u, size["fanout"]), size["once"])
 
     results["command"] = "python -m bench " + " ".join(sys.argv[1:] if argv is None else argv)
     if only:

@@ -144,6 +144,16 @@ def _bars(results: dict) -> list[tuple[str, str, str]]:
                 verdict(cps / drain >= 0.5 if cps and drain else None),
             )
         )
+    floor = (F.get("fan_out", {}).get("raw") or [None])[0]
+    if floor and drain:
+        bars.append(
+            (
+                f"ceiling, not a bar: the same children's SQL with no framework ({floor['processes']} raw "
+                "psycopg2 processes, bench/child_floor.py) against the drain",
+                f"{floor['per_s'] / drain:.0%} ({_n(floor['per_s'])} children/s, CPU {floor['busy']:.0%} busy)",
+                "reference",
+            )
+        )
     eps = med("fan_out_chunked", "dramaturg", "children_per_s")
     if eps:
         bars.append(
