@@ -28,7 +28,7 @@ def start_worker(url: str, extra_env: dict[str, str] | None = None) -> subproces
     env = {
         **os.environ,
         "DATABASE_URL": url,
-        "DRAMATURG_ACTOR_MODULES": os.environ.get("BENCH_ACTOR_MODULES", "bench.fanout_job"),
+        "DRAMATURG_ACTOR_MODULES": "bench.fanout_job",
         "DRAMATURG_WORKER_THREADS": str(THREADS),
         "DRAMATURG_POLL_SECONDS": "0.2",
         **(

@@ -220,6 +220,10 @@ def time_status(url: str, env: dict[str, str], app: Any, runs: int) -> dict[str,
     # as a user's shell would run it: their actor modules importable, the deployment's variables set
     cold_env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(systems.ROOT), **env}
     cold = [timed([exe, "status"], cold_env) for _ in range(runs)]
+    # what any Python client pays under the same load before doing anything: the interpreter, then
+    # the two libraries a status read cannot do without (the driver, the settings' validation)
+    bare = [timed([sys.executable, "-c", "pass"], cold_env) for _ in range(runs)]
+    least = [timed([sys.executable, "-c", "import psycopg2, pydantic_settings"], cold_env) for _ in range(runs)]
     jobs = sorted(build_schedule(app.settings, app.registry.jobs))
     warm = []
     for _ in range(runs + 2):
@@ -232,6 +236,8 @@ def time_status(url: str, env: dict[str, str], app: Any, runs: int) -> dict[str,
         "cold_wall": statistics.median(c[0] for c in cold),
         "cold_wall_max": max(c[0] for c in cold),
         "cold_cpu": statistics.median(c[1] for c in cold),
+        "bare_python_wall": statistics.median(c[0] for c in bare),
+        "least_imports_wall": statistics.median(c[0] for c in least),
         "warm": statistics.median(warm[1:]),  # the first one also opens the pool's connection
         "warm_max": max(warm[1:]),
     }

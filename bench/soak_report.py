@@ -91,6 +91,15 @@ def report(result: dict[str, Any], args: argparse.Namespace, steady: float, shar
         f"{samples[-1]['autovacuums']} times, autoanalyze {samples[-1]['autoanalyzes']}",
         f"- load average {' '.join(f'{x:.2f}' for x in result['load_before'])} at the start, "
         f"{' '.join(f'{x:.2f}' for x in result['load_after'])} at the end, {os.cpu_count()} cores",
+        *(
+            [
+                f"- any Python process under the same load, for comparison with the cold `status`: "
+                f"`python -c pass` {st['bare_python_wall'] * 1000:.0f} ms, "
+                f"`python -c 'import psycopg2, pydantic_settings'` {st['least_imports_wall'] * 1000:.0f} ms (wall, medians)"
+            ]
+            if "bare_python_wall" in (st := result["status"])
+            else []
+        ),
         f"- server: {'--server ' + args.server if args.server else 'embedded PostgreSQL'}, autovacuum "
         f"{'on' if autovacuum else 'OFF (dead tuples are then only reclaimed by the prune and by nothing else)'}",
     ]
