@@ -59,6 +59,18 @@ def _respond(
     return HTMLResponse(page, status_code=status, headers=headers)
 
 
+def _field_error(error: Any) -> dict[str, str]:
+    """One of FastAPI's validation errors as ``{field, message}``. A body that is not JSON names the
+    body and says what the parser found where (FastAPI's own loc is the offset and its message only
+    "JSON decode error")."""
+    if error.get("type") == "json_invalid":
+        offset = next((p for p in error["loc"] if isinstance(p, int)), None)
+        found = (error.get("ctx") or {}).get("error")
+        where = f" at character {offset}" if offset is not None else ""
+        return {"field": "body", "message": f"not valid JSON{where}" + (f": {found}" if found else "")}
+    return {"field": ".".join(str(p) for p in error["loc"] if p != "body") or "body", "message": error["msg"]}
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on ``app``."""
 
@@ -68,10 +80,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        fields = [
-            {"field": ".".join(str(p) for p in e["loc"] if p != "body") or "body", "message": e["msg"]}
-            for e in exc.errors()
-        ]
+        fields = [_field_error(e) for e in exc.errors()]
         text = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
         return _json(422, "invalid_request", text, fields=fields)
 

@@ -74,6 +74,19 @@ def test_invalid_payload_is_422_naming_the_field_and_nothing_is_enqueued(client,
     assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
 
 
+def test_a_body_that_is_not_json_is_422_naming_the_body_and_nothing_is_enqueued(client, raw):
+    response = client(
+        "POST", "/api/jobs", data='{"type": "webtest.echo", payload}', headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["error"] == "invalid_request"
+    (field,) = response.json()["fields"]
+    assert field["field"] == "body"
+    assert field["message"].startswith("not valid JSON at character 25: ") and "double quotes" in field["message"]
+    assert scalar(raw, "SELECT count(*) FROM dramatiq.queue") == 0
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
+
+
 def test_a_repeated_idempotency_key_returns_the_first_job(client, raw):
     job = {"type": "webtest.echo", "payload": {"n": 3}, "org_id": "acme", "idempotency_key": "order-17"}
     first = client("POST", "/api/jobs", json=job)
