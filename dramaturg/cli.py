@@ -225,25 +225,20 @@ def cmd_trigger(args: argparse.Namespace) -> int:
 
 
 def _job_arguments(app: App, job: str, given: dict[str, Any]) -> dict[str, Any]:
-    """``--arg`` values checked against the job's ``args_model`` before anything is enqueued.
+    """``--arg`` values checked as every trigger checks them (``run_actions.job_arguments``),
+    before anything is enqueued.
 
     Raises:
         UnknownJob: no such job.
-        UsageError: arguments for a job that takes none, or that its model refuses.
+        UsageError: arguments for a job that takes none, or that its model refuses or does not know.
     """
-    from pydantic import ValidationError
+    from shared.errors import PayloadRejected
+    from shared.run_actions import job_arguments
 
-    model = app.registry.job(job).actor.options.get("args_model")
-    if model is None:
-        if given:
-            raise UsageError(f"--arg: the job {job!r} takes no arguments (got {', '.join(sorted(given))})")
-        return {}
     try:
-        model.model_validate(given)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or '?'}: {e['msg']}" for e in exc.errors())
-        raise UsageError(f"--arg: invalid arguments for the job {job!r}: {problems}") from None
-    return given
+        return job_arguments(job, app.registry.job(job).actor.options.get("args_model"), given)
+    except PayloadRejected as exc:
+        raise UsageError(f"--arg: {exc}") from None
 
 
 def cmd_history(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from shared.errors import TriggerRefused
 from shared.jobs import JobSpec
 from shared.locks import period_key
 from shared.redact import redact_data
+from shared.run_actions import job_arguments
 
 logger = logging.getLogger(__name__)
 FINAL = ("succeeded", "failed", "skipped", "cancelled")
@@ -38,7 +39,8 @@ def trigger_job(
     """Enqueue one run of job ``name`` and return its job_history id.
 
     Parameters:
-        args: job arguments (validated by the job's ``args_model`` when it runs).
+        args: job arguments, checked here against the job's ``args_model`` before anything is
+            written (``run_actions.job_arguments``: a job without one takes none).
         at: run for the period containing this instant (default: now). It may not
             be in the future (beyond DRAMATURG_MAX_CLOCK_SKEW) nor older than the
             job's ``replay_horizon``, judged by the database's clock.
@@ -48,8 +50,10 @@ def trigger_job(
     Raises:
         UnknownJob: no such job (the message lists the valid names).
         TriggerRefused: ``at`` is outside the job's window and ``replay`` is not set.
+        PayloadRejected: arguments the job does not take, naming each.
     """
     spec = app.registry.job(name)
+    args = job_arguments(name, spec.actor.options.get("args_model"), args or {})
     with app.connection() as raw:
         # "Now" is the database's (or its simulated timeline's): this process's clock may be wrong.
         reading = clock_guard.reference_now(app, raw)
@@ -64,7 +68,7 @@ def trigger_job(
         period = period_key((at or reading.reference_at).astimezone(zone), spec.period)
         options = {"replay": True} if replay and at is not None else {}
         message = spec.actor.message_with_options(
-            kwargs={"tick": tick, "args": args or {}},
+            kwargs={"tick": tick, "args": args},
             job=name,
             trigger=trigger,
             period=period,

@@ -87,7 +87,7 @@ def validate_payload(target: Target, payload: dict[str, Any]) -> dict[str, Any]:
         PayloadRejected: naming each invalid field.
     """
     if target.kind == "cron":
-        return {"tick": None, "args": _validated(target.model, payload) if target.model else dict(payload)}
+        return {"tick": None, "args": job_arguments(target.job, target.model, payload)}
     if target.model is not None:
         return _validated(target.model, payload)
     errors = _signature_errors(target.actor.fn, payload)
@@ -95,6 +95,40 @@ def validate_payload(target: Target, payload: dict[str, Any]) -> dict[str, Any]:
         text = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         raise PayloadRejected(f"invalid payload for {target.job}: {text}", errors=errors)
     return dict(payload)
+
+
+def job_arguments(job: str, model: type[BaseModel] | None, given: dict[str, Any]) -> dict[str, Any]:
+    """A cron job's arguments as its run will see them: validated with its ``args_model``; a job
+    without one takes none. The one check behind every way of triggering a job (the CLI's
+    ``--arg``, the admin endpoint, the job API, ``trigger_job``), made before anything is written.
+
+    Raises:
+        PayloadRejected: arguments for a job that takes none, or that its model refuses or does not know.
+    """
+    if model is None:
+        if given:
+            raise PayloadRejected(
+                f"the job {job!r} takes no arguments (got {', '.join(sorted(given))})",
+                errors=[{"field": k, "message": "unexpected argument: the job takes none"} for k in sorted(given)],
+            )
+        return {}
+    try:
+        return _validated(model, given)
+    except PayloadRejected as exc:
+        text = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
+        raise PayloadRejected(f"invalid arguments for the job {job!r}: {text}", errors=exc.errors) from None
+
+
+def _unknown_fields(model: type[BaseModel], payload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Keys the model has no field for. Pydantic drops them by default, so a misspelt argument
+    would run with its default; a submission names them instead (a model that allows extra
+    fields keeps them, and messages already queued are read as the model says)."""
+    if model.model_config.get("extra") == "allow":
+        return []
+    names = set(model.model_fields)
+    names |= {f.alias for f in model.model_fields.values() if f.alias}
+    names |= {f.validation_alias for f in model.model_fields.values() if isinstance(f.validation_alias, str)}
+    return [{"field": k, "message": "unexpected argument"} for k in payload if k not in names]
 
 
 def _signature_errors(fn: Callable[..., Any], payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -115,12 +149,17 @@ def _signature_errors(fn: Callable[..., Any], payload: dict[str, Any]) -> list[d
 
 
 def _validated(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
+    errors = _unknown_fields(model, payload)
     try:
-        return model.model_validate(payload).model_dump(mode="json")
+        value = model.model_validate(payload).model_dump(mode="json")
     except ValidationError as exc:
-        errors = [{"field": ".".join(str(p) for p in e["loc"]) or "payload", "message": e["msg"]} for e in exc.errors()]
+        errors += [
+            {"field": ".".join(str(p) for p in e["loc"]) or "payload", "message": e["msg"]} for e in exc.errors()
+        ]
+    if errors:
         text = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        raise PayloadRejected(f"invalid payload: {text}", errors=errors) from None
+        raise PayloadRejected(f"invalid payload: {text}", errors=errors)
+    return value
 
 
 def submit(

@@ -80,6 +80,14 @@ def test_an_argument_for_a_job_that_takes_none_is_refused_and_nothing_is_enqueue
         assert cur.fetchone()[0] == 0
 
 
+def test_a_misspelt_argument_is_refused_and_nothing_is_enqueued(db_url, raw):
+    line = _one_line_usage_error(dramaturg(db_url, "trigger", "example-touch", "--arg", "chnk=3"))
+    assert "invalid arguments for the job 'example-touch': chnk: unexpected argument" in line
+    with raw.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM dramatiq.queue) + (SELECT count(*) FROM dramaturg.job_history)")
+        assert cur.fetchone()[0] == 0
+
+
 def test_history_json_timestamps_are_iso(db_url, raw):
     assert dramaturg(db_url, "trigger", "example-touch").returncode == 0
     with raw.cursor() as cur:

@@ -10,6 +10,7 @@ import pytest
 
 from scheduler.trigger import trigger_job, wait_for_run
 from shared import locks
+from shared.errors import PayloadRejected
 from tests.support.waiting import wait_until
 
 
@@ -164,12 +165,22 @@ def _run_id(raw, message_id: str) -> int:
 
 def test_manual_trigger_row_exists_at_once_as_queued(app, raw):
     # Given no worker running
-    run_id = trigger_job(app, "example-touch", args={"note": "by hand"})
+    run_id = trigger_job(app, "example-touch", args={"chunk": 2})
     # Then the history row is already there, queued, with the manual trigger
     with raw.cursor() as cur:
         cur.execute("SELECT job_name, status, trigger, enqueued_at FROM dramaturg.job_history WHERE id = %s", (run_id,))
         job, status, trigger, enqueued_at = cur.fetchone()
     assert (job, status, trigger) == ("example-touch", "queued", "manual") and enqueued_at is not None
+
+
+def test_trigger_job_refuses_an_argument_the_job_does_not_take_before_writing(app, raw):
+    with pytest.raises(PayloadRejected, match="chnk: unexpected argument"):
+        trigger_job(app, "example-touch", args={"chnk": 2})
+    with pytest.raises(PayloadRejected, match="takes no arguments"):
+        trigger_job(app, "prune-queue", args={"limit": 2})
+    with raw.cursor() as cur:
+        cur.execute("SELECT (SELECT count(*) FROM dramatiq.queue) + (SELECT count(*) FROM dramaturg.job_history)")
+        assert cur.fetchone()[0] == 0
 
 
 def test_wait_mode_does_not_block_on_an_earlier_attempt_of_the_same_message(app):

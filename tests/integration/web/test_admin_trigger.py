@@ -48,6 +48,20 @@ def test_a_malformed_instant_is_422_naming_the_field_and_nothing_is_enqueued(cli
     assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
 
 
+def test_arguments_a_job_does_not_take_are_422_naming_them_and_nothing_is_enqueued(client, raw):
+    # A job without an args model takes none; a job with one refuses a key it does not know
+    none = client("POST", "/api/admin/jobs/prune-queue/trigger", json={"args": {"limit": 3}})
+    typo = client("POST", "/api/admin/jobs/example-touch/trigger", json={"args": {"chnk": 3}})
+    api = client("POST", "/api/jobs", json={"type": "example-touch", "payload": {"chnk": 3}})
+    for response in (none, typo, api):
+        assert response.status_code == 422, response.text
+    assert none.json()["fields"] == [{"field": "limit", "message": "unexpected argument: the job takes none"}]
+    assert "takes no arguments" in none.json()["detail"]
+    assert typo.json()["fields"] == api.json()["fields"] == [{"field": "chnk", "message": "unexpected argument"}]
+    assert scalar(raw, "SELECT count(*) FROM dramatiq.queue") == 0
+    assert scalar(raw, "SELECT count(*) FROM dramaturg.job_history") == 0
+
+
 def test_deliver_run_reports_delivered_failed_and_skipped_counts(client, worker, raw, sink):
     # Given three due events: one deliverable, one without a chat id, one of a finished game
     make_event(raw, make_user(raw))

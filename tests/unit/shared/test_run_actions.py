@@ -47,3 +47,34 @@ def test_plain_actor_payload_is_checked_against_its_signature():
     with pytest.raises(PayloadRejected) as exc:
         validate_payload(target, {"text": "hi", "colour": "red"})
     assert [e["field"] for e in exc.value.errors] == ["colour", "user_id"]
+
+
+def test_a_misspelt_argument_is_refused_not_dropped():
+    # Pydantic would drop the unknown key and the job would run with its default
+    target = Target("cron", "report", actor=None, model=Args)
+    with pytest.raises(PayloadRejected) as exc:
+        validate_payload(target, {"days": 3, "dryrun": True})
+    assert exc.value.errors == [{"field": "dryrun", "message": "unexpected argument"}]
+    assert "invalid arguments for the job 'report'" in str(exc.value)
+    with pytest.raises(PayloadRejected) as exc:
+        validate_payload(Target("item", "x", actor=None, model=Args), {"days": 1, "colour": "red"})
+    assert [e["field"] for e in exc.value.errors] == ["colour"]
+
+
+def test_a_model_that_allows_extra_fields_keeps_them():
+    class Open(BaseModel, extra="allow"):
+        days: int
+
+    assert validate_payload(Target("item", "x", actor=None, model=Open), {"days": 1, "note": "n"}) == {
+        "days": 1,
+        "note": "n",
+    }
+
+
+def test_a_cron_job_without_an_args_model_takes_no_arguments():
+    target = Target("cron", "cleanup", actor=None)
+    assert validate_payload(target, {}) == {"tick": None, "args": {}}
+    with pytest.raises(PayloadRejected) as exc:
+        validate_payload(target, {"limit": 3, "days": 1})
+    assert "the job 'cleanup' takes no arguments (got days, limit)" in str(exc.value)
+    assert [e["field"] for e in exc.value.errors] == ["days", "limit"]
