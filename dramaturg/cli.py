@@ -187,12 +187,14 @@ def cmd_up(args: argparse.Namespace, stop: StopFlag) -> int:
 
 def cmd_trigger(args: argparse.Namespace) -> int:
     from scheduler.trigger import trigger_job, wait_for_run
-    from shared.errors import TriggerRefused
+    from shared.errors import PayloadRejected, TriggerRefused
 
     app = _app(args, pooled=args.wait)  # a wait polls: one pool, not a connection per poll
-    job_args = _job_arguments(app, args.job, dict(args.arg or []))
     try:
-        run_id = trigger_job(app, args.job, args=job_args, at=args.at, replay=args.replay)
+        # trigger_job checks the arguments (run_actions.job_arguments) before anything is written
+        run_id = trigger_job(app, args.job, args=dict(args.arg or []), at=args.at, replay=args.replay)
+    except PayloadRejected as exc:
+        raise UsageError(f"--arg: {exc}") from None
     except TriggerRefused as exc:
         raise UsageError(str(exc)) from None
     if not args.wait:
@@ -222,23 +224,6 @@ def cmd_trigger(args: argparse.Namespace) -> int:
     _out(args, data, text)
     failed = row["status"] == "failed" or row.get("children", {}).get("failed")
     return 1 if failed else 0
-
-
-def _job_arguments(app: App, job: str, given: dict[str, Any]) -> dict[str, Any]:
-    """``--arg`` values checked as every trigger checks them (``run_actions.job_arguments``),
-    before anything is enqueued.
-
-    Raises:
-        UnknownJob: no such job.
-        UsageError: arguments for a job that takes none, or that its model refuses or does not know.
-    """
-    from shared.errors import PayloadRejected
-    from shared.run_actions import job_arguments
-
-    try:
-        return job_arguments(job, app.registry.job(job).actor.options.get("args_model"), given)
-    except PayloadRejected as exc:
-        raise UsageError(f"--arg: {exc}") from None
 
 
 def cmd_history(args: argparse.Namespace) -> int:

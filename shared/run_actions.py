@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 from zoneinfo import ZoneInfo
 
 from dramatiq.message import Message
@@ -92,8 +92,7 @@ def validate_payload(target: Target, payload: dict[str, Any]) -> dict[str, Any]:
         return _validated(target.model, payload)
     errors = _signature_errors(target.actor.fn, payload)
     if errors:
-        text = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        raise PayloadRejected(f"invalid payload for {target.job}: {text}", errors=errors)
+        raise PayloadRejected(f"invalid payload for {target.job}: {_described(errors)}", errors=errors)
     return dict(payload)
 
 
@@ -115,20 +114,13 @@ def job_arguments(job: str, model: type[BaseModel] | None, given: dict[str, Any]
     try:
         return _validated(model, given)
     except PayloadRejected as exc:
-        text = "; ".join(f"{e['field']}: {e['message']}" for e in exc.errors)
-        raise PayloadRejected(f"invalid arguments for the job {job!r}: {text}", errors=exc.errors) from None
+        raise PayloadRejected(
+            f"invalid arguments for the job {job!r}: {_described(exc.errors)}", errors=exc.errors
+        ) from None
 
 
-def _unknown_fields(model: type[BaseModel], payload: dict[str, Any]) -> list[dict[str, Any]]:
-    """Keys the model has no field for. Pydantic drops them by default, so a misspelt argument
-    would run with its default; a submission names them instead (a model that allows extra
-    fields keeps them, and messages already queued are read as the model says)."""
-    if model.model_config.get("extra") == "allow":
-        return []
-    names = set(model.model_fields)
-    names |= {f.alias for f in model.model_fields.values() if f.alias}
-    names |= {f.validation_alias for f in model.model_fields.values() if isinstance(f.validation_alias, str)}
-    return [{"field": k, "message": "unexpected argument"} for k in payload if k not in names]
+def _described(errors: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{e['field']}: {e['message']}" for e in errors)
 
 
 def _signature_errors(fn: Callable[..., Any], payload: dict[str, Any]) -> list[dict[str, Any]]:
@@ -149,17 +141,21 @@ def _signature_errors(fn: Callable[..., Any], payload: dict[str, Any]) -> list[d
 
 
 def _validated(model: type[BaseModel], payload: dict[str, Any]) -> dict[str, Any]:
-    errors = _unknown_fields(model, payload)
+    # A submission forbids keys the model has no field for: pydantic would drop them, and a
+    # misspelt argument would run with its default. A model declared extra="allow" keeps them;
+    # messages already queued are read at run time as the model itself says.
+    extra: Literal["forbid"] | None = None if model.model_config.get("extra") == "allow" else "forbid"
     try:
-        value = model.model_validate(payload).model_dump(mode="json")
+        return model.model_validate(payload, extra=extra).model_dump(mode="json")
     except ValidationError as exc:
-        errors += [
-            {"field": ".".join(str(p) for p in e["loc"]) or "payload", "message": e["msg"]} for e in exc.errors()
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e["loc"]) or "payload",
+                "message": "unexpected argument" if e["type"] == "extra_forbidden" else e["msg"],
+            }
+            for e in exc.errors()
         ]
-    if errors:
-        text = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
-        raise PayloadRejected(f"invalid payload: {text}", errors=errors)
-    return value
+        raise PayloadRejected(f"invalid payload: {_described(errors)}", errors=errors) from None
 
 
 def submit(

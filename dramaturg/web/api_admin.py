@@ -20,7 +20,6 @@ from dramaturg.web.errors import ApiError
 from dramaturg.web.state import platform, web_settings
 from dramaturg.web.views import api_status
 from scheduler.trigger import trigger_job, wait_for_run
-from shared import run_actions
 
 router = APIRouter(prefix="/api/admin", tags=["admin"])
 
@@ -42,11 +41,9 @@ def trigger(
 ) -> dict[str, Any] | JSONResponse:
     rt = platform(request)
     body = body or TriggerIn()
-    spec = rt.registry.job(name)
-    target = run_actions.resolve_type(rt.broker, rt.registry, spec.name)
-    args = run_actions.validate_payload(target, body.args)["args"]
     at = body.at.replace(tzinfo=UTC) if body.at and body.at.tzinfo is None else body.at
-    run_id = trigger_job(rt, name, args=args, at=at, acted_by=principal.label)
+    # trigger_job checks the job exists and its arguments before anything is written
+    run_id = trigger_job(rt, name, args=body.args, at=at, acted_by=principal.label)
     if not body.wait:
         return {"id": run_id, "job": name, "status": "PENDING"}
     timeout = min(body.timeout, web_settings(request).trigger_wait_max)
